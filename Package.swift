@@ -1,0 +1,68 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let strict: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "virtaudit",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "virtaudit", targets: ["virtaudit"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
+    ],
+    targets: [
+        // C libraries on the host, through pkg-config.
+        .systemLibrary(name: "CLibvirt", path: "Sources/CLibvirt", pkgConfig: "libvirt",
+                       providers: [.apt(["libvirt-dev"])]),
+        .systemLibrary(name: "CSELinux", path: "Sources/CSELinux", pkgConfig: "libselinux",
+                       providers: [.apt(["libselinux1-dev"])]),
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib",
+                       providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CCrypto", path: "Sources/CCrypto", pkgConfig: "libcrypto",
+                       providers: [.apt(["libssl-dev"])]),
+
+        // Shared vocabulary: JSON fact trees, the host root, safe file reads, report types.
+        .target(name: "Core", swiftSettings: strict),
+        // Readers of /proc, /sys, /etc under an injectable root: process confinement, host hygiene.
+        .target(name: "HostProbes", dependencies: ["Core", "CSELinux"], swiftSettings: strict),
+        // Device assignment: IOMMU groups, PCI devices, VFIO binding, viability, SR-IOV.
+        .target(name: "Devices", dependencies: ["Core"], swiftSettings: strict),
+        // libvirt C API: domains, live XML, parsed domain definitions.
+        .target(name: "Inventory", dependencies: ["Core", "CLibvirt"], swiftSettings: strict),
+        // Rule language, policies, profiles, waivers, scoring.
+        .target(name: "Policy", dependencies: ["Core", .product(name: "Yams", package: "Yams")],
+                swiftSettings: strict),
+        // The pipeline: inventory + probes -> facts -> policy -> findings and scores.
+        .target(name: "Audit", dependencies: ["Core", "HostProbes", "Devices", "Inventory", "Policy"],
+                swiftSettings: strict),
+        // HTTP/1.1 on POSIX sockets.
+        .target(name: "HTTPServer", dependencies: ["Core", "CZlib"], swiftSettings: strict),
+        // The long-running service: config, API, auth, scheduling.
+        .target(name: "Service", dependencies: [
+            "Core", "Audit", "Policy", "HTTPServer", "CCrypto",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Yams", package: "Yams"),
+        ], swiftSettings: strict),
+        .executableTarget(name: "virtaudit", dependencies: [
+            "Core", "Audit", "Devices", "Policy", "Service",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+        ], swiftSettings: strict),
+
+        .testTarget(name: "CoreTests", dependencies: ["Core"]),
+        .testTarget(name: "HostProbesTests", dependencies: ["HostProbes", "Core"]),
+        .testTarget(name: "DevicesTests", dependencies: ["Devices", "Core"]),
+        .testTarget(name: "InventoryTests", dependencies: ["Inventory", "Core"]),
+        .testTarget(name: "PolicyTests", dependencies: ["Policy", "Core"]),
+        .testTarget(name: "AuditTests", dependencies: ["Audit", "Core", "Policy", "Inventory", "HostProbes", "Devices"]),
+        .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "Core"]),
+        .testTarget(name: "ServiceTests", dependencies: ["Service", "HTTPServer", "Audit", "Core"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["Audit", "Inventory", "Core"]),
+    ]
+)

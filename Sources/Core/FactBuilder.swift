@@ -1,0 +1,63 @@
+/// Builds a fact tree and records, for each fact that could not be read, why.
+///
+/// A fact that cannot be read is stored as JSON `null` and its reason is recorded under the
+/// tree's top-level `unknown` object, keyed by the dotted path (`"process.uid": "…: permission
+/// denied"`). A reason recorded for a prefix (`process`) covers every path below it. The policy
+/// engine turns such facts into `unknown` verdicts with that reason; unknown is never a pass.
+public struct FactBuilder: Sendable {
+    public private(set) var tree: JSONValue
+    public private(set) var unknown: [String: String] = [:]
+
+    public init(_ tree: JSONValue = .object([:])) {
+        self.tree = tree
+        if case .object(let reasons)? = tree["unknown"] {
+            for (k, v) in reasons { if let s = v.stringValue { unknown[k] = s } }
+        }
+    }
+
+    public mutating func set(_ path: String, _ value: JSONValue) {
+        tree.set(path, to: value)
+    }
+
+    /// Stores null at `path` and records the reason.
+    public mutating func setUnknown(_ path: String, reason: String) {
+        tree.set(path, to: .null)
+        unknown[path] = reason
+    }
+
+    /// Records a reason without touching the value (for a whole subtree that stays partial).
+    public mutating func markUnknown(_ path: String, reason: String) {
+        unknown[path] = reason
+    }
+
+    /// Sets `path` from a throwing probe: the value on success, null plus the reason on failure.
+    public mutating func set<E: Error>(_ path: String, _ body: () throws(E) -> JSONValue) {
+        do { set(path, try body()) } catch { setUnknown(path, reason: "\(error)") }
+    }
+
+    /// Merges another builder's tree and reasons under `prefix`.
+    public mutating func merge(_ other: FactBuilder, at prefix: String) {
+        tree.set(prefix, to: other.tree)
+        for (k, v) in other.unknown { unknown[prefix + "." + k] = v }
+    }
+
+    /// The tree with its `unknown` reasons attached.
+    public var facts: JSONValue {
+        var t = tree
+        if !unknown.isEmpty {
+            t.set("unknown", to: .object(unknown.mapValues { .string($0) }))
+        }
+        return t
+    }
+
+    /// The recorded reason covering `path`: the reason for the longest recorded prefix.
+    public static func reason(for path: String, in facts: JSONValue) -> String? {
+        guard case .object(let reasons)? = facts["unknown"] else { return nil }
+        var candidate = path
+        while true {
+            if let r = reasons[candidate]?.stringValue { return r }
+            guard let dot = candidate.lastIndex(of: ".") else { return nil }
+            candidate = String(candidate[..<dot])
+        }
+    }
+}

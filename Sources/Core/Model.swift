@@ -1,0 +1,185 @@
+/// The layers of the layered defense. A guest that breaks into qemu must still get through each.
+public enum Layer: String, Sendable, Hashable, Codable, CaseIterable {
+    case qemuSandbox = "qemu-sandbox"
+    case dac
+    case namespaces
+    case mac
+    case seccomp
+    case deviceIsolation = "device-isolation"
+    case deviceSurface = "device-surface"
+    case confidential
+    case host
+
+    public var title: String {
+        switch self {
+        case .qemuSandbox: return "qemu sandbox"
+        case .dac: return "DAC (user, capabilities)"
+        case .namespaces: return "Namespaces"
+        case .mac: return "MAC (SELinux/AppArmor)"
+        case .seccomp: return "seccomp"
+        case .deviceIsolation: return "Device isolation (IOMMU)"
+        case .deviceSurface: return "Device-model surface"
+        case .confidential: return "Confidential computing"
+        case .host: return "Host"
+        }
+    }
+}
+
+public enum Severity: String, Sendable, Hashable, Codable, CaseIterable, Comparable {
+    case critical, high, medium, low, info
+
+    public var rank: Int {
+        switch self {
+        case .critical: return 4
+        case .high: return 3
+        case .medium: return 2
+        case .low: return 1
+        case .info: return 0
+        }
+    }
+
+    public static func < (a: Severity, b: Severity) -> Bool { a.rank < b.rank }
+}
+
+public enum FindingStatus: String, Sendable, Hashable, Codable, CaseIterable {
+    case pass, fail, unknown, waived
+    /// The rule's `when` condition excluded this target (e.g. no assigned devices).
+    case notApplicable = "not-applicable"
+}
+
+/// A rule's verdict on one target (a VM or the host).
+public struct Finding: Sendable, Hashable, Codable {
+    public var rule: String
+    public var layer: Layer
+    public var severity: Severity
+    public var status: FindingStatus
+    public var title: String
+    /// The fact values the rule looked at, by path.
+    public var observed: JSONValue
+    public var expected: String
+    public var remediation: String
+    /// Why the verdict is `unknown` (the unreadable fact's reason), or a waiver's reason.
+    public var reason: String?
+    /// Points this finding cost the score (0 for pass).
+    public var pointsLost: Double
+    public var waiver: JSONValue?
+
+    public init(rule: String, layer: Layer, severity: Severity, status: FindingStatus, title: String,
+                observed: JSONValue, expected: String, remediation: String, reason: String? = nil,
+                pointsLost: Double = 0, waiver: JSONValue? = nil) {
+        self.rule = rule
+        self.layer = layer
+        self.severity = severity
+        self.status = status
+        self.title = title
+        self.observed = observed
+        self.expected = expected
+        self.remediation = remediation
+        self.reason = reason
+        self.pointsLost = pointsLost
+        self.waiver = waiver
+    }
+}
+
+public struct LayerScore: Sendable, Hashable, Codable {
+    public var score: Int
+    public var pass: Int
+    public var fail: Int
+    public var unknown: Int
+    public var waived: Int
+    public init(score: Int, pass: Int = 0, fail: Int = 0, unknown: Int = 0, waived: Int = 0) {
+        self.score = score
+        self.pass = pass
+        self.fail = fail
+        self.unknown = unknown
+        self.waived = waived
+    }
+}
+
+/// Scores of one target: 0-100, a letter grade, and a sub-score per layer.
+public struct Score: Sendable, Hashable, Codable {
+    public var score: Int
+    public var grade: String
+    public var layers: [String: LayerScore]
+    public init(score: Int, grade: String, layers: [String: LayerScore]) {
+        self.score = score
+        self.grade = grade
+        self.layers = layers
+    }
+}
+
+public struct DomainReport: Sendable, Hashable, Codable {
+    public var name: String
+    public var uuid: String
+    public var state: String
+    public var id: Int?
+    public var profile: String
+    public var facts: JSONValue
+    public var findings: [Finding]
+    public var score: Int
+    public var grade: String
+    public var layers: [String: LayerScore]
+
+    public init(name: String, uuid: String, state: String, id: Int?, profile: String, facts: JSONValue,
+                findings: [Finding], score: Score) {
+        self.name = name
+        self.uuid = uuid
+        self.state = state
+        self.id = id
+        self.profile = profile
+        self.facts = facts
+        self.findings = findings
+        self.score = score.score
+        self.grade = score.grade
+        self.layers = score.layers
+    }
+}
+
+public struct HostReport: Sendable, Hashable, Codable {
+    public var hostname: String
+    public var facts: JSONValue
+    public var findings: [Finding]
+    public var score: Int
+    public var grade: String
+    public var layers: [String: LayerScore]
+
+    public init(hostname: String, facts: JSONValue, findings: [Finding], score: Score) {
+        self.hostname = hostname
+        self.facts = facts
+        self.findings = findings
+        self.score = score.score
+        self.grade = score.grade
+        self.layers = score.layers
+    }
+}
+
+/// One complete scan: what `virtaudit scan --format json` prints and what the API serves.
+public struct ScanReport: Sendable, Hashable, Codable {
+    public static let formatVersion = 1
+    public var version: Int = ScanReport.formatVersion
+    public var scanId: String
+    public var startedAt: String
+    public var finishedAt: String
+    public var durationMs: Double
+    public var connection: String
+    public var root: String
+    /// True when libvirt could not be reached and these are the last good results.
+    public var stale: Bool
+    public var errors: [String]
+    public var host: HostReport
+    public var domains: [DomainReport]
+
+    public init(scanId: String, startedAt: String, finishedAt: String, durationMs: Double, connection: String,
+                root: String, stale: Bool = false, errors: [String] = [], host: HostReport, domains: [DomainReport]) {
+        self.scanId = scanId
+        self.startedAt = startedAt
+        self.finishedAt = finishedAt
+        self.durationMs = durationMs
+        self.connection = connection
+        self.root = root
+        self.stale = stale
+        self.errors = errors
+        self.host = host
+        self.domains = domains
+    }
+}

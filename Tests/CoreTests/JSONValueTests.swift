@@ -1,0 +1,51 @@
+import XCTest
+@testable import Core
+
+final class JSONValueTests: XCTestCase {
+    func testPathLookupFindsNestedValuesAndListIndexes() {
+        let v: JSONValue = ["process": ["uid": 107, "caps": ["CAP_A", "CAP_B"]]]
+        XCTAssertEqual(v[path: "process.uid"], .int(107))
+        XCTAssertEqual(v[path: "process.caps.1"], .string("CAP_B"))
+        XCTAssertNil(v[path: "process.gid"])
+        XCTAssertNil(v[path: "process.uid.x"])
+    }
+
+    func testSetCreatesIntermediateObjects() {
+        var v: JSONValue = [:]
+        v.set("a.b.c", to: 1)
+        XCTAssertEqual(v[path: "a.b.c"], 1)
+    }
+
+    func testWriterSortsKeysAndEscapes() {
+        let v: JSONValue = ["b": 1, "a": ["x\"<": .null, "n": 1.5]]
+        XCTAssertEqual(JSONWriter.string(v), #"{"a":{"n":1.5,"x\"\u003c":null},"b":1}"#)
+    }
+
+    func testWriterOutputParsesBack() throws {
+        let v: JSONValue = ["s": "tab\there\u{1}", "l": [true, false, .null, -3, 2.25]]
+        let back = try JSONValue(parsing: JSONWriter.data(v, pretty: true))
+        XCTAssertEqual(back, v)
+    }
+
+    func testUnknownReasonCoversSubpaths() {
+        var b = FactBuilder()
+        b.set("process.pid", 10)
+        b.setUnknown("process.status", reason: "gone")
+        let facts = b.facts
+        XCTAssertEqual(FactBuilder.reason(for: "process.status.uid", in: facts), "gone")
+        XCTAssertNil(FactBuilder.reason(for: "process.pid", in: facts))
+    }
+
+    func testHostRootPrefixesPaths() {
+        XCTAssertEqual(HostRoot("/").proc("1/status"), "/proc/1/status")
+        XCTAssertEqual(HostRoot("/tmp/fx/").sys("kernel/iommu_groups"), "/tmp/fx/sys/kernel/iommu_groups")
+        XCTAssertEqual(HostRoot("/tmp/fx").hostView("/tmp/fx/sys/x"), "/sys/x")
+    }
+
+    func testFileReaderClassifiesErrors() {
+        XCTAssertThrowsError(try FileReader.read("/nonexistent/x")) { e in
+            XCTAssertEqual(e as? ProbeError, .notFound(path: "/nonexistent/x"))
+        }
+        XCTAssertNoThrow(try FileReader.read("/proc/self/status"))
+    }
+}
