@@ -1,0 +1,83 @@
+import Core
+
+/// Renders a scan as the terminal table `virtaudit scan` prints by default.
+public enum TableRenderer {
+    public static func render(_ report: ScanReport, color: Bool = false) -> String {
+        var out = ""
+        let host = report.host
+        out += "host \(host.hostname)  score \(host.score) grade \(host.grade)"
+        let hostFails = host.findings.filter { $0.status == .fail }.count
+        out += "  failing \(hostFails)"
+        if report.stale { out += "  (STALE: libvirt unreachable, last good results)" }
+        out += "\n\n"
+
+        let layerOrder: [Layer] = [.qemuSandbox, .dac, .namespaces, .mac, .seccomp, .deviceIsolation, .deviceSurface, .confidential]
+        let header = ["NAME", "STATE", "SCORE", "GRADE", "FAIL", "UNKNOWN"] + layerOrder.map { shortName($0) }
+        var rows: [[String]] = [header]
+        for d in report.domains.sorted(by: { ($0.score, $0.name) < ($1.score, $1.name) }) {
+            let fails = d.findings.filter { $0.status == .fail }.count
+            let unknown = d.findings.filter { $0.status == .unknown }.count
+            var row = [d.name, d.state, String(d.score), d.grade, String(fails), String(unknown)]
+            for layer in layerOrder {
+                if let s = d.layers[layer.rawValue] { row.append(String(s.score)) } else { row.append("-") }
+            }
+            rows.append(row)
+        }
+        out += formatTable(rows)
+        if report.domains.isEmpty { out += "(no domains defined in \(report.connection))\n" }
+
+        let failing = report.domains.flatMap { d in d.findings.filter { $0.status == .fail }.map { (d.name, $0) } }
+            + host.findings.filter { $0.status == .fail }.map { ("host", $0) }
+        if !failing.isEmpty {
+            out += "\nfailing findings (most severe first):\n"
+            for (name, f) in failing.sorted(by: { ($0.1.severity.rank, $1.0) > ($1.1.severity.rank, $0.0) }).prefix(40) {
+                out += "  \(pad(f.severity.rawValue.uppercased(), 8)) \(pad(name, 16)) \(f.rule): \(f.title)\n"
+            }
+            if failing.count > 40 { out += "  ... and \(failing.count - 40) more (see --format json)\n" }
+        }
+        if !report.errors.isEmpty {
+            out += "\nerrors:\n"
+            for e in report.errors { out += "  \(e)\n" }
+        }
+        out += "\nlayer columns are sub-scores 0-100 (- = no applicable rule); details: --format json or --explain NAME\n"
+        return out
+    }
+
+    static func shortName(_ layer: Layer) -> String {
+        switch layer {
+        case .qemuSandbox: return "SANDBOX"
+        case .dac: return "DAC"
+        case .namespaces: return "NS"
+        case .mac: return "MAC"
+        case .seccomp: return "SECCOMP"
+        case .deviceIsolation: return "IOMMU"
+        case .deviceSurface: return "SURFACE"
+        case .confidential: return "CC"
+        case .host: return "HOST"
+        }
+    }
+
+    static func formatTable(_ rows: [[String]]) -> String {
+        guard let first = rows.first else { return "" }
+        var widths = first.map(\.count)
+        for row in rows { for (i, cell) in row.enumerated() where i < widths.count { widths[i] = max(widths[i], cell.count) } }
+        var out = ""
+        for row in rows {
+            out += row.enumerated().map { i, cell in pad(cell, widths[i]) }.joined(separator: "  ")
+                .trimmingTrailingSpaces() + "\n"
+        }
+        return out
+    }
+
+    static func pad(_ s: String, _ width: Int) -> String {
+        s.count >= width ? s : s + String(repeating: " ", count: width - s.count)
+    }
+}
+
+extension String {
+    func trimmingTrailingSpaces() -> String {
+        var s = self
+        while s.hasSuffix(" ") { s.removeLast() }
+        return s
+    }
+}
