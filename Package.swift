@@ -24,6 +24,8 @@ let package = Package(
                        providers: [.apt(["libselinux1-dev"])]),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib",
                        providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CSQLite", path: "Sources/CSQLite", pkgConfig: "sqlite3",
+                       providers: [.apt(["libsqlite3-dev"])]),
         .systemLibrary(name: "CCrypto", path: "Sources/CCrypto", pkgConfig: "libcrypto",
                        providers: [.apt(["libssl-dev"])]),
 
@@ -41,6 +43,8 @@ let package = Package(
         // The pipeline: inventory + probes -> facts -> policy -> findings and scores.
         .target(name: "Audit", dependencies: ["Core", "HostProbes", "Devices", "Inventory", "Policy"],
                 swiftSettings: strict),
+        // Scan history, diffs and the alert outbox in an embedded SQLite database.
+        .target(name: "History", dependencies: ["Core", "CSQLite"], swiftSettings: strict),
         // HTTP/1.1 on POSIX sockets.
         .target(name: "HTTPServer", dependencies: ["Core", "CZlib"], swiftSettings: strict),
         // The long-running service: config, API, auth, scheduling.
@@ -61,6 +65,10 @@ let package = Package(
         .testTarget(name: "InventoryTests", dependencies: ["Inventory", "Core"]),
         .testTarget(name: "PolicyTests", dependencies: ["Policy", "Core"]),
         .testTarget(name: "AuditTests", dependencies: ["Audit", "Core", "Policy", "Inventory", "HostProbes", "Devices"]),
+        .testTarget(name: "HistoryTests", dependencies: ["History", "Core"]),
+        // Test tool: writes scans until killed (the kill -9 durability test).
+        .executableTarget(name: "history-crash-writer", dependencies: ["History", "Core"],
+                          path: "Tests/Tools/HistoryCrashWriter"),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "Core"]),
         .testTarget(name: "ServiceTests", dependencies: ["Service", "HTTPServer", "Audit", "Core"]),
         .testTarget(name: "IntegrationTests", dependencies: ["Audit", "Inventory", "Core"]),

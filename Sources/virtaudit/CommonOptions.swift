@@ -1,4 +1,6 @@
 import ArgumentParser
+import Audit
+import Core
 import Foundation
 
 /// Options shared by every command that audits a host.
@@ -60,4 +62,10 @@ enum PolicyLocation {
 func fail(_ message: String) -> Never {
     FileHandle.standardError.write(Data("virtaudit: \(message)\n".utf8))
     exit(2)
+}
+
+extension AuditOptions {
+    func settings() -> ScanSettings {
+        ScanSettings(uri: connect, root: HostRoot(root), policiesDirectory: policiesDirectory(), waiversPath: waivers)
+    }
 }

@@ -29,12 +29,12 @@ struct VirtAudit: AsyncParsableCommand {
                 try command.run()
             }
         } catch let code as ExitCode {
-            exit(code.rawValue)
+            Foundation.exit(code.rawValue)
         } catch {
             if exitCode(for: error) == .success { exit(withError: error) }
             let message = VirtAudit.message(for: error).split(separator: "\n").first.map(String.init) ?? "\(error)"
             FileHandle.standardError.write(Data("virtaudit: \(message) (see --help)\n".utf8))
-            exit(2)
+            Foundation.exit(2)
         }
     }
 }
