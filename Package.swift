@@ -45,6 +45,8 @@ let package = Package(
                 swiftSettings: strict),
         // Scan history, diffs and the alert outbox in an embedded SQLite database.
         .target(name: "History", dependencies: ["Core", "CSQLite"], swiftSettings: strict),
+        // Audit reports (JSON, HTML, Markdown), alert rules and delivery, Prometheus metrics.
+        .target(name: "Reporting", dependencies: ["Core", "History", "CCrypto"], swiftSettings: strict),
         // HTTP/1.1 on POSIX sockets.
         .target(name: "HTTPServer", dependencies: ["Core", "CZlib"], swiftSettings: strict),
         // The long-running service: config, API, auth, scheduling.
@@ -69,6 +71,7 @@ let package = Package(
         // Test tool: writes scans until killed (the kill -9 durability test).
         .executableTarget(name: "history-crash-writer", dependencies: ["History", "Core"],
                           path: "Tests/Tools/HistoryCrashWriter"),
+        .testTarget(name: "ReportingTests", dependencies: ["Reporting", "History", "Core"]),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "Core"]),
         .testTarget(name: "ServiceTests", dependencies: ["Service", "HTTPServer", "Audit", "Core"]),
         .testTarget(name: "IntegrationTests", dependencies: ["Audit", "Inventory", "Core"]),

@@ -150,9 +150,8 @@ public final class HistoryStore: Sendable {
 
     /// Only what a diff needs: non-passing findings, as compact JSON rows.
     static func encodeFindings(_ findings: [Finding]) -> String {
-        let rows: [JSONValue] = findings.filter { $0.status != .pass && $0.status != .notApplicable }.map {
-            .array([.string($0.rule), .string($0.status.rawValue), .string($0.severity.rawValue),
-                    .string($0.layer.rawValue), .string($0.title)])
+        let rows: [JSONValue] = TargetSnapshot.stored(findings).map {
+            .array([.string($0.rule), .string($0.status), .string($0.severity), .string($0.layer), .string($0.title)])
         }
         return JSONWriter.string(.array(rows))
     }
@@ -203,42 +202,18 @@ public final class HistoryStore: Sendable {
     /// severity, per target, plus targets added and removed and score changes.
     public func diff(from: String, to: String) throws(HistoryError) -> ScanDiff {
         try withDatabase { (db) throws(HistoryError) in
-            func load(_ id: String) throws(HistoryError) -> (at: String, targets: [String: (name: String, score: Int, grade: String, findings: [StoredFinding])]) {
+            func load(_ id: String) throws(HistoryError) -> (at: String, targets: [String: TargetSnapshot]) {
                 guard let scan = try db.prepare("SELECT seq, finished_at FROM scans WHERE id = ?").rows([.text(id)]).first,
                       let seq = scan.int(0) else { throw HistoryError.notFound("scan \(id)") }
-                var targets: [String: (String, Int, String, [StoredFinding])] = [:]
+                var targets: [String: TargetSnapshot] = [:]
                 for r in try db.prepare("SELECT target, name, score, grade, findings FROM targets WHERE scan_seq = ?").rows([.int(Int64(seq))]) {
-                    targets[r.text(0) ?? ""] = (r.text(1) ?? "", r.int(2) ?? 0, r.text(3) ?? "?", HistoryStore.decodeFindings(r.text(4) ?? "[]"))
+                    targets[r.text(0) ?? ""] = TargetSnapshot(name: r.text(1) ?? "", score: r.int(2) ?? 0, grade: r.text(3) ?? "?",
+                                                              findings: HistoryStore.decodeFindings(r.text(4) ?? "[]"))
                 }
-                return (Timestamp.format(scan.double(1) ?? 0), targets.mapValues { (name: $0.0, score: $0.1, grade: $0.2, findings: $0.3) })
+                return (Timestamp.format(scan.double(1) ?? 0), targets)
             }
             let a = try load(from), b = try load(to)
-            var diff = ScanDiff(from: from, to: to, fromAt: a.at, toAt: b.at)
-            for key in Set(a.targets.keys).union(b.targets.keys).sorted() {
-                let old = a.targets[key], new = b.targets[key]
-                let name = new?.name ?? old?.name ?? key
-                if old == nil { diff.addedTargets.append(name) }
-                if new == nil { diff.removedTargets.append(name) }
-                if let o = old, let n = new, o.score != n.score || o.grade != n.grade {
-                    diff.scoreChanges.append(.init(target: key, name: name, fromScore: o.score, toScore: n.score,
-                                                   fromGrade: o.grade, toGrade: n.grade))
-                }
-                let oldByRule = Dictionary((old?.findings ?? []).map { ($0.rule, $0) }, uniquingKeysWith: { f, _ in f })
-                let newByRule = Dictionary((new?.findings ?? []).map { ($0.rule, $0) }, uniquingKeysWith: { f, _ in f })
-                for (rule, f) in newByRule.sorted(by: { $0.key < $1.key }) {
-                    if let o = oldByRule[rule] {
-                        if o.status != f.status || o.severity != f.severity {
-                            diff.changed.append(.init(target: key, name: name, finding: f, previous: o))
-                        }
-                    } else {
-                        diff.new.append(.init(target: key, name: name, finding: f, previous: nil))
-                    }
-                }
-                for (rule, o) in oldByRule.sorted(by: { $0.key < $1.key }) where newByRule[rule] == nil {
-                    diff.resolved.append(.init(target: key, name: name, finding: o, previous: nil))
-                }
-            }
-            return diff
+            return ScanDiff.between(from: from, at: a.at, a.targets, to: to, at: b.at, b.targets)
         }
     }
 }
@@ -255,6 +230,14 @@ public struct StoredFinding: Sendable, Hashable, Codable {
     public var severity: String
     public var layer: String
     public var title: String
+
+    public init(rule: String, status: String, severity: String, layer: String, title: String) {
+        self.rule = rule
+        self.status = status
+        self.severity = severity
+        self.layer = layer
+        self.title = title
+    }
 }
 
 public struct ScanEntry: Sendable, Hashable, Codable {
@@ -315,7 +298,7 @@ public struct ScanDiff: Sendable, Hashable, Codable {
     public var addedTargets: [String] = []
     public var removedTargets: [String] = []
 
-    init(from: String, to: String, fromAt: String, toAt: String) {
+    public init(from: String, to: String, fromAt: String, toAt: String) {
         self.from = from
         self.to = to
         self.fromAt = fromAt

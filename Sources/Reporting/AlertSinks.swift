@@ -1,0 +1,101 @@
+import Core
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// Where alerts go.
+public protocol AlertSink: Sendable {
+    var name: String { get }
+    /// Delivers one alert body (JSON). Throws when the receiver did not accept it.
+    func deliver(_ body: [UInt8]) async throws
+}
+
+public struct DeliveryError: Error, CustomStringConvertible, Sendable {
+    public var description: String
+}
+
+/// POSTs the alert JSON to a URL, signed with HMAC-SHA256 over "<timestamp>.<body>" with a
+/// shared secret (`X-Virtaudit-Signature: sha256=<hex>`, `X-Virtaudit-Timestamp`). Any 2xx is
+/// delivered; anything else (or a timeout) is retried by the dispatcher.
+public struct WebhookSink: AlertSink {
+    public let name: String
+    public let url: URL
+    public let secret: String?
+    public let timeout: TimeInterval
+
+    public init(name: String = "webhook", url: URL, secret: String?, timeout: TimeInterval = 10) {
+        self.name = name
+        self.url = url
+        self.secret = secret
+        self.timeout = timeout
+    }
+
+    public func deliver(_ body: [UInt8]) async throws {
+        var request = URLRequest(url: url, cachePolicy: .reloadIgnoringLocalCacheData, timeoutInterval: timeout)
+        request.httpMethod = "POST"
+        request.httpBody = Data(body)
+        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        request.setValue("virtaudit", forHTTPHeaderField: "User-Agent")
+        let ts = Int(Date().timeIntervalSince1970)
+        request.setValue(String(ts), forHTTPHeaderField: "X-Virtaudit-Timestamp")
+        if let s = secret {
+            request.setValue(Signature.webhook(secret: s, timestamp: ts, body: body), forHTTPHeaderField: "X-Virtaudit-Signature")
+        }
+        let config = URLSessionConfiguration.ephemeral
+        config.timeoutIntervalForRequest = timeout
+        config.timeoutIntervalForResource = timeout
+        let session = URLSession(configuration: config)
+        defer { session.finishTasksAndInvalidate() }
+        let (_, response) = try await session.data(for: request)
+        guard let http = response as? HTTPURLResponse else { throw DeliveryError(description: "no HTTP response") }
+        guard (200..<300).contains(http.statusCode) else {
+            throw DeliveryError(description: "\(url.absoluteString) answered HTTP \(http.statusCode)")
+        }
+    }
+}
+
+/// Runs a command with the alert JSON on standard input; exit status 0 is delivered. The
+/// command is killed when it runs longer than `timeout`.
+public struct CommandSink: AlertSink {
+    public let name: String
+    public let argv: [String]
+    public let timeout: TimeInterval
+
+    public init(name: String = "command", argv: [String], timeout: TimeInterval = 30) {
+        self.name = name
+        self.argv = argv
+        self.timeout = timeout
+    }
+
+    public func deliver(_ body: [UInt8]) async throws {
+        guard let exe = argv.first else { throw DeliveryError(description: "empty alert command") }
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: exe)
+        p.arguments = Array(argv.dropFirst())
+        let input = Pipe()
+        p.standardInput = input
+        p.standardOutput = FileHandle.nullDevice
+        let errPipe = Pipe()
+        p.standardError = errPipe
+        do { try p.run() } catch { throw DeliveryError(description: "cannot run \(exe): \(error.localizedDescription)") }
+        let writer = input.fileHandleForWriting
+        try? writer.write(contentsOf: Data(body))
+        try? writer.close()
+        let deadline = Date().addingTimeInterval(timeout)
+        while p.isRunning {
+            if Date() > deadline {
+                p.terminate()
+                try? await Task.sleep(nanoseconds: 200_000_000)
+                if p.isRunning { kill(p.processIdentifier, SIGKILL) }
+                p.waitUntilExit()
+                throw DeliveryError(description: "\(exe) timed out after \(Int(timeout)) s")
+            }
+            try? await Task.sleep(nanoseconds: 20_000_000)
+        }
+        let stderr = String(decoding: errPipe.fileHandleForReading.readDataToEndOfFile().prefix(300), as: UTF8.self)
+        if p.terminationReason != .exit || p.terminationStatus != 0 {
+            throw DeliveryError(description: "\(exe) exited \(p.terminationStatus)\(stderr.isEmpty ? "" : ": " + stderr.trimmingWhitespace())")
+        }
+    }
+}

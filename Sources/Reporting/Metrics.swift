@@ -1,0 +1,118 @@
+import Core
+import Foundation
+
+/// Renders the Prometheus text exposition format (version 0.0.4) for `GET /metrics`.
+public enum MetricsRenderer {
+    public struct ServiceState: Sendable {
+        public var libvirtConnected: Bool
+        public var stale: Bool
+        public var scansTotal: Int
+        public var scanFailuresTotal: Int
+        /// Outbox entries by delivery state (pending, delivered, failed, expired).
+        public var alerts: [String: Int]
+        public var eventsTotal: Int
+
+        public init(libvirtConnected: Bool, stale: Bool, scansTotal: Int, scanFailuresTotal: Int = 0,
+                    alerts: [String: Int] = [:], eventsTotal: Int = 0) {
+            self.libvirtConnected = libvirtConnected
+            self.stale = stale
+            self.scansTotal = scansTotal
+            self.scanFailuresTotal = scanFailuresTotal
+            self.alerts = alerts
+            self.eventsTotal = eventsTotal
+        }
+    }
+
+    static let gradeValue: [String: Int] = ["A": 5, "B": 4, "C": 3, "D": 2, "E": 1, "F": 0]
+
+    public static func render(_ report: ScanReport?, state: ServiceState) -> String {
+        var out = ""
+        func family(_ name: String, _ type: String, _ help: String) {
+            out += "# HELP \(name) \(help)\n# TYPE \(name) \(type)\n"
+        }
+        func sample(_ name: String, _ labels: [(String, String)], _ value: Double) {
+            out += name
+            if !labels.isEmpty {
+                out += "{" + labels.map { "\($0.0)=\"\(escape($0.1))\"" }.joined(separator: ",") + "}"
+            }
+            out += " " + format(value) + "\n"
+        }
+
+        family("virtaudit_up", "gauge", "1 when the service has a complete scan result.")
+        sample("virtaudit_up", [], report == nil ? 0 : 1)
+        family("virtaudit_libvirt_connected", "gauge", "1 when the libvirt connection is alive.")
+        sample("virtaudit_libvirt_connected", [], state.libvirtConnected ? 1 : 0)
+        family("virtaudit_results_stale", "gauge", "1 when results are the last good ones because libvirt is unreachable.")
+        sample("virtaudit_results_stale", [], state.stale ? 1 : 0)
+        family("virtaudit_scans_total", "counter", "Scans completed since the service started.")
+        sample("virtaudit_scans_total", [], Double(state.scansTotal))
+        family("virtaudit_scan_failures_total", "counter", "Scans that failed since the service started.")
+        sample("virtaudit_scan_failures_total", [], Double(state.scanFailuresTotal))
+        family("virtaudit_libvirt_events_total", "counter", "libvirt domain events received.")
+        sample("virtaudit_libvirt_events_total", [], Double(state.eventsTotal))
+        family("virtaudit_alerts", "gauge", "Alert outbox entries by delivery state.")
+        for s in ["pending", "delivered", "failed", "expired"] {
+            sample("virtaudit_alerts", [("state", s)], Double(state.alerts[s] ?? 0))
+        }
+        guard let r = report else { return out }
+
+        family("virtaudit_last_scan_timestamp_seconds", "gauge", "When the last complete scan finished (Unix time).")
+        sample("virtaudit_last_scan_timestamp_seconds", [], Timestamp.parse(r.finishedAt) ?? 0)
+        family("virtaudit_scan_duration_seconds", "gauge", "Duration of the last complete scan.")
+        sample("virtaudit_scan_duration_seconds", [], r.durationMs / 1000)
+        family("virtaudit_host_score", "gauge", "The host's own score (0-100).")
+        sample("virtaudit_host_score", [("host", r.host.hostname)], Double(r.host.score))
+        family("virtaudit_domains", "gauge", "Domains by state.")
+        var byState: [String: Int] = [:]
+        for d in r.domains { byState[d.state, default: 0] += 1 }
+        for (s, n) in byState.sorted(by: { $0.key < $1.key }) { sample("virtaudit_domains", [("state", s)], Double(n)) }
+        family("virtaudit_domain_score", "gauge", "Each VM's score (0-100).")
+        for d in r.domains {
+            sample("virtaudit_domain_score", [("domain", d.name), ("uuid", d.uuid), ("state", d.state), ("profile", d.profile)], Double(d.score))
+        }
+        family("virtaudit_domain_grade", "gauge", "Each VM's grade as a number: A=5, B=4, C=3, D=2, E=1, F=0 (label grade has the letter).")
+        for d in r.domains {
+            sample("virtaudit_domain_grade", [("domain", d.name), ("uuid", d.uuid), ("grade", d.grade)], Double(gradeValue[d.grade] ?? 0))
+        }
+        family("virtaudit_domain_layer_score", "gauge", "Each VM's sub-score per defense layer (0-100).")
+        for d in r.domains {
+            for (layer, s) in d.layers.sorted(by: { $0.key < $1.key }) {
+                sample("virtaudit_domain_layer_score", [("domain", d.name), ("uuid", d.uuid), ("layer", layer)], Double(s.score))
+            }
+        }
+        family("virtaudit_findings_failing", "gauge", "Failing findings by target kind, severity and layer.")
+        var counts: [String: Int] = [:]
+        func count(_ kind: String, _ findings: [Finding]) {
+            for f in findings where f.status == .fail { counts["\(kind)|\(f.severity.rawValue)|\(f.layer.rawValue)", default: 0] += 1 }
+        }
+        count("host", r.host.findings)
+        for d in r.domains { count("domain", d.findings) }
+        for (key, n) in counts.sorted(by: { $0.key < $1.key }) {
+            let p = key.split(separator: "|").map(String.init)
+            sample("virtaudit_findings_failing", [("target", p[0]), ("severity", p[1]), ("layer", p[2])], Double(n))
+        }
+        family("virtaudit_findings_unknown", "gauge", "Findings whose facts could not be read, by target kind.")
+        sample("virtaudit_findings_unknown", [("target", "host")], Double(r.host.findings.filter { $0.status == .unknown }.count))
+        sample("virtaudit_findings_unknown", [("target", "domain")], Double(r.domains.flatMap(\.findings).filter { $0.status == .unknown }.count))
+        return out
+    }
+
+    static func escape(_ s: String) -> String {
+        var o = ""
+        for ch in s {
+            switch ch {
+            case "\\": o += "\\\\"
+            case "\"": o += "\\\""
+            case "\n": o += "\\n"
+            default: o.append(ch)
+            }
+        }
+        return o
+    }
+
+    static func format(_ v: Double) -> String {
+        if v.isNaN { return "NaN" }
+        if v.rounded() == v && abs(v) < 1e15 { return String(Int(v)) }
+        return String(v)
+    }
+}
