@@ -1,0 +1,32 @@
+import Core
+import Foundation
+
+enum Sample {
+    static func finding(_ rule: String, _ status: FindingStatus, _ severity: Severity = .high, layer: Layer = .dac) -> Finding {
+        Finding(rule: rule, layer: layer, severity: severity, status: status, title: "title of \(rule)",
+                observed: ["process.uid": 0], expected: "not 0", remediation: "fix \(rule)")
+    }
+
+    static func domain(_ name: String, score: Int, grade: String, _ findings: [Finding]) -> DomainReport {
+        DomainReport(name: name, uuid: "uuid-\(name)", state: "running", id: 1, profile: "baseline", facts: [:],
+                     findings: findings, score: Score(score: score, grade: grade, layers: ["dac": LayerScore(score: score)]))
+    }
+
+    static func report(_ id: String, host: Int = 90, _ domains: [DomainReport]) -> ScanReport {
+        let ts = Timestamp.format(Date())
+        return ScanReport(scanId: id, startedAt: ts, finishedAt: ts, durationMs: 12.5, connection: "qemu:///system", root: "/",
+                          host: HostReport(hostname: "hv1", facts: [:], findings: [finding("host.selinux", .fail, .medium, layer: .host)],
+                                           score: Score(score: host, grade: "A", layers: [:])),
+                          domains: domains)
+    }
+
+    static var repository: String {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+    }
+
+    static func tempDir() -> String {
+        let d = NSTemporaryDirectory() + "virtaudit-\(UUID().uuidString)"
+        try? FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true)
+        return d
+    }
+}
