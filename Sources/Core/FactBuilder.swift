@@ -61,3 +61,24 @@ public struct FactBuilder: Sendable {
         }
     }
 }
+
+extension FactBuilder {
+    /// Merges another builder whose paths are absolute in the same tree (`process.uid` into a
+    /// domain's tree): objects are merged deeply, other values from `other` win, and the unknown
+    /// reasons are united.
+    public mutating func absorb(_ other: FactBuilder) {
+        tree = tree.merging(other.tree)
+        for (k, v) in other.unknown { unknown[k] = v }
+    }
+}
+
+extension JSONValue {
+    /// Deep merge: objects merge key by key; for any other pair the right side wins.
+    public func merging(_ other: JSONValue) -> JSONValue {
+        guard case .object(var left) = self, case .object(let right) = other else { return other }
+        for (k, v) in right {
+            left[k] = left[k].map { $0.merging(v) } ?? v
+        }
+        return .object(left)
+    }
+}
