@@ -8,6 +8,8 @@ public enum DomainXMLError: Error, Sendable, Hashable, CustomStringConvertible {
     case missing(String)
     /// An element or attribute holds a value that cannot be read (`<memory>` `abc`).
     case invalid(what: String, value: String)
+    /// libvirt returned no XML for the domain (its message).
+    case unavailable(String)
 
     public var description: String {
         switch self {
@@ -15,6 +17,7 @@ public enum DomainXMLError: Error, Sendable, Hashable, CustomStringConvertible {
         case .notADomain(let root): return "domain XML has root <\(root)>, expected <domain>"
         case .missing(let what): return "domain XML lacks \(what)"
         case .invalid(let what, let value): return "domain XML has an unreadable \(what): '\(value)'"
+        case .unavailable(let m): return "libvirt gave no domain XML: \(m)"
         }
     }
 }
