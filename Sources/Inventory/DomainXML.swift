@@ -1,6 +1,4 @@
 import Core
-import Foundation
-import FoundationXML
 
 /// Parses libvirt domain XML (`virDomainGetXMLDesc`, `virsh dumpxml`) into a `DomainDefinition`.
 /// Pure: feed it any string; malformed input gives a `DomainXMLError`, never a crash.
@@ -11,67 +9,61 @@ public enum DomainXML {
     public static let qemuNamespace = "http://libvirt.org/schemas/domain/qemu/1.0"
 
     public static func parse(_ text: String) throws(DomainXMLError) -> DomainDefinition {
-        let doc: XMLDocument
+        let root: XMLTree
         do {
-            doc = try XMLDocument(xmlString: text, options: [.nodeLoadExternalEntitiesNever])
+            root = try XMLTree.parse(text)
         } catch {
-            throw .malformed(describe(error))
+            throw .malformed(error.description)
         }
-        guard let root = doc.rootElement() else { throw .malformed("no root element") }
-        guard root.name == "domain" else { throw .notADomain(root: root.name ?? "?") }
+        guard root.name == "domain", root.namespace == nil else { throw .notADomain(root: root.qualifiedName) }
         guard let type = root.attr("type"), !type.isEmpty else { throw .missing("the type attribute of <domain>") }
-        guard let name = root.child("name")?.text, !name.isEmpty else { throw .missing("<name>") }
+        guard let name = root.child("name")?.value, !name.isEmpty else { throw .missing("<name>") }
 
         var def = DomainDefinition(type: type, name: name)
-        def.uuid = root.child("uuid")?.text.lowercased()
+        def.uuid = root.child("uuid")?.value.lowercased()
         if let id = root.attr("id") { def.id = try integer(id, "id attribute of <domain>") }
         if let os = root.child("os"), let t = os.child("type") {
             def.arch = t.attr("arch")
             def.machine = t.attr("machine")
-            def.osType = t.text
+            def.osType = t.value
         }
         if let m = root.child("memory") {
-            def.memoryKiB = try bytes(m.text, unit: m.attr("unit") ?? "KiB", "<memory>") / 1024
+            def.memoryKiB = try bytes(m.value, unit: m.attr("unit") ?? "KiB", "<memory>") / 1024
         }
-        if let v = root.child("vcpu") { def.vcpus = try integer(v.text, "<vcpu>") }
+        if let v = root.child("vcpu") { def.vcpus = try integer(v.value, "<vcpu>") }
 
         for s in root.children(named: "seclabel") {
             let type = s.attr("type")
             let relabel = s.attr("relabel").map { $0 == "yes" } ?? (type == "dynamic")
             def.seclabels.append(.init(model: s.attr("model"), type: type, relabel: relabel,
-                                       label: s.child("label")?.text, imagelabel: s.child("imagelabel")?.text,
-                                       baselabel: s.child("baselabel")?.text))
+                                       label: s.child("label")?.value, imagelabel: s.child("imagelabel")?.value,
+                                       baselabel: s.child("baselabel")?.value))
         }
 
         if let md = root.child("metadata") {
-            for e in md.elementChildren {
-                var attrs: [String: String] = [:]
-                for a in e.attributes ?? [] {
-                    if let n = a.localName ?? a.name, let v = a.stringValue { attrs[n] = v }
-                }
-                def.metadata.append(.init(namespace: nonEmpty(e.uri), name: e.localName ?? e.name ?? "",
-                                          attributes: attrs, text: (e.stringValue ?? "").trimmingWhitespace()))
+            for e in md.children {
+                def.metadata.append(.init(namespace: e.namespace, name: e.name, attributes: e.attributes, text: e.value))
             }
         }
 
-        for cl in root.elementChildren where cl.uri == qemuNamespace && cl.localName == "commandline" {
-            for arg in cl.elementChildren where arg.localName == "arg" {
+        for cl in root.children where cl.namespace == qemuNamespace && cl.name == "commandline" {
+            for arg in cl.children where arg.namespace == qemuNamespace && arg.name == "arg" {
                 if let v = arg.attr("value") { def.qemuCommandline.append(v) }
             }
         }
 
         if let ls = root.child("launchSecurity"), let t = ls.attr("type") {
-            def.launchSecurity = .init(type: t, policy: ls.child("policy")?.text)
+            def.launchSecurity = .init(type: t, policy: ls.child("policy")?.value)
         }
 
         if let devices = root.child("devices") { try parseDevices(devices, into: &def) }
         return def
     }
 
-    private static func parseDevices(_ devices: XMLElement, into def: inout DomainDefinition) throws(DomainXMLError) {
-        def.emulator = devices.child("emulator")?.text
-        for e in devices.elementChildren {
-            switch e.name ?? "" {
+    private static func parseDevices(_ devices: XMLTree, into def: inout DomainDefinition) throws(DomainXMLError) {
+        def.emulator = devices.child("emulator")?.value
+        for e in devices.children where e.namespace == nil {
+            switch e.name {
             case "controller":
                 guard let t = e.attr("type") else { continue }
                 def.controllers.append(.init(type: t, model: e.attr("model"),
@@ -114,7 +106,7 @@ public enum DomainXML {
             case "shmem":
                 guard let n = e.attr("name") else { throw .missing("the name attribute of <shmem>") }
                 var size: Int?
-                if let s = e.child("size") { size = try bytes(s.text, unit: s.attr("unit") ?? "M", "<shmem><size>") }
+                if let s = e.child("size") { size = try bytes(s.value, unit: s.attr("unit") ?? "M", "<shmem><size>") }
                 def.shmems.append(.init(name: n, model: e.child("model")?.attr("type"), sizeBytes: size,
                                         serverPath: e.child("server")?.attr("path")))
             case "vsock":
@@ -131,7 +123,7 @@ public enum DomainXML {
             case "rng":
                 guard let m = e.attr("model") else { continue }
                 let b = e.child("backend")
-                var source = b?.text
+                var source = b?.value
                 if let s = b?.child("source") {
                     source = [s.attr("host"), s.attr("service")].compactMap { $0 }.joined(separator: ":")
                 }
@@ -146,7 +138,7 @@ public enum DomainXML {
         }
     }
 
-    private static func hostdev(_ e: XMLElement) throws(DomainXMLError) -> HostDeviceSpec {
+    private static func hostdev(_ e: XMLTree) throws(DomainXMLError) -> HostDeviceSpec {
         let type = e.attr("type") ?? ""
         var spec = HostDeviceSpec(type: type, mode: e.attr("mode") ?? "subsystem", managed: e.attr("managed") == "yes",
                                   driverName: e.child("driver")?.attr("name"))
@@ -169,8 +161,8 @@ public enum DomainXML {
         return spec
     }
 
-    private static func chardev(_ e: XMLElement) -> DomainDefinition.CharDevice {
-        let kind = e.name ?? "serial"
+    private static func chardev(_ e: XMLTree) -> DomainDefinition.CharDevice {
+        let kind = e.name
         let type = e.attr("type") ?? "pty"
         let target = e.child("target")
         var source: String?
@@ -189,7 +181,7 @@ public enum DomainXML {
     // MARK: - values
 
     /// `<address domain= bus= slot= function=>` in sysfs form, `0000:01:00.0`.
-    static func pciAddress(_ a: XMLElement) throws(DomainXMLError) -> String {
+    static func pciAddress(_ a: XMLTree) throws(DomainXMLError) -> String {
         let domain = try a.attr("domain").map { v throws(DomainXMLError) in try integer(v, "PCI domain") } ?? 0
         guard let b = a.attr("bus"), let s = a.attr("slot"), let f = a.attr("function") else {
             throw .missing("bus/slot/function of a PCI <address>")
@@ -249,27 +241,4 @@ public enum DomainXML {
         return s
     }
 
-    private static func describe(_ error: any Error) -> String {
-        let ns = error as NSError
-        if let detail = ns.userInfo[NSLocalizedDescriptionKey] as? String, !detail.isEmpty { return detail }
-        if let detail = ns.userInfo["NSDebugDescription"] as? String, !detail.isEmpty { return detail }
-        return "\(error)"
-    }
-}
-
-extension XMLElement {
-    fileprivate func attr(_ name: String) -> String? { attribute(forName: name)?.stringValue }
-
-    fileprivate var elementChildren: [XMLElement] { children?.compactMap { $0 as? XMLElement } ?? [] }
-
-    /// Direct children with this (unprefixed) name.
-    fileprivate func children(named name: String) -> [XMLElement] {
-        elementChildren.filter { $0.name == name }
-    }
-
-    fileprivate func child(_ name: String) -> XMLElement? {
-        elementChildren.first { $0.name == name }
-    }
-
-    fileprivate var text: String { (stringValue ?? "").trimmingWhitespace() }
 }

@@ -1,6 +1,5 @@
 import Core
 import Foundation
-import FoundationXML
 
 /// Where a domain's qemu process is, or why it cannot be said.
 public enum ProcessLocation: Sendable, Hashable {
@@ -126,16 +125,16 @@ public struct ProcessLocator: Sendable {
 
     /// The `pid` attribute of libvirt's `<domstatus>` status file.
     static func parseDomstatus(_ text: String) -> Result<Int, Failure> {
-        let doc: XMLDocument
+        let root: XMLTree
         do {
-            doc = try XMLDocument(xmlString: text, options: [.nodeLoadExternalEntitiesNever])
+            root = try XMLTree.parse(text)
         } catch {
-            return .failure(Failure(reason: "not well-formed XML"))
+            return .failure(Failure(reason: "not well-formed XML (\(error))"))
         }
-        guard let root = doc.rootElement(), root.name == "domstatus" else {
-            return .failure(Failure(reason: "root element is not <domstatus>"))
+        guard root.name == "domstatus" else {
+            return .failure(Failure(reason: "root element is <\(root.qualifiedName)>, not <domstatus>"))
         }
-        guard let raw = root.attribute(forName: "pid")?.stringValue else {
+        guard let raw = root.attr("pid") else {
             return .failure(Failure(reason: "<domstatus> has no pid attribute"))
         }
         guard let pid = Int(raw), pid > 0 else { return .failure(Failure(reason: "<domstatus pid='\(raw)'> is not a pid")) }
