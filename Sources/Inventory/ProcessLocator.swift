@@ -82,7 +82,7 @@ public struct ProcessLocator: Sendable {
             }
             return .success(pid)
         } catch {
-            return .failure(Failure(reason: "no pid from \(hostPath): \(error.description.replacingOccurrences(of: root.path(hostPath), with: hostPath))"))
+            return .failure(Failure(reason: error.description.replacingOccurrences(of: root.path(hostPath), with: hostPath)))
         }
     }
 
@@ -91,7 +91,7 @@ public struct ProcessLocator: Sendable {
             let text = try FileReader.readString(root.path(hostPath), limit: 4 << 20)
             return Self.parseDomstatus(text).mapError { Failure(reason: "\(hostPath): \($0.reason)") }
         } catch {
-            return .failure(Failure(reason: "no pid from \(hostPath): \(error.description.replacingOccurrences(of: root.path(hostPath), with: hostPath))"))
+            return .failure(Failure(reason: error.description.replacingOccurrences(of: root.path(hostPath), with: hostPath)))
         }
     }
 

@@ -34,13 +34,15 @@ struct XMLTree: Sendable, Hashable {
         parser.shouldResolveExternalEntities = false
         parser.delegate = builder
         let ok = parser.parse()
-        if !ok || builder.failure != nil {
-            let code = (parser.parserError as NSError?)?.code ?? builder.failure?.code ?? -1
-            throw ParseError(line: parser.lineNumber, column: parser.columnNumber,
-                             reason: builder.failure?.message ?? Self.describe(code))
+        if let f = builder.failure {
+            throw ParseError(line: max(1, f.line), column: max(1, f.column), reason: f.message)
+        }
+        if !ok {
+            let code = (parser.parserError as NSError?)?.code ?? -1
+            throw ParseError(line: max(1, parser.lineNumber), column: max(1, parser.columnNumber), reason: Self.describe(code))
         }
         guard let root = builder.root else {
-            throw ParseError(line: parser.lineNumber, column: parser.columnNumber, reason: "no root element")
+            throw ParseError(line: max(1, parser.lineNumber), column: max(1, parser.columnNumber), reason: "no root element")
         }
         return root
     }
@@ -77,12 +79,12 @@ struct XMLTree: Sendable, Hashable {
     private final class Builder: NSObject, XMLParserDelegate {
         var stack: [XMLTree] = []
         var root: XMLTree?
-        var failure: (code: Int, message: String)?
+        var failure: (line: Int, column: Int, message: String)?
 
         func parser(_ parser: XMLParser, didStartElement elementName: String, namespaceURI: String?,
                     qualifiedName qName: String?, attributes attributeDict: [String: String] = [:]) {
             if root != nil && stack.isEmpty {
-                failure = (-1, "content after the root element")
+                failure = (parser.lineNumber, parser.columnNumber, "content after the root element")
                 parser.abortParsing()
                 return
             }
@@ -108,7 +110,7 @@ struct XMLTree: Sendable, Hashable {
         func parser(_ parser: XMLParser, foundCDATA CDATABlock: Data) { appendText(String(decoding: CDATABlock, as: UTF8.self)) }
 
         func parser(_ parser: XMLParser, parseErrorOccurred parseError: any Error) {
-            if failure == nil { failure = ((parseError as NSError).code, Self.message(parseError)) }
+            if failure == nil { failure = (parser.lineNumber, parser.columnNumber, Self.message(parseError)) }
         }
 
         private func appendText(_ s: String) {
