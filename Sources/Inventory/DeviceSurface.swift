@@ -129,7 +129,7 @@ public enum DeviceSurface {
                     "USB HID emulation keeps a USB controller and device stack reachable from the guest for console pointing; use bus='virtio', or drop it on headless guests")
             case ("mouse", "ps2"), ("keyboard", "ps2"):
                 add("input", i.type, "ps2", legacy: "ps2-" + i.type,
-                    "i8042 PS/2 emulation; built into i440fx/q35 machines, removed with <features><ps2 state='off'/></features> (libvirt 7.3+) and a virtio input")
+                    "i8042 PS/2 emulation; built into i440fx/q35 machines, turned off with <features><ps2 state='off'/></features> where the machine type allows it, plus a virtio input")
             default:
                 add("input", i.type, i.bus, legacy: nil, i.bus == "virtio" ? "paravirtual" : "input device")
             }
