@@ -1,4 +1,5 @@
 import Core
+import Glibc
 import XCTest
 @testable import Inventory
 
@@ -70,6 +71,27 @@ final class DomainFactsTests: XCTestCase {
         XCTAssertEqual(facts["web-kvm"]?[path: "surface.shmemSharedWith"], ["legacy-qemu"])
         XCTAssertEqual(facts["legacy-qemu"]?[path: "surface.shmemSharedWith"], ["web-kvm"])
         XCTAssertEqual(facts["conf-kvm"]?[path: "surface.shmemSharedWith"], [])
+    }
+
+    /// The lab guests: default DAC confinement (the libvirt-qemu account) versus a root label.
+    func testLiveLabGuestFacts() throws {
+        let records = try Fixture.liveConnection().listDomains()
+        let facts = Dictionary(InventoryFacts.domains(records).map { ($0.record.name, $0.facts.facts) }, uniquingKeysWith: { a, _ in a })
+        let confined = try XCTUnwrap(facts["va-confined"])
+        let rootdac = try XCTUnwrap(facts["va-rootdac"])
+        // Debian's qemu.conf runs qemu as user and group libvirt-qemu.
+        let user = try XCTUnwrap(getpwnam("libvirt-qemu"), "no libvirt-qemu user")
+        let group = try XCTUnwrap(getgrnam("libvirt-qemu"), "no libvirt-qemu group")
+        XCTAssertEqual(confined[path: "domain.dacLabel"], .string("+\(user.pointee.pw_uid):+\(group.pointee.gr_gid)"))
+        XCTAssertEqual(rootdac[path: "domain.dacLabel"], "+0:+0")
+        XCTAssertEqual(rootdac[path: "domain.seclabels.0.type"], "static")
+        for f in [confined, rootdac] {
+            XCTAssertEqual(f[path: "domain.type"], "qemu")
+            XCTAssertEqual(f[path: "domain.running"], true)
+            XCTAssertEqual(f[path: "domain.securityDisabled"], false)
+            XCTAssertEqual(f[path: "surface.graphics.0.nonLoopback"], false, "the lab's VNC listens on 127.0.0.1")
+            XCTAssertNil(f["unknown"])
+        }
     }
 
     func testShutOffConfidentialGuest() throws {
