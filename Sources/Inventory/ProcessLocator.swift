@@ -1,0 +1,159 @@
+import Core
+import Foundation
+
+/// Where a domain's qemu process is, or why it cannot be said.
+public enum ProcessLocation: Sendable, Hashable {
+    /// `source` is the host path the pid came from (`/run/libvirt/qemu/va.pid`).
+    case found(pid: Int, cmdline: [String], source: String)
+    case unknown(reason: String)
+
+    public var pid: Int? { if case .found(let pid, _, _) = self { return pid } else { return nil } }
+}
+
+/// Finds the qemu process of a domain from libvirt's runtime records under a `HostRoot`:
+/// `run/libvirt/qemu/<name>.pid`, else the `<domstatus pid=...>` of `run/libvirt/qemu/<name>.xml`
+/// (`var/run/libvirt/qemu` when the root has no `run/libvirt/qemu`). A pid is only trusted when
+/// `/proc/<pid>/cmdline` carries the domain's UUID (qemu is started with `-uuid <uuid>`), so a
+/// stale record whose pid was reused by another process is rejected.
+public struct ProcessLocator: Sendable {
+    public let root: HostRoot
+
+    public init(root: HostRoot = HostRoot()) { self.root = root }
+
+    /// Locates the process of a qemu/kvm domain (decided by the XML's type, not the driver).
+    public func locate(_ definition: DomainDefinition) -> ProcessLocation {
+        locate(name: definition.name, uuid: definition.uuid ?? "", type: definition.type)
+    }
+
+    public func locate(name: String, uuid: String, type: String) -> ProcessLocation {
+        guard type == "qemu" || type == "kvm" else {
+            return .unknown(reason: "domain type '\(type)' is not run by qemu; there is no qemu process to locate")
+        }
+        guard !uuid.isEmpty else { return .unknown(reason: "domain \(name) has no UUID to verify a process against") }
+        guard !name.isEmpty, !name.contains("/") else { return .unknown(reason: "domain name '\(name)' cannot name a runtime file") }
+
+        let dir = runtimeDirectory()
+        var reasons: [String] = []
+        var tried: Set<Int> = []
+
+        let pidPath = dir + "/" + name + ".pid"
+        switch readPidFile(pidPath) {
+        case .success(let pid):
+            tried.insert(pid)
+            switch verify(pid: pid, uuid: uuid, source: pidPath) {
+            case .success(let found): return found
+            case .failure(let r): reasons.append(r.reason)
+            }
+        case .failure(let r): reasons.append(r.reason)
+        }
+
+        let statusPath = dir + "/" + name + ".xml"
+        switch readDomstatus(statusPath) {
+        case .success(let pid) where !tried.contains(pid):
+            switch verify(pid: pid, uuid: uuid, source: statusPath) {
+            case .success(let found): return found
+            case .failure(let r): reasons.append(r.reason)
+            }
+        case .success:
+            break  // same pid as the pid file: already rejected
+        case .failure(let r): reasons.append(r.reason)
+        }
+        return .unknown(reason: reasons.joined(separator: "; "))
+    }
+
+    // MARK: - reading
+
+    struct Failure: Error { var reason: String }
+
+    /// `run/libvirt/qemu` under the root, else `var/run/libvirt/qemu` (hosts where /var/run is no link).
+    private func runtimeDirectory() -> String {
+        let run = "/run/libvirt/qemu"
+        if FileReader.isDirectory(root.path(run)) { return run }
+        let varRun = "/var/run/libvirt/qemu"
+        if FileReader.isDirectory(root.path(varRun)) { return varRun }
+        return run
+    }
+
+    private func readPidFile(_ hostPath: String) -> Result<Int, Failure> {
+        do {
+            let text = try FileReader.readString(root.path(hostPath), limit: 4096)
+            guard let pid = Self.parsePidFile(text) else {
+                return .failure(Failure(reason: "\(hostPath) does not hold a pid: '\(String(text.prefix(40)).trimmingWhitespace())'"))
+            }
+            return .success(pid)
+        } catch {
+            return .failure(Failure(reason: error.description.replacingOccurrences(of: root.path(hostPath), with: hostPath)))
+        }
+    }
+
+    private func readDomstatus(_ hostPath: String) -> Result<Int, Failure> {
+        do {
+            let text = try FileReader.readString(root.path(hostPath), limit: 4 << 20)
+            return Self.parseDomstatus(text).mapError { Failure(reason: "\(hostPath): \($0.reason)") }
+        } catch {
+            return .failure(Failure(reason: error.description.replacingOccurrences(of: root.path(hostPath), with: hostPath)))
+        }
+    }
+
+    private func verify(pid: Int, uuid: String, source: String) -> Result<ProcessLocation, Failure> {
+        let path = root.proc("\(pid)/cmdline")
+        let bytes: [UInt8]
+        do {
+            bytes = try FileReader.read(path)
+        } catch .notFound, .processGone {
+            return .failure(Failure(reason: "process \(pid) from \(source) is gone"))
+        } catch {
+            return .failure(Failure(reason: "cannot read /proc/\(pid)/cmdline (pid from \(source)): \(error)"))
+        }
+        let args = Self.parseCmdline(bytes)
+        if args.isEmpty {
+            return .failure(Failure(reason: "process \(pid) from \(source) has an empty command line (exiting or a kernel thread)"))
+        }
+        guard Self.carriesUUID(args, uuid: uuid) else {
+            return .failure(Failure(reason: "pid \(pid) from \(source) does not carry uuid \(uuid) on its command line (stale record, pid reused by \(args[0]))"))
+        }
+        return .success(.found(pid: pid, cmdline: args, source: source))
+    }
+
+    // MARK: - parsing
+
+    /// A pid file holds one positive decimal number, maybe followed by a newline.
+    static func parsePidFile(_ text: String) -> Int? {
+        guard let pid = Int(text.trimmingWhitespace()), pid > 0 else { return nil }
+        return pid
+    }
+
+    /// The `pid` attribute of libvirt's `<domstatus>` status file.
+    static func parseDomstatus(_ text: String) -> Result<Int, Failure> {
+        let root: XMLTree
+        do {
+            root = try XMLTree.parse(text)
+        } catch {
+            return .failure(Failure(reason: "not well-formed XML (\(error))"))
+        }
+        guard root.name == "domstatus" else {
+            return .failure(Failure(reason: "root element is <\(root.qualifiedName)>, not <domstatus>"))
+        }
+        guard let raw = root.attr("pid") else {
+            return .failure(Failure(reason: "<domstatus> has no pid attribute"))
+        }
+        guard let pid = Int(raw), pid > 0 else { return .failure(Failure(reason: "<domstatus pid='\(raw)'> is not a pid")) }
+        return .success(pid)
+    }
+
+    /// `/proc/<pid>/cmdline`: arguments separated (and terminated) by NUL.
+    static func parseCmdline(_ bytes: [UInt8]) -> [String] {
+        var parts = bytes.split(separator: 0, omittingEmptySubsequences: false).map { String(decoding: $0, as: UTF8.self) }
+        if parts.last == "" { parts.removeLast() }
+        return parts
+    }
+
+    /// qemu is started with `-uuid <uuid>`; compared case-insensitively.
+    static func carriesUUID(_ args: [String], uuid: String) -> Bool {
+        let want = uuid.lowercased()
+        for (i, a) in args.enumerated() where (a == "-uuid" || a == "--uuid") && i + 1 < args.count {
+            if args[i + 1].lowercased() == want { return true }
+        }
+        return false
+    }
+}
