@@ -1,5 +1,5 @@
 /// The confinement qemu was asked for on its command line (`/proc/<pid>/cmdline`): `-sandbox`
-/// (qemu's own seccomp filter), `-runas`/`-chroot` (or `-run-with user=,chroot=` of qemu 9.0+),
+/// (qemu's own seccomp filter), `-runas`/`-chroot` (or `-run-with user=,chroot=` of newer qemu),
 /// the accelerator, and the identity options libvirt passes (`-name guest=`, `-uuid`).
 ///
 /// qemu's version is not read here (running `<binary> --version` is not done by a scan); the
