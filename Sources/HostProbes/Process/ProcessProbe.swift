@@ -11,8 +11,8 @@ import Core
 /// the facts of that file unknown.
 public enum ProcessProbe {
     /// The facts of process `pid`, rooted at `process` and `sandbox`.
-    /// `hostNamespaces` comes from `HostNamespaces.resolve(root:)`, called once per scan.
-    public static func collect(pid: Int, root: HostRoot, hostNamespaces: HostNamespaces,
+    /// `hostNamespaces` comes from `NamespaceReference.resolve(root:)`, called once per scan.
+    public static func collect(pid: Int, root: HostRoot, hostNamespaces: NamespaceReference,
                                reader: ProcReader = .live) -> FactBuilder {
         var b = FactBuilder()
         collect(pid: pid, root: root, hostNamespaces: hostNamespaces, into: &b, reader: reader)
@@ -20,7 +20,7 @@ public enum ProcessProbe {
     }
 
     /// Writes the facts of process `pid` into a domain's builder (`process.*`, `sandbox.*`).
-    public static func collect(pid: Int, root: HostRoot, hostNamespaces: HostNamespaces,
+    public static func collect(pid: Int, root: HostRoot, hostNamespaces: NamespaceReference,
                                into b: inout FactBuilder, reader: ProcReader = .live) {
         let status = Result(probing: { () throws(ProbeError) -> ProcStatus in try ProcStatus.read(pid: pid, root: root, reader: reader) })
         if case .success(let s) = status, s.hasExited {
@@ -146,7 +146,7 @@ public enum ProcessProbe {
         }
     }
 
-    static func setNamespaces(_ ns: ProcNamespaces, host: HostNamespaces, _ b: inout FactBuilder) {
+    static func setNamespaces(_ ns: ProcNamespaces, host: NamespaceReference, _ b: inout FactBuilder) {
         if let reason = host.failureReason {
             b.setUnknown("process.namespaces.reference", reason: reason)
         } else {

@@ -6,7 +6,7 @@ import XCTest
 final class ProcessProbeTests: XCTestCase {
     func collect(_ scenario: String, pid: Int) -> JSONValue {
         let root = ProcFixture.root(scenario)
-        return ProcessProbe.collect(pid: pid, root: root, hostNamespaces: HostNamespaces.resolve(root: root)).facts
+        return ProcessProbe.collect(pid: pid, root: root, hostNamespaces: NamespaceReference.resolve(root: root)).facts
     }
 
     func reason(_ path: String, _ facts: JSONValue) -> String { FactBuilder.reason(for: path, in: facts) ?? "" }
@@ -127,7 +127,7 @@ final class ProcessProbeTests: XCTestCase {
     func testGoneProcessMakesWholeSubtreesUnknown() throws {
         let root = ProcFixture.root("proc-gone")
         let pid = try QemuPidFile.read(domain: "va-gone", root: root)
-        let f = ProcessProbe.collect(pid: pid, root: root, hostNamespaces: HostNamespaces.resolve(root: root)).facts
+        let f = ProcessProbe.collect(pid: pid, root: root, hostNamespaces: NamespaceReference.resolve(root: root)).facts
         XCTAssertEqual(f[path: "process"], .null)
         XCTAssertEqual(f[path: "sandbox"], .null)
         XCTAssertEqual(reason("process.uid", f), "process 4242 exited during the scan")
@@ -150,7 +150,7 @@ final class ProcessProbeTests: XCTestCase {
     func testProcessVanishingAfterTheFirstReadIsGone() throws {
         let (root, dir) = try ProcFixture.copy("proc-libvirt-default")
         defer { try? FileManager.default.removeItem(at: dir) }
-        let host = HostNamespaces.resolve(root: root)
+        let host = NamespaceReference.resolve(root: root)
         let procDir = root.proc("3595")
         let counter = ReadCounter()
         let base = ProcReader.live.counting(counter)
@@ -176,13 +176,13 @@ final class ProcessProbeTests: XCTestCase {
         let text = try String(contentsOfFile: status, encoding: .utf8).replacingOccurrences(of: "S (sleeping)", with: "Z (zombie)")
         try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: status)
         try text.write(toFile: status, atomically: false, encoding: .utf8)
-        let f = ProcessProbe.collect(pid: 3595, root: root, hostNamespaces: HostNamespaces.resolve(root: root)).facts
+        let f = ProcessProbe.collect(pid: 3595, root: root, hostNamespaces: NamespaceReference.resolve(root: root)).facts
         XCTAssertEqual(reason("process.uid", f), "process 3595 exited during the scan")
     }
 
     func testEachFileIsReadOnceWithinTheBudget() {
         let root = ProcFixture.root("proc-selinux-svirt")
-        let host = HostNamespaces.resolve(root: root)
+        let host = NamespaceReference.resolve(root: root)
         let counter = ReadCounter()
         _ = ProcessProbe.collect(pid: 5012, root: root, hostNamespaces: host, reader: ProcReader.live.counting(counter))
         XCTAssertLessThanOrEqual(counter.count, 15)
@@ -193,7 +193,7 @@ final class ProcessProbeTests: XCTestCase {
     func testIntoBuilderWritesBesideExistingDomainFacts() {
         let root = ProcFixture.root("proc-libvirt-default")
         var b = FactBuilder(["domain": ["name": "va-confined"]])
-        ProcessProbe.collect(pid: 3595, root: root, hostNamespaces: HostNamespaces.resolve(root: root), into: &b)
+        ProcessProbe.collect(pid: 3595, root: root, hostNamespaces: NamespaceReference.resolve(root: root), into: &b)
         XCTAssertEqual(b.facts[path: "domain.name"], "va-confined")
         XCTAssertEqual(b.facts[path: "process.uid"], 64055)
     }
@@ -212,7 +212,7 @@ final class ProcessProbeTests: XCTestCase {
 
     func testLiveLabQemuProcessesDifferInDAC() throws {
         guard let confined = try livePid("va-confined"), let rootdac = try livePid("va-rootdac") else { return }
-        let host = HostNamespaces.resolve(root: HostRoot())
+        let host = NamespaceReference.resolve(root: HostRoot())
         let c = ProcessProbe.collect(pid: confined, root: HostRoot(), hostNamespaces: host).facts
         let r = ProcessProbe.collect(pid: rootdac, root: HostRoot(), hostNamespaces: host).facts
         let expectedUID = try XCTUnwrap(Int(FileReader.readString("/etc/passwd").split(separator: "\n")
@@ -250,7 +250,7 @@ final class ProcessProbeTests: XCTestCase {
                 return bytes
             },
             readLink: ProcReader.live.readLink, exists: ProcReader.live.exists)
-        let f = ProcessProbe.collect(pid: pid, root: HostRoot(), hostNamespaces: HostNamespaces.resolve(root: HostRoot()),
+        let f = ProcessProbe.collect(pid: pid, root: HostRoot(), hostNamespaces: NamespaceReference.resolve(root: HostRoot()),
                                      reader: killing).facts
         XCTAssertFalse(child.isRunning)
         XCTAssertEqual(f[path: "process"], .null)

@@ -18,7 +18,7 @@ final class ProcessSchemaTests: XCTestCase {
                          ("proc-apparmor", 6100), ("proc-missing-files", 3595), ("proc-unreadable", 3595)]
         for (scenario, pid) in scenarios {
             let root = ProcFixture.root(scenario)
-            let b = ProcessProbe.collect(pid: pid, root: root, hostNamespaces: HostNamespaces.resolve(root: root))
+            let b = ProcessProbe.collect(pid: pid, root: root, hostNamespaces: NamespaceReference.resolve(root: root))
             for path in leaves(b.tree) {
                 XCTAssertNotNil(schema.field(path), "\(scenario): \(path) is not in the schema")
             }

@@ -9,7 +9,7 @@ import Core
 ///    modular daemons, accepted only when `/proc/<pid>/comm` names that daemon): libvirt starts
 ///    qemu from its own namespaces, so a namespace qemu did not unshare equals the daemon's;
 /// 3. the auditor's own (`/proc/self`; under a fixture root `self` is a plain directory).
-public struct HostNamespaces: Sendable, Hashable {
+public struct NamespaceReference: Sendable, Hashable {
     public enum Source: String, Sendable, Hashable {
         case pid1, libvirtd, `self`
     }
@@ -35,14 +35,14 @@ public struct HostNamespaces: Sendable, Hashable {
         ("libvirtd.pid", "libvirtd"), ("virtqemud.pid", "virtqemud"),
     ]
 
-    public static func resolve(root: HostRoot, reader: ProcReader = .live) -> HostNamespaces {
+    public static func resolve(root: HostRoot, reader: ProcReader = .live) -> NamespaceReference {
         var attempts: [String] = []
 
         let init1 = ProcNamespaces.read(pid: "1", root: root, reader: reader)
         if let reason = unusable(init1) {
             attempts.append("pid1: \(reason)")
         } else {
-            return HostNamespaces(source: .pid1, pid: 1, inodes: init1.inodes, attempts: attempts)
+            return NamespaceReference(source: .pid1, pid: 1, inodes: init1.inodes, attempts: attempts)
         }
 
         var daemonFound = false
@@ -78,7 +78,7 @@ public struct HostNamespaces: Sendable, Hashable {
                 attempts.append("libvirtd: \(reason)")
                 continue
             }
-            return HostNamespaces(source: .libvirtd, pid: pid, inodes: ns.inodes, attempts: attempts)
+            return NamespaceReference(source: .libvirtd, pid: pid, inodes: ns.inodes, attempts: attempts)
         }
         if !daemonFound {
             attempts.append("libvirtd: no \(daemons.map { root.run($0.pidFile) }.joined(separator: " or "))")
@@ -87,11 +87,11 @@ public struct HostNamespaces: Sendable, Hashable {
         let me = ProcNamespaces.read(pid: "self", root: root, reader: reader)
         if let reason = unusable(me) {
             attempts.append("self: \(reason)")
-            return HostNamespaces(source: nil, pid: nil, inodes: [:], attempts: attempts)
+            return NamespaceReference(source: nil, pid: nil, inodes: [:], attempts: attempts)
         }
         var selfPid: Int? = nil
         if root.isLive, let link = try? reader.readLink(root.proc("self")) { selfPid = Int(link) }
-        return HostNamespaces(source: .self, pid: selfPid, inodes: me.inodes, attempts: attempts)
+        return NamespaceReference(source: .self, pid: selfPid, inodes: me.inodes, attempts: attempts)
     }
 
     /// A candidate is usable when its mount namespace and every kind other than those the kernel

@@ -2,9 +2,9 @@ import Core
 import XCTest
 @testable import HostProbes
 
-final class HostNamespacesTests: XCTestCase {
+final class NamespaceReferenceTests: XCTestCase {
     func testReadableInitIsTheReference() {
-        let h = HostNamespaces.resolve(root: ProcFixture.root("proc-root-qemu"))
+        let h = NamespaceReference.resolve(root: ProcFixture.root("proc-root-qemu"))
         XCTAssertEqual(h.source, .pid1)
         XCTAssertEqual(h.pid, 1)
         XCTAssertEqual(h.inodes["mnt"], 4026531832)
@@ -12,7 +12,7 @@ final class HostNamespacesTests: XCTestCase {
     }
 
     func testWithoutInitTheLibvirtDaemonIsUsed() {
-        let h = HostNamespaces.resolve(root: ProcFixture.root("proc-libvirt-default"))
+        let h = NamespaceReference.resolve(root: ProcFixture.root("proc-libvirt-default"))
         XCTAssertEqual(h.source, .libvirtd)
         XCTAssertEqual(h.pid, 3534)
         XCTAssertEqual(h.inodes.count, 8)
@@ -22,7 +22,7 @@ final class HostNamespacesTests: XCTestCase {
 
     func testAPidFileNamingAnotherProgramFallsBackToSelf() {
         // run/libvirtd.pid names pid 7000, whose comm is bash.
-        let h = HostNamespaces.resolve(root: ProcFixture.root("proc-selinux-svirt"))
+        let h = NamespaceReference.resolve(root: ProcFixture.root("proc-selinux-svirt"))
         XCTAssertEqual(h.source, .self)
         XCTAssertNil(h.pid)
         XCTAssertEqual(h.inodes["mnt"], 4026531840)
@@ -33,7 +33,7 @@ final class HostNamespacesTests: XCTestCase {
         let (root, dir) = try ProcFixture.copy("proc-gone")
         defer { try? FileManager.default.removeItem(at: dir) }
         try FileManager.default.removeItem(atPath: root.proc("self"))
-        let h = HostNamespaces.resolve(root: root)
+        let h = NamespaceReference.resolve(root: root)
         XCTAssertNil(h.source)
         XCTAssertEqual(h.inodes, [:])
         XCTAssertEqual(h.referenceJSON, ["source": nil, "pid": nil])
@@ -42,7 +42,7 @@ final class HostNamespacesTests: XCTestCase {
     }
 
     func testLiveHostFollowsTheFallbackOrder() throws {
-        let h = HostNamespaces.resolve(root: HostRoot())
+        let h = NamespaceReference.resolve(root: HostRoot())
         let initReadable = (try? FileReader.readLink("/proc/1/ns/mnt")) != nil
         if initReadable {
             XCTAssertEqual(h.source, .pid1)
