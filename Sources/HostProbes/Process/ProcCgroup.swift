@@ -39,6 +39,39 @@ public struct ProcCgroup: Sendable, Hashable {
         return nil
     }
 
+    /// The libvirt machine name of the scope: `qemu-1-va-confined` from
+    /// `machine-qemu\x2d1\x2dva\x2dconfined.scope` (systemd's `\xHH` escapes decoded) or from
+    /// `qemu-1-va-confined.libvirt-qemu`.
+    public var machineName: String? { machineScope.map(ProcCgroup.machineName(fromScope:)) }
+
+    public static func machineName(fromScope scope: String) -> String {
+        var s = Substring(scope)
+        if s.hasPrefix("machine-") && s.hasSuffix(".scope") {
+            s = s.dropFirst("machine-".count).dropLast(".scope".count)
+        } else if let dot = s.lastIndex(of: "."), s[dot...] == ".libvirt-qemu" || s[dot...] == ".libvirt-lxc" {
+            s = s[..<dot]
+        }
+        return unescape(String(s))
+    }
+
+    /// Decodes systemd unit-name escapes (`\x2d` is `-`).
+    static func unescape(_ text: String) -> String {
+        var bytes: [UInt8] = []
+        let u = Array(text.utf8)
+        var i = 0
+        while i < u.count {
+            if u[i] == UInt8(ascii: "\\"), i + 3 < u.count, u[i + 1] == UInt8(ascii: "x"),
+               let v = UInt8(String(decoding: u[(i + 2)...(i + 3)], as: UTF8.self), radix: 16) {
+                bytes.append(v)
+                i += 4
+            } else {
+                bytes.append(u[i])
+                i += 1
+            }
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
     public static func path(pid: Int, root: HostRoot) -> String { root.proc("\(pid)/cgroup") }
 
     public static func read(pid: Int, root: HostRoot, reader: ProcReader = .live) throws(ProbeError) -> ProcCgroup {

@@ -53,6 +53,7 @@ public enum ProcessProbe {
             b.set("process.cgroup", .object([
                 "path": .string(c.path), "version": .int(c.version),
                 "machineScope": .bool(c.machineScope != nil), "scope": .from(c.machineScope),
+                "machine": .from(c.machineName),
             ]))
         case .failure(let e): b.setUnknown("process.cgroup", reason: "\(e)")
         }

@@ -43,6 +43,7 @@ extension ProcessProbe {
         FactField("process.cgroup.version", .int, source: "/proc/<pid>/cgroup", "2 for a pure unified hierarchy, 1 for v1 or hybrid."),
         FactField("process.cgroup.machineScope", .bool, source: "/proc/<pid>/cgroup", "True when the process is in a libvirt machine group (machine.slice/machine-qemu...scope, or /machine/qemu-N-name.libvirt-qemu)."),
         FactField("process.cgroup.scope", .string, source: "/proc/<pid>/cgroup", "That machine group's name; null outside one."),
+        FactField("process.cgroup.machine", .string, source: "/proc/<pid>/cgroup", "The libvirt machine name in that group (qemu-1-va-confined: driver, domain id, name), systemd escapes decoded; null outside one."),
         FactField("process.cmdline", .list, element: .string, source: "/proc/<pid>/cmdline", "The argument vector (NUL-separated in the file)."),
     ]
 

@@ -26,6 +26,20 @@ final class ProcCgroupTests: XCTestCase {
         }
     }
 
+    func testMachineNamesDecodeSystemdEscapes() {
+        let cases: [(String, String)] = [
+            ("machine-qemu\\x2d1\\x2dva\\x2dconfined.scope", "qemu-1-va-confined"),
+            ("qemu-2-va-rootdac.libvirt-qemu", "qemu-2-va-rootdac"),
+            ("machine-qemu\\x2d3\\x2dweb\\x2e01.scope", "qemu-3-web.01"),
+            ("machine-lxc\\x2d77\\x2dct.scope", "lxc-77-ct"),
+            ("machine-bad\\x2.scope", "bad\\x2"),
+        ]
+        for (scope, name) in cases {
+            XCTAssertEqual(ProcCgroup.machineName(fromScope: scope), name, scope)
+        }
+        XCTAssertNil(try ProcCgroup.parse("0::/system.slice/x.service\n").machineName)
+    }
+
     func testGarbageIsAParseError() {
         for bad in ["", "garbage\n", "x::/a\n", "0:cpu\n", "0::relative\n"] {
             XCTAssertThrowsError(try ProcCgroup.parse(bad), bad)

@@ -73,6 +73,7 @@ final class ProcessProbeTests: XCTestCase {
         XCTAssertEqual(f[path: "process.uid"], 107)
         XCTAssertEqual(f[path: "process.cgroup.version"], 2)
         XCTAssertEqual(f[path: "process.cgroup.scope"], "machine-qemu\\x2d1\\x2dva\\x2dconfined.scope")
+        XCTAssertEqual(f[path: "process.cgroup.machine"], "qemu-1-va-confined")
         XCTAssertEqual(f[path: "process.namespaces.reference.source"], "self")
         XCTAssertEqual(f[path: "sandbox.kvm"], true)
         XCTAssertEqual(f[path: "process.lsm.apparmor"], false)
