@@ -19,6 +19,22 @@ public enum ProcessProbe {
         return b
     }
 
+    /// The facts of a running domain's qemu, found through libvirt's pid file
+    /// `/run/libvirt/qemu/<name>.pid`. When the pid file cannot be read, `process` and `sandbox`
+    /// are unknown with that reason.
+    public static func collect(domainName: String, root: HostRoot, hostNamespaces: NamespaceReference,
+                               reader: ProcReader = .live) -> FactBuilder {
+        var b = FactBuilder()
+        do {
+            let pid = try QemuPidFile.read(domain: domainName, root: root, reader: reader)
+            collect(pid: pid, root: root, hostNamespaces: hostNamespaces, into: &b, reader: reader)
+        } catch {
+            b.setUnknown("process", reason: "\(error)")
+            b.setUnknown("sandbox", reason: "\(error)")
+        }
+        return b
+    }
+
     /// Writes the facts of process `pid` into a domain's builder (`process.*`, `sandbox.*`).
     public static func collect(pid: Int, root: HostRoot, hostNamespaces: NamespaceReference,
                                into b: inout FactBuilder, reader: ProcReader = .live) {

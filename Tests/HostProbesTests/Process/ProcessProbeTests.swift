@@ -136,6 +136,22 @@ final class ProcessProbeTests: XCTestCase {
         XCTAssertEqual(f["unknown"]?.objectValue?.count, 2)
     }
 
+    func testDomainNameLeadsThroughThePidFile() {
+        let root = ProcFixture.root("proc-libvirt-default")
+        let host = NamespaceReference.resolve(root: root)
+        let f = ProcessProbe.collect(domainName: "va-confined", root: root, hostNamespaces: host).facts
+        XCTAssertEqual(f[path: "process.pid"], 3595)
+        XCTAssertEqual(f[path: "sandbox.guestName"], "va-confined")
+
+        let missing = ProcessProbe.collect(domainName: "va-absent", root: root, hostNamespaces: host).facts
+        XCTAssertEqual(missing[path: "process"], .null)
+        XCTAssertTrue(reason("sandbox.enabled", missing).hasSuffix("run/libvirt/qemu/va-absent.pid: no such file"))
+
+        let goneRoot = ProcFixture.root("proc-gone")
+        let gone = ProcessProbe.collect(domainName: "va-gone", root: goneRoot, hostNamespaces: NamespaceReference.resolve(root: goneRoot)).facts
+        XCTAssertEqual(reason("process.uid", gone), "process 4242 exited during the scan")
+    }
+
     func testUnreadableFilesGiveIOErrorsForThoseFactsOnly() {
         let f = collect("proc-unreadable", pid: 3595)
         XCTAssertEqual(f[path: "process.cgroup"], .null)
