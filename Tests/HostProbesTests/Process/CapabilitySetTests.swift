@@ -1,7 +1,7 @@
 import XCTest
 @testable import HostProbes
 
-final class CapabilitiesTests: XCTestCase {
+final class CapabilitySetTests: XCTestCase {
     func testMasksDecodeToKernelNames() {
         let cases: [(String, [String])] = [
             ("0000000000000000", []),
