@@ -37,7 +37,7 @@ public struct APIRouter: HTTPHandler {
     }
 
     enum Route: Equatable {
-        case summary, domains, domain(String), domainFacts(String), host, findings, policies
+        case summary, report, domains, domain(String), domainFacts(String), host, findings, policies
         case scans, scan(String), openAPIYAML, openAPIJSON
 
         var methods: [String] { self == .scans ? ["GET", "POST"] : ["GET"] }
@@ -50,6 +50,7 @@ public struct APIRouter: HTTPHandler {
             case 1:
                 switch parts[0] {
                 case "summary": self = .summary
+                case "report": self = .report
                 case "domains": self = .domains
                 case "host": self = .host
                 case "findings": self = .findings
@@ -147,6 +148,8 @@ public struct APIRouter: HTTPHandler {
             return cached(request, snapshot.domainFacts[index])
         case .host:
             return cached(request, snapshot.host)
+        case .report:
+            return cached(request, snapshot.fullReport)
         case .findings:
             guard let findingQuery, !findingQuery.isDefault else { return cached(request, snapshot.findingsAll) }
             return cached(request, EncodedBody(ResultSnapshot.findingsList(findingQuery.apply(snapshot))))

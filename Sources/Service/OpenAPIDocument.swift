@@ -19,7 +19,11 @@ public struct OpenAPIDocument: Sendable {
         self.json = Array(JSONWriter.string(value).utf8)
     }
 
-    /// The document compiled into the program (the text of Docs/openapi.yaml).
+    /// The document compiled into the program: `OpenAPISpec.swift` holds the text of
+    /// Docs/openapi.yaml (ServiceTests checks they are identical). After editing the YAML, run
+    ///
+    ///     { printf 'enum OpenAPISpec {\n    static let yaml = #"""\n'; cat Docs/openapi.yaml;
+    ///       printf '"""#\n}\n'; } > Sources/Service/OpenAPISpec.swift
     public static let bundled: OpenAPIDocument = {
         do {
             return try OpenAPIDocument(yaml: Array(OpenAPISpec.yaml.utf8))

@@ -76,6 +76,22 @@ enum ReportJSON {
         ]
     }
 
+    static func report(_ r: ScanReport) -> JSONValue {
+        [
+            "version": .int(r.version),
+            "scanId": .string(r.scanId),
+            "startedAt": .string(r.startedAt),
+            "finishedAt": .string(r.finishedAt),
+            "durationMs": .double(r.durationMs),
+            "connection": .string(r.connection),
+            "root": .string(r.root),
+            "stale": .bool(r.stale),
+            "errors": .array(r.errors.map(JSONValue.string)),
+            "host": host(r.host),
+            "domains": .array(r.domains.map(domain)),
+        ]
+    }
+
     static func target(host h: HostReport) -> JSONValue {
         ["kind": "host", "name": .string(h.hostname), "uuid": .null]
     }

@@ -25,6 +25,8 @@ public final class ResultSnapshot: Sendable {
     let domainDetails: [EncodedBody]
     let domainFacts: [EncodedBody]
     let host: EncodedBody
+    /// `GET /api/v1/report`: the whole scan.
+    let fullReport: EncodedBody
     /// Every finding with its target, host first, then domains in report order.
     let findings: [(finding: Finding, target: JSONValue, domain: Int?)]
     let findingsAll: EncodedBody
@@ -38,6 +40,7 @@ public final class ResultSnapshot: Sendable {
         domainDetails = report.domains.map { EncodedBody(ReportJSON.domain($0)) }
         domainFacts = report.domains.map { EncodedBody($0.facts) }
         host = EncodedBody(ReportJSON.host(report.host))
+        fullReport = EncodedBody(ReportJSON.report(report))
         var uuids: [String: Int] = [:]
         var names: [String: Int] = [:]
         for (i, d) in report.domains.enumerated() {
