@@ -91,7 +91,7 @@ public struct APIRouter: HTTPHandler {
                 return Self.refusal(auth.forbidden(request, reason: "token role '\(role.rawValue)' cannot start scans"))
             }
             guard request.body.count <= maxBodyBytes else {
-                return Self.error(413, "payload_too_large", "request body larger than \(maxBodyBytes) bytes")
+                return Self.error(413, "content_too_large", "request body larger than \(maxBodyBytes) bytes")
             }
         }
         do {
@@ -99,7 +99,7 @@ public struct APIRouter: HTTPHandler {
         } catch let error as QueryError {
             return Self.error(400, "bad_request", error.message, details: ["parameter": .string(error.parameter)])
         } catch {
-            return Self.error(500, "internal", "internal error")
+            return Self.error(500, "internal_error", "internal error")
         }
     }
 
@@ -135,7 +135,7 @@ public struct APIRouter: HTTPHandler {
         }
         switch route {
         case .summary:
-            guard let summary = store.summary() else { return Self.error(500, "internal", "summary missing") }
+            guard let summary = store.summary() else { return Self.error(500, "internal_error", "summary missing") }
             return cached(request, summary)
         case .domains:
             guard let domainQuery, !domainQuery.isDefault else { return cached(request, snapshot.domainList) }
@@ -154,7 +154,7 @@ public struct APIRouter: HTTPHandler {
             guard let findingQuery, !findingQuery.isDefault else { return cached(request, snapshot.findingsAll) }
             return cached(request, EncodedBody(ResultSnapshot.findingsList(findingQuery.apply(snapshot))))
         default:
-            return Self.error(500, "internal", "unrouted path")
+            return Self.error(500, "internal_error", "unrouted path")
         }
     }
 

@@ -126,6 +126,15 @@ paths:
           content:
             application/json:
               schema: {$ref: "#/components/schemas/DomainList"}
+          links:
+            GetFirstDomain:
+              operationId: getDomain
+              parameters:
+                id: "$response.body#/domains/0/uuid"
+            GetFirstDomainFacts:
+              operationId: getDomainFacts
+              parameters:
+                id: "$response.body#/domains/0/name"
         "304": {$ref: "#/components/responses/NotModified"}
         "400": {$ref: "#/components/responses/BadRequest"}
         "401": {$ref: "#/components/responses/Unauthorized"}
@@ -347,7 +356,7 @@ paths:
             ETag: {$ref: "#/components/headers/ETag"}
           content:
             application/yaml:
-              schema: {type: string}
+              schema: {type: object}
         "304": {$ref: "#/components/responses/NotModified"}
         "401": {$ref: "#/components/responses/Unauthorized"}
         "403": {$ref: "#/components/responses/Forbidden"}
@@ -437,8 +446,13 @@ components:
           properties:
             code:
               type: string
+              description: >-
+                Machine-readable kind of error. The last group comes from the HTTP layer
+                (malformed or oversized requests, connection limits).
               enum: [bad_request, unauthorized, forbidden, not_found, method_not_allowed,
-                     payload_too_large, no_results, scans_unavailable, internal]
+                     content_too_large, no_results, scans_unavailable, internal_error,
+                     request_timeout, uri_too_long, header_fields_too_large, not_implemented,
+                     service_unavailable, http_version_not_supported, server_error, client_error]
             message: {type: string}
             parameter:
               type: string
