@@ -15,7 +15,7 @@ public final class ScanCoordinator: ScanTrigger, @unchecked Sendable {
     private let onFinish: (@Sendable (ScanRecord) -> Void)?
     private let condition = NSCondition()
     private var stopped = false
-    private var periodicStarted = false
+    private var started = false
 
     /// - Parameter onFinish: called on the scan thread after each scan's record is final.
     public init(store: ResultStore, logger: Logger, onFinish: (@Sendable (ScanRecord) -> Void)? = nil,
@@ -40,25 +40,25 @@ public final class ScanCoordinator: ScanTrigger, @unchecked Sendable {
         return record
     }
 
-    /// Scans at once, then every `intervalSeconds` (counted from each request) until `stop()`.
-    /// Does nothing when the interval is 0 or periodic scanning is already on.
-    public func startPeriodic(intervalSeconds: Int) {
-        guard intervalSeconds > 0 else { return }
+    /// Scans at once (trigger `startup`), then every `intervalSeconds` (trigger `schedule`,
+    /// counted from each start) until `stop()`. With an interval of 0 only the start-up scan runs.
+    /// Calling it again has no effect.
+    public func start(intervalSeconds: Int) {
         condition.lock()
         defer { condition.unlock() }
-        guard !periodicStarted, !stopped else { return }
-        periodicStarted = true
+        guard !started, !stopped else { return }
+        started = true
         Thread.detachNewThread { [self] in
-            var trigger = "startup"
+            _ = requestScan(trigger: "startup")
+            guard intervalSeconds > 0 else { return }
             while true {
-                _ = requestScan(trigger: trigger)
-                trigger = "schedule"
                 condition.lock()
                 let deadline = Date(timeIntervalSinceNow: TimeInterval(intervalSeconds))
                 while !stopped && condition.wait(until: deadline) {}
                 let done = stopped
                 condition.unlock()
                 if done { return }
+                _ = requestScan(trigger: "schedule")
             }
         }
     }

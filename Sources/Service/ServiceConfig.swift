@@ -14,7 +14,7 @@ public struct ServiceConfig: Sendable, Equatable {
     public var root: String = "/"
     public var policiesDir: String = "/usr/share/virtaudit/policies"
     public var waiversFile: String? = nil
-    /// Seconds between periodic scans; 0 disables them (scans then run only on request).
+    /// Seconds between periodic scans; 0 disables them (after the start-up scan, scans run only on request).
     public var scanIntervalSeconds: Int = 300
     public var tokenFile: String? = nil
     public var webDir: String = "/usr/share/virtaudit/web"

@@ -70,13 +70,13 @@ final class ScanCoordinatorTests: XCTestCase {
         XCTAssertTrue(logs.records.contains { $0.message == "scan failed" && $0.level == .error })
     }
 
-    func testPeriodicScanningStartsWithAStartupScan() throws {
+    func testStartRunsAStartupScanEvenWithoutAnInterval() throws {
         let store = ResultStore()
         let finished = expectation(description: "first scan finished")
         finished.assertForOverFulfill = false
         let coordinator = ScanCoordinator(store: store, logger: LogCapture().logger,
                                           onFinish: { _ in finished.fulfill() }) { id in Sample.report(scanId: id) }
-        coordinator.startPeriodic(intervalSeconds: 3600)
+        coordinator.start(intervalSeconds: 0)
         wait(for: [finished], timeout: 30)
         coordinator.stop()
         XCTAssertEqual(store.recentRecords().last?.trigger, "startup")

@@ -193,3 +193,37 @@ final class ServiceConfigTests: XCTestCase {
         }
     }
 }
+
+final class ServiceConfigFilesTests: XCTestCase {
+    static let repository = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    static let keys = ["listen", "port", "connect", "root", "policies", "waivers", "scan_interval_seconds",
+                       "token_file", "web_dir", "data_dir", "log_level", "limits", "max_connections",
+                       "read_timeout_seconds", "write_timeout_seconds", "idle_timeout_seconds", "max_body_bytes",
+                       "max_header_bytes"]
+
+    func testPackagedConfigurationParsesToTheBuiltInDefaults() throws {
+        let path = Self.repository.appendingPathComponent("packaging/virtaudit.yaml").path
+        XCTAssertEqual(try ServiceConfig.load(path: path), .default)
+    }
+
+    func testEveryOptionIsDocumentedAndInThePackagedFile() throws {
+        let docs = try String(contentsOf: Self.repository.appendingPathComponent("Docs/configuration.md"), encoding: .utf8)
+        let packaged = try String(contentsOf: Self.repository.appendingPathComponent("packaging/virtaudit.yaml"), encoding: .utf8)
+        for key in Self.keys {
+            XCTAssertTrue(docs.contains("`\(key)`"), "Docs/configuration.md lacks \(key)")
+            XCTAssertTrue(packaged.contains("\(key):"), "packaging/virtaudit.yaml lacks \(key)")
+        }
+    }
+
+    func testEveryKnownOptionIsAcceptedAndOthersAreNot() throws {
+        // Each key set to a value of the wrong shape must fail as invalid, not as unknown.
+        for key in Self.keys where !["limits", "max_connections", "read_timeout_seconds", "write_timeout_seconds",
+                                     "idle_timeout_seconds", "max_body_bytes", "max_header_bytes"].contains(key) {
+            XCTAssertThrowsError(try ServiceConfig.parse("\(key): [1, 2]\n"), key) { error in
+                if case .unknownKey? = error as? ServiceConfigError { XCTFail("\(key) is not known to the parser") }
+            }
+        }
+    }
+}
