@@ -26,10 +26,10 @@ public final class ScanCoordinator: ScanTrigger, @unchecked Sendable {
         self.onFinish = onFinish
     }
 
-    public func requestScan() -> ScanRecord { requestScan(trigger: "request") }
+    public func requestScan() -> ScanRecord { requestScan(trigger: .request) }
 
     /// Starts a scan unless one is queued or running, in which case that one is returned.
-    public func requestScan(trigger: String) -> ScanRecord {
+    public func requestScan(trigger: ScanRecord.Trigger) -> ScanRecord {
         condition.lock()
         defer { condition.unlock() }
         if let active = store.activeRecord() { return active }
@@ -49,7 +49,7 @@ public final class ScanCoordinator: ScanTrigger, @unchecked Sendable {
         guard !started, !stopped else { return }
         started = true
         Thread.detachNewThread { [self] in
-            _ = requestScan(trigger: "startup")
+            _ = requestScan(trigger: .startup)
             guard intervalSeconds > 0 else { return }
             while true {
                 condition.lock()
@@ -58,7 +58,7 @@ public final class ScanCoordinator: ScanTrigger, @unchecked Sendable {
                 let done = stopped
                 condition.unlock()
                 if done { return }
-                _ = requestScan(trigger: "schedule")
+                _ = requestScan(trigger: .schedule)
             }
         }
     }
@@ -76,7 +76,7 @@ public final class ScanCoordinator: ScanTrigger, @unchecked Sendable {
         record.state = .running
         record.startedAt = Timestamp.string(store.clock())
         store.upsert(record)
-        logger.info("scan started", metadata: ["scan.id": .string(record.id), "scan.trigger": .string(record.trigger)])
+        logger.info("scan started", metadata: ["scan.id": .string(record.id), "scan.trigger": .string(record.trigger.rawValue)])
         do {
             let report = try scan(record.id)
             store.publish(report)

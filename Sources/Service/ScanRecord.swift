@@ -6,6 +6,16 @@ public struct ScanRecord: Sendable, Hashable, Codable {
         case queued, running, done, failed
     }
 
+    /// How a scan came about.
+    public enum Trigger: String, Sendable, Hashable, Codable, CaseIterable {
+        /// `POST /api/v1/scans`.
+        case request
+        /// The periodic timer.
+        case schedule
+        /// The scan run when the service starts.
+        case startup
+    }
+
     /// Counts from the scan's report, once done.
     public struct ResultSummary: Sendable, Hashable, Codable {
         public var scanId: String
@@ -30,15 +40,14 @@ public struct ScanRecord: Sendable, Hashable, Codable {
 
     public var id: String
     public var state: State
-    /// How the scan came about: `request` (POST /api/v1/scans), `schedule` or `startup`.
-    public var trigger: String
+    public var trigger: Trigger
     public var requestedAt: String
     public var startedAt: String?
     public var finishedAt: String?
     public var error: String?
     public var result: ResultSummary?
 
-    public init(id: String, state: State, trigger: String, requestedAt: String, startedAt: String? = nil,
+    public init(id: String, state: State, trigger: Trigger, requestedAt: String, startedAt: String? = nil,
                 finishedAt: String? = nil, error: String? = nil, result: ResultSummary? = nil) {
         self.id = id
         self.state = state
@@ -56,7 +65,7 @@ public struct ScanRecord: Sendable, Hashable, Codable {
         var object: [String: JSONValue] = [
             "id": .string(id),
             "state": .string(state.rawValue),
-            "trigger": .string(trigger),
+            "trigger": .string(trigger.rawValue),
             "requestedAt": .string(requestedAt),
             "startedAt": .from(startedAt),
             "finishedAt": .from(finishedAt),

@@ -59,12 +59,12 @@ final class ResultStoreTests: XCTestCase {
 
     func testRecordsAreReplacedByIdAndTrimmedKeepingActiveOnes() {
         let store = ResultStore(recordLimit: 2)
-        store.upsert(ScanRecord(id: "a", state: .running, trigger: "request", requestedAt: "t"))
-        store.upsert(ScanRecord(id: "b", state: .done, trigger: "request", requestedAt: "t"))
-        store.upsert(ScanRecord(id: "c", state: .done, trigger: "request", requestedAt: "t"))
+        store.upsert(ScanRecord(id: "a", state: .running, trigger: .request, requestedAt: "t"))
+        store.upsert(ScanRecord(id: "b", state: .done, trigger: .request, requestedAt: "t"))
+        store.upsert(ScanRecord(id: "c", state: .done, trigger: .request, requestedAt: "t"))
         XCTAssertEqual(store.recentRecords().map(\.id), ["c", "a"], "the oldest finished record is dropped")
         XCTAssertEqual(store.activeRecord()?.id, "a")
-        store.upsert(ScanRecord(id: "a", state: .done, trigger: "request", requestedAt: "t"))
+        store.upsert(ScanRecord(id: "a", state: .done, trigger: .request, requestedAt: "t"))
         XCTAssertNil(store.activeRecord())
         XCTAssertEqual(store.record(id: "a")?.state, .done)
         XCTAssertEqual(store.recentRecords(limit: 1).map(\.id), ["c"])

@@ -17,7 +17,7 @@ final class ScanCoordinatorTests: XCTestCase {
         }
         let record = coordinator.requestScan()
         XCTAssertEqual(record.state, .queued)
-        XCTAssertEqual(record.trigger, "request")
+        XCTAssertEqual(record.trigger, .request)
         wait(for: [finished], timeout: 30)
         let done = try XCTUnwrap(store.record(id: record.id))
         XCTAssertEqual(done.state, .done)
@@ -79,7 +79,7 @@ final class ScanCoordinatorTests: XCTestCase {
         coordinator.start(intervalSeconds: 0)
         wait(for: [finished], timeout: 30)
         coordinator.stop()
-        XCTAssertEqual(store.recentRecords().last?.trigger, "startup")
+        XCTAssertEqual(store.recentRecords().last?.trigger, .startup)
     }
 }
 

@@ -126,7 +126,7 @@ final class RecordingTrigger: ScanTrigger, @unchecked Sendable {
     var requests: Int { lock.withLock { count } }
     func requestScan() -> ScanRecord {
         lock.withLock { count += 1 }
-        let record = ScanRecord(id: "scan-\(requests)", state: .queued, trigger: "request",
+        let record = ScanRecord(id: "scan-\(requests)", state: .queued, trigger: .request,
                                 requestedAt: "2026-11-23T02:00:00.000Z")
         store.upsert(record)
         return record
