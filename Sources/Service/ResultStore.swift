@@ -120,11 +120,11 @@ public final class ResultStore: @unchecked Sendable {
 
     /// Marks the current result as outdated (a scan failed, libvirt went away) or fresh again.
     public func setStale(_ value: Bool) {
-        let report: ScanReport? = lock.withLock { stale == value ? nil : current?.report }
-        let summary = report.map { EncodedBody(ReportJSON.summary($0, stale: value)) }
+        let held: ResultSnapshot? = lock.withLock { stale == value ? nil : current }
+        let summary = held.map { EncodedBody(ReportJSON.summary($0.report, stale: value)) }
         lock.withLock {
             stale = value
-            if let summary, current?.report == report { summaryBody = summary }
+            if let summary, let held, current === held { summaryBody = summary }
         }
     }
 

@@ -1,5 +1,6 @@
 import Core
 import Foundation
+import Logging
 import Yams
 
 /// The service's settings. Every option has a built-in default, so no configuration file is needed;
@@ -24,6 +25,19 @@ public struct ServiceConfig: Sendable, Equatable {
 
     public enum LogLevel: String, Sendable, Equatable, CaseIterable {
         case trace, debug, info, notice, warning, error, critical
+
+        /// The swift-log level of the same name.
+        public var loggerLevel: Logger.Level {
+            switch self {
+            case .trace: return .trace
+            case .debug: return .debug
+            case .info: return .info
+            case .notice: return .notice
+            case .warning: return .warning
+            case .error: return .error
+            case .critical: return .critical
+            }
+        }
     }
 
     public struct Limits: Sendable, Equatable {

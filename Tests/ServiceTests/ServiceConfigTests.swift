@@ -227,3 +227,11 @@ final class ServiceConfigFilesTests: XCTestCase {
         }
     }
 }
+
+final class ServiceConfigLogLevelTests: XCTestCase {
+    func testLogLevelsMapToSwiftLogLevelsOfTheSameName() {
+        for level in ServiceConfig.LogLevel.allCases {
+            XCTAssertEqual("\(level.loggerLevel)", level.rawValue)
+        }
+    }
+}
