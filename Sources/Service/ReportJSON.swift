@@ -1,0 +1,127 @@
+import Core
+
+/// The JSON shapes the API serves, built field by field so that every documented key is present
+/// (absent values are null) and the output matches Docs/openapi.yaml.
+enum ReportJSON {
+    static func layers(_ layers: [String: LayerScore]) -> JSONValue {
+        .object(layers.mapValues { l in
+            ["score": .int(l.score), "pass": .int(l.pass), "fail": .int(l.fail),
+             "unknown": .int(l.unknown), "waived": .int(l.waived)]
+        })
+    }
+
+    static func finding(_ f: Finding) -> JSONValue {
+        [
+            "rule": .string(f.rule),
+            "layer": .string(f.layer.rawValue),
+            "severity": .string(f.severity.rawValue),
+            "status": .string(f.status.rawValue),
+            "title": .string(f.title),
+            "observed": f.observed,
+            "expected": .string(f.expected),
+            "remediation": .string(f.remediation),
+            "reason": .from(f.reason),
+            "pointsLost": .double(f.pointsLost),
+            "waiver": f.waiver ?? .null,
+        ]
+    }
+
+    /// Counts of failing findings per severity; every severity is present.
+    static func severityCounts(_ findings: [Finding]) -> [String: Int] {
+        var counts = Dictionary(uniqueKeysWithValues: Severity.allCases.map { ($0.rawValue, 0) })
+        for f in findings where f.status == .fail { counts[f.severity.rawValue, default: 0] += 1 }
+        return counts
+    }
+
+    static func counts(_ counts: [String: Int]) -> JSONValue { .object(counts.mapValues(JSONValue.int)) }
+
+    static func domain(_ d: DomainReport) -> JSONValue {
+        [
+            "name": .string(d.name),
+            "uuid": .string(d.uuid),
+            "state": .string(d.state),
+            "id": .from(d.id),
+            "profile": .string(d.profile),
+            "score": .int(d.score),
+            "grade": .string(d.grade),
+            "layers": layers(d.layers),
+            "facts": d.facts,
+            "findings": .array(d.findings.map(finding)),
+        ]
+    }
+
+    static func domainSummary(_ d: DomainReport) -> JSONValue {
+        [
+            "name": .string(d.name),
+            "uuid": .string(d.uuid),
+            "state": .string(d.state),
+            "id": .from(d.id),
+            "profile": .string(d.profile),
+            "score": .int(d.score),
+            "grade": .string(d.grade),
+            "layers": layers(d.layers),
+            "failing": counts(severityCounts(d.findings)),
+            "links": ["self": .string("/api/v1/domains/\(d.uuid)")],
+        ]
+    }
+
+    static func host(_ h: HostReport) -> JSONValue {
+        [
+            "hostname": .string(h.hostname),
+            "score": .int(h.score),
+            "grade": .string(h.grade),
+            "layers": layers(h.layers),
+            "facts": h.facts,
+            "findings": .array(h.findings.map(finding)),
+        ]
+    }
+
+    static func report(_ r: ScanReport) -> JSONValue {
+        [
+            "version": .int(r.version),
+            "scanId": .string(r.scanId),
+            "startedAt": .string(r.startedAt),
+            "finishedAt": .string(r.finishedAt),
+            "durationMs": .double(r.durationMs),
+            "connection": .string(r.connection),
+            "root": .string(r.root),
+            "stale": .bool(r.stale),
+            "errors": .array(r.errors.map(JSONValue.string)),
+            "host": host(r.host),
+            "domains": .array(r.domains.map(domain)),
+        ]
+    }
+
+    static func target(host h: HostReport) -> JSONValue {
+        ["kind": "host", "name": .string(h.hostname), "uuid": .null]
+    }
+
+    static func target(domain d: DomainReport) -> JSONValue {
+        ["kind": "domain", "name": .string(d.name), "uuid": .string(d.uuid)]
+    }
+
+    static func lastScan(_ r: ScanReport) -> JSONValue {
+        ["id": .string(r.scanId), "startedAt": .string(r.startedAt), "finishedAt": .string(r.finishedAt),
+         "durationMs": .double(r.durationMs)]
+    }
+
+    static func summary(_ r: ScanReport, stale: Bool) -> JSONValue {
+        var byGrade: [String: Int] = [:]
+        var byState: [String: Int] = [:]
+        for d in r.domains {
+            byGrade[d.grade, default: 0] += 1
+            byState[d.state, default: 0] += 1
+        }
+        let domainFailing = severityCounts(r.domains.flatMap(\.findings))
+        let hostFailing = severityCounts(r.host.findings)
+        let total = domainFailing.merging(hostFailing, uniquingKeysWith: +)
+        return [
+            "host": ["hostname": .string(r.host.hostname), "score": .int(r.host.score), "grade": .string(r.host.grade)],
+            "domains": ["total": .int(r.domains.count), "byGrade": counts(byGrade), "byState": counts(byState)],
+            "failing": ["domains": counts(domainFailing), "host": counts(hostFailing), "total": counts(total)],
+            "lastScan": lastScan(r),
+            "stale": .bool(stale),
+            "errors": .array(r.errors.map(JSONValue.string)),
+        ]
+    }
+}

@@ -1,0 +1,287 @@
+import Core
+import Foundation
+import Logging
+import Yams
+
+/// The service's settings. Every option has a built-in default, so no configuration file is needed;
+/// a file (YAML, see Docs/configuration.md) overrides the options it names.
+public struct ServiceConfig: Sendable, Equatable {
+    /// Address to bind: an IPv4 or IPv6 literal. Anything other than loopback needs tokens.
+    public var listen: String = "127.0.0.1"
+    public var port: Int = 8470
+    /// libvirt connection URI.
+    public var connect: String = "qemu:///system"
+    /// The root under which /proc, /sys and /etc are read.
+    public var root: String = "/"
+    public var policiesDir: String = "/usr/share/virtaudit/policies"
+    public var waiversFile: String? = nil
+    /// Seconds between periodic scans; 0 disables them (after the start-up scan, scans run only on request).
+    public var scanIntervalSeconds: Int = 300
+    public var tokenFile: String? = nil
+    public var webDir: String = "/usr/share/virtaudit/web"
+    public var dataDir: String = "/var/lib/virtaudit"
+    public var logLevel: LogLevel = .info
+    public var limits: Limits = Limits()
+
+    public enum LogLevel: String, Sendable, Equatable, CaseIterable {
+        case trace, debug, info, notice, warning, error, critical
+
+        /// The swift-log level of the same name.
+        public var loggerLevel: Logger.Level {
+            switch self {
+            case .trace: return .trace
+            case .debug: return .debug
+            case .info: return .info
+            case .notice: return .notice
+            case .warning: return .warning
+            case .error: return .error
+            case .critical: return .critical
+            }
+        }
+    }
+
+    public struct Limits: Sendable, Equatable {
+        /// Connections served at once; further clients wait in the listen backlog.
+        public var maxConnections: Int = 64
+        /// Time allowed to receive a complete request (headers and body).
+        public var readTimeoutSeconds: Int = 10
+        /// Time allowed to send a response.
+        public var writeTimeoutSeconds: Int = 30
+        /// Time a keep-alive connection may stay idle between requests.
+        public var idleTimeoutSeconds: Int = 60
+        /// Largest request body accepted (POST); larger bodies get 413.
+        public var maxBodyBytes: Int = 65_536
+        /// Largest request head (request line and header fields) accepted; larger gets 431.
+        public var maxHeaderBytes: Int = 16_384
+        public init() {}
+    }
+
+    public init() {}
+
+    /// The built-in defaults.
+    public static let `default` = ServiceConfig()
+
+    /// Reads a configuration file. Unknown keys and invalid values are errors naming the key and
+    /// line. Does not check the combination of options: call `validate()` before serving.
+    public static func load(path: String) throws -> ServiceConfig {
+        let text: String
+        do {
+            text = try String(contentsOfFile: path, encoding: .utf8)
+        } catch {
+            throw ServiceConfigError.unreadable(file: path, reason: Self.describe(error))
+        }
+        return try parse(text, file: path)
+    }
+
+    /// Parses configuration text; `file` names it in error messages.
+    public static func parse(_ text: String, file: String = "<config>") throws -> ServiceConfig {
+        let root: Node?
+        do {
+            root = try YAMLTree.compose(text)
+        } catch {
+            throw ServiceConfigError.syntax(file: file, message: "\(error)")
+        }
+        var config = ServiceConfig()
+        guard let root else { return config }
+        if case .scalar = root, YAMLTree.tagName(root) == .null { return config }
+        guard case .mapping(let mapping) = root else {
+            throw ServiceConfigError.notAMapping(file: file, key: nil, line: YAMLTree.line(root))
+        }
+        var reader = OptionReader(file: file)
+        for (keyNode, value) in mapping {
+            let key = keyNode.string ?? "\(keyNode.any)"
+            let line = YAMLTree.line(keyNode)
+            switch key {
+            case "listen": config.listen = try reader.string(key, value)
+            case "port": config.port = try reader.int(key, value, in: 1...65535)
+            case "connect": config.connect = try reader.string(key, value)
+            case "root": config.root = try reader.string(key, value)
+            case "policies": config.policiesDir = try reader.string(key, value)
+            case "waivers": config.waiversFile = try reader.optionalString(key, value)
+            case "scan_interval_seconds":
+                let seconds = try reader.int(key, value, in: 0...86_400 * 7)
+                if seconds != 0 && seconds < 10 {
+                    throw ServiceConfigError.invalidValue(file: file, key: key, line: YAMLTree.line(value),
+                        message: "must be 0 (no periodic scans) or at least 10 seconds, got \(seconds)")
+                }
+                config.scanIntervalSeconds = seconds
+            case "token_file": config.tokenFile = try reader.optionalString(key, value)
+            case "web_dir": config.webDir = try reader.string(key, value)
+            case "data_dir": config.dataDir = try reader.string(key, value)
+            case "log_level":
+                let name = try reader.string(key, value)
+                guard let level = LogLevel(rawValue: name) else {
+                    throw ServiceConfigError.invalidValue(file: file, key: key, line: YAMLTree.line(value),
+                        message: "must be one of \(LogLevel.allCases.map(\.rawValue).joined(separator: ", ")), got '\(name)'")
+                }
+                config.logLevel = level
+            case "limits":
+                config.limits = try parseLimits(value, reader: &reader)
+            default:
+                throw ServiceConfigError.unknownKey(file: file, key: key, line: line)
+            }
+            try reader.markSeen(key, line: line)
+        }
+        if !isIPAddress(config.listen) {
+            throw ServiceConfigError.invalidValue(file: file, key: "listen", line: reader.lines["listen"] ?? 0,
+                message: "must be an IPv4 or IPv6 address such as 127.0.0.1 or ::1, got '\(config.listen)'")
+        }
+        return config
+    }
+
+    private static func parseLimits(_ node: Node, reader: inout OptionReader) throws -> Limits {
+        guard case .mapping(let mapping) = node else {
+            throw ServiceConfigError.notAMapping(file: reader.file, key: "limits", line: YAMLTree.line(node))
+        }
+        var limits = Limits()
+        var seen: Set<String> = []
+        for (keyNode, value) in mapping {
+            let key = keyNode.string ?? "\(keyNode.any)"
+            let full = "limits.\(key)"
+            switch key {
+            case "max_connections": limits.maxConnections = try reader.int(full, value, in: 1...100_000)
+            case "read_timeout_seconds": limits.readTimeoutSeconds = try reader.int(full, value, in: 1...3600)
+            case "write_timeout_seconds": limits.writeTimeoutSeconds = try reader.int(full, value, in: 1...3600)
+            case "idle_timeout_seconds": limits.idleTimeoutSeconds = try reader.int(full, value, in: 1...3600)
+            case "max_body_bytes": limits.maxBodyBytes = try reader.int(full, value, in: 0...(64 << 20))
+            case "max_header_bytes": limits.maxHeaderBytes = try reader.int(full, value, in: 1024...(1 << 20))
+            default:
+                throw ServiceConfigError.unknownKey(file: reader.file, key: full, line: YAMLTree.line(keyNode))
+            }
+            guard seen.insert(key).inserted else {
+                throw ServiceConfigError.duplicateKey(file: reader.file, key: full, line: YAMLTree.line(keyNode))
+            }
+        }
+        return limits
+    }
+
+    /// Checks the combination of options before serving. Binding anything other than a loopback
+    /// address is refused unless a token file is configured and holds at least one token.
+    /// Returns the loaded tokens (an empty store when no token file is configured).
+    @discardableResult
+    public func validate() throws -> TokenStore {
+        let tokens = try loadTokens()
+        if !Self.isLoopback(listen) && tokens.isEmpty {
+            throw ServiceConfigError.remoteWithoutTokens(address: listen, tokenFile: tokenFile)
+        }
+        return tokens
+    }
+
+    /// The configured token store, or an empty one when `token_file` is not set.
+    public func loadTokens() throws -> TokenStore {
+        guard let tokenFile else { return TokenStore() }
+        return try TokenStore.load(path: tokenFile)
+    }
+
+    /// True for 127.0.0.0/8, ::1 and IPv4-mapped loopback.
+    public static func isLoopback(_ address: String) -> Bool {
+        if address.hasPrefix("::ffff:") { return isLoopback(String(address.dropFirst(7))) }
+        var v4 = in_addr()
+        if inet_pton(AF_INET, address, &v4) == 1 {
+            return UInt32(bigEndian: v4.s_addr) >> 24 == 127
+        }
+        var v6 = in6_addr()
+        if inet_pton(AF_INET6, address, &v6) == 1 {
+            return withUnsafeBytes(of: &v6) { bytes in bytes.dropLast().allSatisfy { $0 == 0 } && bytes.last == 1 }
+        }
+        return false
+    }
+
+    public static func isIPAddress(_ address: String) -> Bool {
+        var v4 = in_addr()
+        var v6 = in6_addr()
+        return inet_pton(AF_INET, address, &v4) == 1 || inet_pton(AF_INET6, address, &v6) == 1
+    }
+
+    static func describe(_ error: any Error) -> String {
+        let ns = error as NSError
+        if let underlying = ns.userInfo[NSUnderlyingErrorKey] as? NSError, underlying.domain == NSPOSIXErrorDomain {
+            return String(cString: strerror(Int32(underlying.code)))
+        }
+        return ns.localizedDescription
+    }
+}
+
+/// Reads typed option values, with errors naming key and line.
+private struct OptionReader {
+    let file: String
+    var lines: [String: Int] = [:]
+
+    init(file: String) { self.file = file }
+
+    mutating func markSeen(_ key: String, line: Int) throws {
+        if lines[key] != nil { throw ServiceConfigError.duplicateKey(file: file, key: key, line: line) }
+        lines[key] = line
+    }
+
+    func string(_ key: String, _ node: Node) throws -> String {
+        guard case .scalar(let scalar) = node, YAMLTree.tagName(node) != .null else {
+            throw invalid(key, node, "must be a string")
+        }
+        guard !scalar.string.isEmpty else { throw invalid(key, node, "must not be empty") }
+        return scalar.string
+    }
+
+    func optionalString(_ key: String, _ node: Node) throws -> String? {
+        if case .scalar = node, YAMLTree.tagName(node) == .null { return nil }
+        return try string(key, node)
+    }
+
+    func int(_ key: String, _ node: Node, in range: ClosedRange<Int>) throws -> Int {
+        guard case .scalar(let scalar) = node, YAMLTree.tagName(node) == .int, let value = node.int else {
+            let shown: String
+            if case .scalar(let s) = node { shown = "'\(s.string)'" } else { shown = "a \(kind(node))" }
+            throw invalid(key, node, "must be an integer, got \(shown)")
+        }
+        _ = scalar
+        guard range.contains(value) else {
+            throw invalid(key, node, "must be between \(range.lowerBound) and \(range.upperBound), got \(value)")
+        }
+        return value
+    }
+
+    private func kind(_ node: Node) -> String {
+        switch node {
+        case .scalar: return "scalar"
+        case .mapping: return "mapping"
+        case .sequence: return "list"
+        }
+    }
+
+    private func invalid(_ key: String, _ node: Node, _ message: String) -> ServiceConfigError {
+        .invalidValue(file: file, key: key, line: YAMLTree.line(node), message: message)
+    }
+}
+
+public enum ServiceConfigError: Error, Equatable, CustomStringConvertible {
+    case unreadable(file: String, reason: String)
+    case syntax(file: String, message: String)
+    case notAMapping(file: String, key: String?, line: Int)
+    case unknownKey(file: String, key: String, line: Int)
+    case duplicateKey(file: String, key: String, line: Int)
+    case invalidValue(file: String, key: String, line: Int, message: String)
+    case remoteWithoutTokens(address: String, tokenFile: String?)
+
+    public var description: String {
+        switch self {
+        case .unreadable(let file, let reason):
+            return "\(file): cannot read the configuration: \(reason)"
+        case .syntax(let file, let message):
+            return "\(file): not valid YAML: \(message)"
+        case .notAMapping(let file, let key, let line):
+            if let key { return "\(file):\(line): '\(key)' must be a mapping of options" }
+            return "\(file):\(line): the configuration must be a mapping of options (key: value)"
+        case .unknownKey(let file, let key, let line):
+            return "\(file):\(line): unknown option '\(key)' (see Docs/configuration.md for the options)"
+        case .duplicateKey(let file, let key, let line):
+            return "\(file):\(line): option '\(key)' is set twice"
+        case .invalidValue(let file, let key, let line, let message):
+            return "\(file):\(line): invalid value for '\(key)': \(message)"
+        case .remoteWithoutTokens(let address, let tokenFile):
+            let where_ = tokenFile.map { "the token file \($0) holds no token" } ?? "no token_file is configured"
+            return "refusing to listen on \(address) without authentication: \(where_). "
+                + "Either listen on a loopback address (listen: 127.0.0.1), or create a token with "
+                + "'virtaudit token new --role read', add the printed line to a token file and set token_file to it."
+        }
+    }
+}

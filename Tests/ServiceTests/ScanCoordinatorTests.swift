@@ -1,0 +1,91 @@
+import Core
+import Foundation
+import XCTest
+@testable import Service
+
+final class ScanCoordinatorTests: XCTestCase {
+    struct LibvirtDown: Error, CustomStringConvertible {
+        var description: String { "cannot connect to qemu:///system" }
+    }
+
+    func testScanPublishesItsReportAndFinishesTheRecord() throws {
+        let store = ResultStore()
+        let finished = expectation(description: "scan finished")
+        let coordinator = ScanCoordinator(store: store, logger: LogCapture().logger,
+                                          onFinish: { _ in finished.fulfill() }) { id in
+            Sample.report(scanId: id)
+        }
+        let record = coordinator.requestScan()
+        XCTAssertEqual(record.state, .queued)
+        XCTAssertEqual(record.trigger, .request)
+        wait(for: [finished], timeout: 30)
+        let done = try XCTUnwrap(store.record(id: record.id))
+        XCTAssertEqual(done.state, .done)
+        XCTAssertNotNil(done.startedAt)
+        XCTAssertNotNil(done.finishedAt)
+        XCTAssertEqual(done.result?.scanId, record.id)
+        XCTAssertEqual(done.result?.domains, 3)
+        XCTAssertEqual(done.result?.failing, 5)
+        XCTAssertEqual(store.snapshot?.report.scanId, record.id)
+    }
+
+    func testRequestsWhileAScanRunsReturnThatScan() {
+        let store = ResultStore()
+        let release = DispatchSemaphore(value: 0)
+        let started = expectation(description: "scan started")
+        let finished = expectation(description: "scan finished")
+        let runs = LockedCounter()
+        let coordinator = ScanCoordinator(store: store, logger: LogCapture().logger,
+                                          onFinish: { _ in finished.fulfill() }) { id in
+            runs.increment()
+            started.fulfill()
+            release.wait()
+            return Sample.report(scanId: id)
+        }
+        let first = coordinator.requestScan()
+        wait(for: [started], timeout: 30)
+        let second = coordinator.requestScan()
+        XCTAssertEqual(second.id, first.id)
+        XCTAssertEqual(second.state, .running)
+        release.signal()
+        wait(for: [finished], timeout: 30)
+        XCTAssertEqual(runs.value, 1)
+    }
+
+    func testFailedScanKeepsThePreviousResultAndMarksItStale() throws {
+        let store = ResultStore()
+        store.publish(Sample.report(scanId: "good"))
+        let finished = expectation(description: "scan finished")
+        let logs = LogCapture()
+        let coordinator = ScanCoordinator(store: store, logger: logs.logger,
+                                          onFinish: { _ in finished.fulfill() }) { _ in throw LibvirtDown() }
+        let record = coordinator.requestScan()
+        wait(for: [finished], timeout: 30)
+        XCTAssertEqual(store.record(id: record.id)?.state, .failed)
+        XCTAssertEqual(store.record(id: record.id)?.error, "cannot connect to qemu:///system")
+        XCTAssertEqual(store.snapshot?.report.scanId, "good")
+        XCTAssertTrue(store.isStale)
+        XCTAssertFalse(store.isLibvirtConnected)
+        XCTAssertEqual(try JSONValue(parsing: Data(XCTUnwrap(store.summary()).bytes))["stale"], true)
+        XCTAssertTrue(logs.records.contains { $0.message == "scan failed" && $0.level == .error })
+    }
+
+    func testStartRunsAStartupScanEvenWithoutAnInterval() throws {
+        let store = ResultStore()
+        let finished = expectation(description: "first scan finished")
+        finished.assertForOverFulfill = false
+        let coordinator = ScanCoordinator(store: store, logger: LogCapture().logger,
+                                          onFinish: { _ in finished.fulfill() }) { id in Sample.report(scanId: id) }
+        coordinator.start(intervalSeconds: 0)
+        wait(for: [finished], timeout: 30)
+        coordinator.stop()
+        XCTAssertEqual(store.recentRecords().last?.trigger, .startup)
+    }
+}
+
+final class LockedCounter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var count = 0
+    func increment() { lock.withLock { count += 1 } }
+    var value: Int { lock.withLock { count } }
+}

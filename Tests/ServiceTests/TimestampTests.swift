@@ -1,0 +1,10 @@
+import Foundation
+import XCTest
+@testable import Service
+
+final class TimestampTests: XCTestCase {
+    func testFormatsUTCWithMilliseconds() {
+        XCTAssertEqual(Timestamp.string(Date(timeIntervalSince1970: 0)), "1970-01-01T00:00:00.000Z")
+        XCTAssertEqual(Timestamp.string(Date(timeIntervalSince1970: 1_795_000_000.25)), "2026-11-18T11:06:40.250Z")
+    }
+}
