@@ -15,9 +15,12 @@ public struct IOMMUGroupReport: Sendable, Hashable {
         public var driver: String?
         public var driverKnown: Bool
         public var assignedTo: [String]
+        /// From the class code, or from lspci's class name when the code is not shown.
+        public var bridge: Bool?
 
         public init(address: String, vendor: Int? = nil, device: Int? = nil, classCode: Int? = nil, name: String? = nil,
-                    driver: String? = nil, driverKnown: Bool, assignedTo: [String] = []) {
+                    driver: String? = nil, driverKnown: Bool, assignedTo: [String] = [], bridge: Bool? = nil) {
+            self.bridge = bridge ?? classCode.map(PCIClass.isBridge)
             self.address = address
             self.vendor = vendor
             self.device = device
@@ -27,8 +30,6 @@ public struct IOMMUGroupReport: Sendable, Hashable {
             self.driverKnown = driverKnown
             self.assignedTo = assignedTo
         }
-
-        public var bridge: Bool? { classCode.map(PCIClass.isBridge) }
 
         /// The kernel's verdict on this member (see `GroupViability`).
         public var verdict: GroupViability.Verdict {
