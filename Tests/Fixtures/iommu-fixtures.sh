@@ -201,7 +201,7 @@ dev $r pci0000:00 0000:00:01.0 0x8086 0x0151 0x060400 0x1043 0x84ca pcieport 1
 dev $r pci0000:00/0000:00:01.0 0000:01:00.0 0x1002 0x6798 0x030000 0x1002 0x3000 pci-stub 1
 dev $r pci0000:00/0000:00:01.0 0000:01:00.1 0x1002 0xaaa0 0x040300 0x1002 0xaaa0 pci-stub 1
 dev $r pci0000:00 0000:00:1a.0 0x8086 0x1e2d 0x0c0320 0x1043 0x84ca ehci-pci 2
-intel_unit $r dmar0 c9008020660262
+intel_unit $r dmar0 f0101a
 cmdline $r "BOOT_IMAGE=/vmlinuz-3.10.0-1160.el7.x86_64 root=/dev/mapper/centos-root ro intel_iommu=on pci-stub.ids=1002:6798,1002:aaa0 rhgb quiet"
 
 # 5. No IOMMU: switched off on the command line, no groups, no iommu_group links.
