@@ -44,8 +44,8 @@ public enum IOMMUTable {
     static func table(_ rows: [[String]]) -> String {
         let widths = (0..<rows[0].count).map { c in rows.map { $0[c].count }.max() ?? 0 }
         return rows.map { r in
-            r.enumerated().map { c, cell in c == r.count - 1 ? cell : cell.padding(widths[c]) }.joined(separator: "  ")
-                .trimmingWhitespace()
+            String(r.enumerated().map { c, cell in c == r.count - 1 ? cell : cell.padding(widths[c]) }.joined(separator: "  ")
+                .reversed().drop { $0 == " " }.reversed())
         }.joined(separator: "\n") + "\n"
     }
 }
