@@ -81,6 +81,8 @@ public enum DeviceAudit {
             b.set(p + "cmdline.iommuDisabled", .bool(c.iommuDisabled))
             b.set(p + "cmdline.passthrough", .bool(c.requestsPassthrough))
             b.set(p + "cmdline.intremapOff", .bool(c.interruptRemappingDisabled))
+            b.set(p + "cmdline.acsOverride", .from(c.acsOverride))
+            b.set(p + "cmdline.acsOverridden", .bool(c.acsOverride != nil))
         } else {
             b.setUnknown(p + "cmdline", reason: h.cmdlineError ?? "/proc/cmdline unreadable")
         }

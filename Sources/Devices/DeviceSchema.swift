@@ -94,5 +94,7 @@ extension DeviceAudit {
         FactField("host.iommu.cmdline.iommuDisabled", .bool, source: "/proc/cmdline", "intel_iommu=off, amd_iommu=off or iommu=off."),
         FactField("host.iommu.cmdline.passthrough", .bool, source: "/proc/cmdline", "iommu=pt or iommu.passthrough=1."),
         FactField("host.iommu.cmdline.intremapOff", .bool, source: "/proc/cmdline", "intremap=off."),
+        FactField("host.iommu.cmdline.acsOverride", .string, source: "/proc/cmdline", "Value of pcie_acs_override= (out-of-tree ACS override patch), null when absent."),
+        FactField("host.iommu.cmdline.acsOverridden", .bool, source: "/proc/cmdline", "pcie_acs_override= is set: IOMMU groups are split by decree and no longer show real isolation."),
     ]
 }

@@ -5,7 +5,7 @@ import Core
 /// `intel_iommu=` (on, off, sm_on, igfx_off...; a comma list), `amd_iommu=` (off, force_isolation,
 /// pgtbl_v2...), `iommu=` (pt, nopt, off, soft...), `iommu.passthrough=` (0/1), `iommu.strict=`,
 /// `intremap=` (off, nosid, no_x2apic_optout), and
-/// `vfio_iommu_type1.allow_unsafe_interrupts=` given to a built-in module.
+/// `vfio_iommu_type1.allow_unsafe_interrupts=` given to a built-in module, `pcie_acs_override=`.
 public struct KernelCmdline: Sendable, Hashable {
     public var intelIommu: String?
     public var amdIommu: String?
@@ -13,6 +13,9 @@ public struct KernelCmdline: Sendable, Hashable {
     public var iommuPassthrough: String?
     public var intremap: String?
     public var vfioAllowUnsafeInterrupts: String?
+    /// `pcie_acs_override=` (an out-of-tree patch carried by some distribution kernels): makes the
+    /// kernel pretend devices are isolated, so IOMMU groups no longer show real isolation.
+    public var acsOverride: String?
     public var raw: String
 
     public static func read(root: HostRoot) throws(ProbeError) -> KernelCmdline {
@@ -32,6 +35,7 @@ public struct KernelCmdline: Sendable, Hashable {
             case "iommu.passthrough": c.iommuPassthrough = value
             case "intremap": c.intremap = value
             case "vfio_iommu_type1.allow_unsafe_interrupts": c.vfioAllowUnsafeInterrupts = value
+            case "pcie_acs_override": c.acsOverride = value
             default: break
             }
         }

@@ -34,7 +34,7 @@ final class DeviceIsolationRulesTests: XCTestCase {
     func testVMRulesAreGatedOnAssignedDevices() throws {
         let text = try FileReader.readString(Self.file)
         let rules = text.components(separatedBy: "  - id: ").dropFirst()
-        XCTAssertEqual(rules.count, 14)
+        XCTAssertEqual(rules.count, 15)
         for r in rules {
             let host = r.contains("scope: host")
             XCTAssertTrue(r.contains(host ? "when: host.iommu.assignedDeviceCount > 0" : "when: devices."), r)

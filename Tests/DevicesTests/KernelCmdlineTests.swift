@@ -19,6 +19,8 @@ final class KernelCmdlineTests: XCTestCase {
         XCTAssertFalse(KernelCmdline.parse("iommu=pt iommu.passthrough=0").requestsPassthrough)
         XCTAssertFalse(KernelCmdline.parse("iommu=nopt").requestsPassthrough)
         XCTAssertNil(KernelCmdline.parse("quiet").unsafeInterruptsRequested)
+        XCTAssertEqual(KernelCmdline.parse("pcie_acs_override=downstream,multifunction").acsOverride, "downstream,multifunction")
+        XCTAssertNil(KernelCmdline.parse("quiet").acsOverride)
     }
 
     func testReadsFixtureAndMissingFileThrows() throws {
