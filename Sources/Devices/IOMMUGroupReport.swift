@@ -51,7 +51,9 @@ public struct IOMMUGroupReport: Sendable, Hashable {
     public var reasons: [String]
     public var notes: [String]
 
-    public init(group: Int, type: String? = nil, devices: [Member], extraReasons: [String] = []) {
+    /// `extraReasons` (unreadable members) make an otherwise viable group undecidable; `conflicts`
+    /// (inputs that contradict each other) make any verdict undecidable.
+    public init(group: Int, type: String? = nil, devices: [Member], extraReasons: [String] = [], conflicts: [String] = []) {
         self.group = group
         self.type = type
         self.devices = devices.sorted { $0.address < $1.address }
@@ -65,6 +67,10 @@ public struct IOMMUGroupReport: Sendable, Hashable {
         } else {
             viable = v
             reasons = r
+        }
+        if !conflicts.isEmpty {
+            viable = nil
+            reasons += conflicts
         }
         notes = self.devices.compactMap(\.bridgeNote)
     }

@@ -62,6 +62,10 @@ public struct IOMMUListing: Sendable {
         else if let g = e.group, g != cur.group {
             conflicts[e.address, default: []].append("\(e.address) is in group \(cur.group!) in \(cur.source) but in group \(g) in \(e.source)")
         }
+        if let v1 = cur.vendor, let d1 = cur.device, let v2 = e.vendor, let d2 = e.device, (v1, d1) != (v2, d2) {
+            conflicts[e.address, default: []].append(
+                "\(e.address) is \(PCIClass.hex4(v1)):\(PCIClass.hex4(d1)) in \(cur.source) but \(PCIClass.hex4(v2)):\(PCIClass.hex4(d2)) in \(e.source): the listings are not from the same host")
+        }
         cur.classCode = cur.classCode ?? e.classCode
         cur.className = cur.className ?? e.className
         cur.name = cur.name ?? e.name
@@ -108,7 +112,7 @@ public struct IOMMUListing: Sendable {
             let members = byGroup[g]!
             var extra: [String] = []
             for m in members { extra += conflicts[m.address] ?? [] }
-            var r = IOMMUGroupReport(group: g, devices: members.map(member), extraReasons: extra)
+            var r = IOMMUGroupReport(group: g, devices: members.map(member), conflicts: extra)
             for m in members where m.driver == .unknown && m.bridge != true {
                 if let i = r.reasons.firstIndex(where: { $0.hasPrefix(m.address + ":") }) {
                     r.reasons[i] = "\(m.address): no driver information in the listing (add `lspci -nnk` output)"

@@ -122,6 +122,13 @@ final class IOMMUListingTests: XCTestCase {
         XCTAssertTrue(g.reasons.contains { $0.contains("disagree") && $0.contains("vfio-pci") && $0.contains("nouveau") })
     }
 
+    func testListingsOfDifferentHostsAreFlagged() throws {
+        let l = try load("groups-only.txt", "wrapped.txt")
+        let g0 = try group(l, 0)
+        XCTAssertNil(g0.viable)
+        XCTAssertTrue(g0.reasons.contains { $0.contains("8086:3ec2") && $0.contains("8086:5918") && $0.contains("not from the same host") }, "\(g0.reasons)")
+    }
+
     func testClassWithoutNumericCodeStillRecognisesBridges() {
         var l = IOMMUListing()
         l.add("IOMMU Group 2 00:1c.0 PCI bridge: Intel Corporation Root Port #1\nIOMMU Group 2 03:00.0 Ethernet controller: Intel Corporation I211\n", source: "x")

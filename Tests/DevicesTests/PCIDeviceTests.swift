@@ -17,6 +17,20 @@ final class PCIDeviceTests: XCTestCase {
         XCTAssertTrue(d.problems.isEmpty, "\(d.problems)")
     }
 
+    /// The fixtures keep the kernel's relative symlinks (git mode 120000), not flattened files.
+    func testFixtureUsesRealSysfsSymlinks() throws {
+        let root = Fixture.root("iommu-clean-gpu")
+        XCTAssertEqual(try FileReader.readLink(root.sys("bus/pci/devices/0000:01:00.0")),
+                       "../../../devices/pci0000:00/0000:00:01.0/0000:01:00.0")
+        let dir = root.sys("devices/pci0000:00/0000:00:01.0/0000:01:00.0")
+        XCTAssertEqual(try FileReader.readLink(dir + "/driver"), "../../../../bus/pci/drivers/vfio-pci")
+        XCTAssertEqual(try FileReader.readLink(dir + "/iommu_group"), "../../../../kernel/iommu_groups/1")
+        XCTAssertEqual(try FileReader.readLink(root.sys("kernel/iommu_groups/1/devices/0000:01:00.0")),
+                       "../../../../devices/pci0000:00/0000:00:01.0/0000:01:00.0")
+        XCTAssertEqual(try FileReader.readLink(Fixture.root("iommu-vf-pf").sys("devices/pci0000:40/0000:40:03.1/0000:41:10.0/physfn")),
+                       "../0000:41:00.0")
+    }
+
     func testDeviceWithoutDriverLinkHasNoDriverKnown() throws {
         let d = try PCIDevice.read("0000:00:14.2", root: Fixture.root("iommu-clean-gpu"))
         XCTAssertNil(d.driver)
