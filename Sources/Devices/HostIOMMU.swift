@@ -34,7 +34,14 @@ public struct HostIOMMU: Sendable {
             catch { h.groupErrors[n] = error.description }
         }
         for addr in PCIDevice.list(root: root) { h.load(addr) }
-        for g in h.groups { for a in g.devices where h.devices[a] == nil && h.deviceErrors[a] == nil { h.load(a) } }
+        for g in h.groups {
+            for a in g.devices where h.devices[a] == nil && h.deviceErrors[a] == nil {
+                if PCIAddress.normalize(a) != nil { h.load(a); continue }
+                // Not a PCI device (platform device, ACPI namespace device): read it through the group.
+                do { h.devices[a] = try PCIDevice.read(a, at: root.sys("kernel/iommu_groups/\(g.number)/devices/\(a)")) }
+                catch { h.deviceErrors[a] = error.description }
+            }
+        }
         return h
     }
 

@@ -66,7 +66,13 @@ public struct PCIDevice: Sendable, Hashable {
     /// Reads one device. Throws `notFound` when the host has no such device; every other
     /// unreadable attribute becomes nil with its reason in `problems`.
     public static func read(_ address: String, root: HostRoot) throws(ProbeError) -> PCIDevice {
-        let dir = path(address, root: root)
+        try read(address, at: path(address, root: root))
+    }
+
+    /// Reads the device directory `dir` (for a group member that is not on the PCI bus, such as
+    /// an ARM platform device, `/sys/kernel/iommu_groups/<n>/devices/<name>`). Attributes a
+    /// non-PCI device lacks are recorded as problems.
+    public static func read(_ address: String, at dir: String) throws(ProbeError) -> PCIDevice {
         guard FileReader.isDirectory(dir) else { throw ProbeError.notFound(path: dir) }
         var dev = PCIDevice(address: address)
         func hexAttr(_ name: String) -> Int? {

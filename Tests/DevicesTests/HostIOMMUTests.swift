@@ -31,7 +31,10 @@ final class HostIOMMUTests: XCTestCase {
         let g = h.groupReports(assigned: ["0000:02:00.0": ["vm-b"]])
         XCTAssertEqual(g.map(\.group), [7])
         XCTAssertEqual(g[0].viable, false)
-        XCTAssertEqual(g[0].reasons, ["0000:02:00.0 is bound to host driver igb"])
+        XCTAssertEqual(g[0].reasons, ["0000:02:00.0 is bound to host driver igb",
+                                      "INT33C3:00 is bound to host driver i2c_designware"])
+        // A non-PCI member is read through its group link.
+        XCTAssertEqual(h.devices["INT33C3:00"]?.driver, "i2c_designware")
         XCTAssertEqual(g[0].devices.first { $0.address == "0000:02:00.0" }?.assignedTo, ["vm-b"])
     }
 

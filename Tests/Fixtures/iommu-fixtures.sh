@@ -243,4 +243,11 @@ intel_unit $r dmar0 f050d2
 intel_unit $r dmar1 xyz
 mkdir -p $r/sys/module/vfio_iommu_type1/parameters/allow_unsafe_interrupts   # a directory, not a value
 : >$r/sys/module/vfio_iommu_type1/parameters/allow_unsafe_interrupts/uevent
+# A non-PCI member (ACPI namespace device) in group 7, bound to a host driver.
+pd=$r/sys/devices/platform/INT33C3:00
+mkdir -p "$pd"
+printf 'DRIVER=i2c_designware\nMODALIAS=acpi:INT33C3:\n' >"$pd/uevent"
+ln -sfn ../../../bus/platform/drivers/i2c_designware "$pd/driver"
+ln -sfn ../../../kernel/iommu_groups/7 "$pd/iommu_group"
+ln -sfn ../../../../devices/platform/INT33C3:00 "$r/sys/kernel/iommu_groups/7/devices/INT33C3:00"
 echo "fixtures regenerated"
