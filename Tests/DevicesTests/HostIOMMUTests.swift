@@ -33,6 +33,9 @@ final class HostIOMMUTests: XCTestCase {
         XCTAssertEqual(g[0].viable, false)
         XCTAssertEqual(g[0].reasons, ["0000:02:00.0 is bound to host driver igb",
                                       "INT33C3:00 is bound to host driver i2c_designware"])
+        // A member that vanished (dangling link) is recorded, not a crash.
+        XCTAssertTrue(h.deviceErrors["0000:03:00.0"]?.contains("no such file") == true)
+        XCTAssertEqual(g[0].devices.first { $0.address == "0000:03:00.0" }?.driverKnown, false)
         // A non-PCI member is read through its group link.
         XCTAssertEqual(h.devices["INT33C3:00"]?.driver, "i2c_designware")
         XCTAssertEqual(g[0].devices.first { $0.address == "0000:02:00.0" }?.assignedTo, ["vm-b"])

@@ -250,4 +250,6 @@ printf 'DRIVER=i2c_designware\nMODALIAS=acpi:INT33C3:\n' >"$pd/uevent"
 ln -sfn ../../../bus/platform/drivers/i2c_designware "$pd/driver"
 ln -sfn ../../../kernel/iommu_groups/7 "$pd/iommu_group"
 ln -sfn ../../../../devices/platform/INT33C3:00 "$r/sys/kernel/iommu_groups/7/devices/INT33C3:00"
+# A member removed (hot-unplugged) while the group still lists it: a dangling link.
+ln -sfn ../../../../devices/pci0000:00/0000:00:01.0/0000:03:00.0 "$r/sys/kernel/iommu_groups/7/devices/0000:03:00.0"
 echo "fixtures regenerated"
