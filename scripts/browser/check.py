@@ -118,7 +118,8 @@ def run_playwright(base, outdir, res):
         page.goto(base + '/#/', wait_until='load')
         href = None
         try:
-            page.wait_for_function("document.querySelectorAll('.vm-table tbody tr[data-name]').length >= 2", timeout=TIMEOUT_MS)
+            # wait_for_selector, not wait_for_function: the page's CSP forbids the eval the latter uses.
+            page.wait_for_selector('.vm-table tbody tr[data-name]:nth-child(2)', timeout=TIMEOUT_MS)
             href = check_overview(res, page.evaluate(ROWS_JS))
         except Exception as e:  # noqa: BLE001 - report any failure as a failed check
             res.check('overview', False, f"the VM table did not show two guests: {e}")

@@ -69,16 +69,18 @@ RULES = {
 
 
 def finding(rule, status, observed, reason=None, waiver=None):
-    layer, severity, title, expected, remediation, refs = RULES[rule]
+    layer, severity, title, expected, remediation, _refs = RULES[rule]
     lost = WEIGHT[severity] if status in ('fail', 'unknown') else 0
     out = {'rule': rule, 'layer': layer, 'severity': severity, 'status': status, 'title': title,
            'observed': observed, 'expected': expected, 'remediation': remediation, 'pointsLost': float(lost),
-           'references': refs}
-    if reason:
-        out['reason'] = reason
-    if waiver:
-        out['waiver'] = waiver
+           'reason': reason, 'waiver': waiver}
     return out
+
+
+def policies():
+    rules = [{'id': rid, 'layer': r[0], 'severity': r[1], 'scope': 'host' if r[0] == 'host' else 'domain', 'title': r[2],
+              'check': '...', 'remediation': r[4], 'references': r[5]} for rid, r in RULES.items()]
+    return {'rules': rules, 'profiles': {'default': {}}}
 
 
 def score_of(findings):
@@ -230,21 +232,25 @@ class State:
         for f in d['findings']:
             if f['status'] == 'fail':
                 failing[f['severity']] += 1
-        return {k: d[k] for k in ('name', 'uuid', 'state', 'score', 'grade', 'profile', 'layers')} | {'failing': failing}
+        return {k: d[k] for k in ('name', 'uuid', 'state', 'id', 'score', 'grade', 'profile', 'layers')} | {
+            'failing': failing, 'links': {'self': f"/api/v1/domains/{d['uuid']}"}}
 
     def summary(self):
         by_grade = {g: 0 for g in 'ABCDF'}
         by_state = {}
-        failing = {s: 0 for s in SEVERITIES}
+        failing = {k: {s: 0 for s in SEVERITIES} for k in ('domains', 'host', 'total')}
         for d in self.domains:
             by_grade[d['grade']] += 1
             by_state[d['state']] = by_state.get(d['state'], 0) + 1
-            for f in d['findings']:
-                if f['status'] == 'fail':
-                    failing[f['severity']] += 1
+        for kind, fs in [('domains', f) for d in self.domains for f in d['findings']] + [('host', f) for f in self.host['findings']]:
+            if fs['status'] == 'fail':
+                failing[kind][fs['severity']] += 1
+                failing['total'][fs['severity']] += 1
+        at = self.scan_at.isoformat().replace('+00:00', 'Z')
         return {'host': {'hostname': self.host['hostname'], 'score': self.host['score'], 'grade': self.host['grade']},
                 'domains': {'total': len(self.domains), 'byGrade': by_grade, 'byState': by_state},
-                'failingBySeverity': failing, 'lastScan': self.last_scan(), 'stale': False}
+                'failing': failing, 'lastScan': {'id': self.scan_id(), 'startedAt': at, 'finishedAt': at, 'durationMs': 812.0},
+                'stale': False, 'errors': []}
 
     def points(self, target):
         base = self.host['score'] if target == 'host' else next((d['score'] for d in self.domains if target in (d['uuid'], d['name'])), None)
@@ -268,6 +274,13 @@ class State:
         changed = [{'target': 'host', 'targetName': 'host', 'rule': 'host.cpu-mitigations',
                     'before': dict(pick(self.host, 'host.cpu-mitigations'), status='pass'), 'after': pick(self.host, 'host.cpu-mitigations')}]
         return {'from': frm, 'to': to, 'new': new, 'resolved': resolved, 'changed': changed}
+
+
+def job_record(job):
+    at = datetime.fromtimestamp(job['t'], timezone.utc).isoformat().replace('+00:00', 'Z')
+    return {'id': job['id'], 'state': job['state'], 'trigger': 'request', 'requestedAt': at, 'startedAt': at,
+            'finishedAt': at if job['state'] == 'done' else None, 'error': None, 'result': None,
+            'links': {'self': f"/api/v1/scans/{job['id']}"}}
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -301,8 +314,10 @@ class Handler(BaseHTTPRequestHandler):
             return self.send(304, etag=etag)
         self.send(status, body, etag=etag if status == 200 else None)
 
+    CODES = {400: 'bad_request', 401: 'unauthorized', 403: 'forbidden', 404: 'not_found', 503: 'no_results'}
+
     def error(self, status, message):
-        self.json(status, {'error': {'status': status, 'message': message}})
+        self.json(status, {'error': {'code': self.CODES.get(status, 'server_error'), 'message': message}})
 
     def role(self):
         if not self.tokens:
@@ -316,7 +331,8 @@ class Handler(BaseHTTPRequestHandler):
         q = {k: v[-1] for k, v in parse_qs(url.query).items()}
         st = self.state
         if path == '/healthz':
-            return self.json(200, {'status': 'ok', 'libvirt': {'connected': True}, 'lastScan': st.last_scan(), 'stale': False})
+            scanning = any(j['state'] != 'done' for j in st.jobs.values())
+            return self.json(200, {'status': 'ok', 'libvirt': {'connected': True}, 'lastScan': st.last_scan(), 'stale': False, 'scanning': scanning})
         if path.startswith('/api/'):
             if self.role() is None:
                 return self.error(401, 'a bearer token is required')
@@ -330,16 +346,19 @@ class Handler(BaseHTTPRequestHandler):
         if path == '/api/v1/summary':
             return self.json(200, st.summary())
         if path == '/api/v1/domains':
-            return self.json(200, {'domains': [st.domain_item(d) for d in st.domains]})
+            return self.json(200, {'domains': [st.domain_item(d) for d in st.domains], 'count': len(st.domains)})
         if path.startswith('/api/v1/domains/'):
             key = path.split('/', 4)[4]
             d = next((d for d in st.domains if key in (d['uuid'], d['name'])), None)
             return self.json(200, d) if d else self.error(404, f'no domain {key}')
         if path == '/api/v1/host':
             return self.json(200, st.host)
+        if path == '/api/v1/policies':
+            return self.json(200, policies())
         if path == '/api/v1/findings':
-            out = [dict(f, target=d['uuid'], targetName=d['name']) for d in st.domains for f in d['findings']]
-            return self.json(200, {'findings': out})
+            out = [dict(f, target={'kind': 'host', 'name': st.host['hostname'], 'uuid': None}) for f in st.host['findings']]
+            out += [dict(f, target={'kind': 'domain', 'name': d['name'], 'uuid': d['uuid']}) for d in st.domains for f in d['findings']]
+            return self.json(200, {'findings': out, 'count': len(out)})
         if path.startswith('/api/v1/scans/'):
             job = st.jobs.get(path.rsplit('/', 1)[1])
             if not job:
@@ -347,7 +366,7 @@ class Handler(BaseHTTPRequestHandler):
             if job['state'] != 'done' and time.time() - job['t'] > 2:
                 job['state'] = 'done'
                 st.rescan()
-            return self.json(200, {'id': job['id'], 'state': job['state']})
+            return self.json(200, job_record(job))
         if path == '/api/v1/history' and st.history:
             pts = st.points(q.get('target', 'host'))
             return self.json(200, pts) if pts else self.error(404, 'no such target')
@@ -367,8 +386,9 @@ class Handler(BaseHTTPRequestHandler):
         if role != 'admin':
             return self.error(403, 'starting a scan needs an admin token')
         job_id = f'job-{len(self.state.jobs) + 1}'
-        self.state.jobs[job_id] = {'id': job_id, 'state': 'running', 't': time.time()}
-        self.json(202, {'id': job_id, 'state': 'queued'})
+        job = {'id': job_id, 'state': 'queued', 't': time.time()}
+        self.state.jobs[job_id] = job
+        self.json(202, job_record(job))
 
     def static(self, path):
         if path == '/':

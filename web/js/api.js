@@ -9,6 +9,8 @@ export class ApiError extends Error {
     super(message);
     this.status = status;
     this.body = body;
+    /** The API's machine-readable error code (`no_results`, `scans_unavailable`, ...). */
+    this.code = body?.error?.code || null;
   }
 }
 
@@ -71,14 +73,14 @@ export async function getJSON(url) {
   return { data, changed: true };
 }
 
-/** POSTs JSON; resolves to the parsed body (or null). */
-export async function postJSON(url, body = {}) {
+/** POSTs (with a JSON body when one is given); resolves to the parsed answer (or null). */
+export async function postJSON(url, body) {
   let response;
   try {
     response = await fetch(url, {
       method: 'POST',
-      headers: headers({ 'Content-Type': 'application/json' }),
-      body: JSON.stringify(body),
+      headers: headers(body === undefined ? {} : { 'Content-Type': 'application/json' }),
+      body: body === undefined ? undefined : JSON.stringify(body),
       cache: 'no-store',
       credentials: 'same-origin',
     });

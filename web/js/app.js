@@ -18,6 +18,7 @@ let current = null;        // { view, generation }
 let generation = 0;
 let pollTimer = null;
 let scanning = false;
+let authDismissed = false; // the user closed the token prompt: do not reopen it on every poll
 
 const ctx = {
   reload: () => load(false),
@@ -128,6 +129,7 @@ function showHealth(result) {
   } else {
     el.append('No scan yet');
   }
+  if (hz.scanning) el.append(h('span', { class: 'scanning', text: ' · scan in progress' }));
   const libvirt = hz.libvirt && hz.libvirt.connected === false;
   setBanner('libvirt', libvirt ? 'libvirt is not reachable: the service cannot see the virtual machines right now.' : null, 'error');
   setBanner('stale', hz.stale ? 'Results are stale: the last scan could not complete, so these are the last good results.' : null, 'warn');
@@ -153,8 +155,9 @@ function setBanner(key, text, kind = 'warn') {
 
 // ---- rescan ----------------------------------------------------------------------------------
 
-const FINISHED = new Set(['done', 'finished', 'complete', 'completed', 'succeeded', 'success', 'failed', 'error']);
+const FINISHED = new Set(['done', 'failed']);
 
+/** Starts a scan (POST /api/v1/scans, admin) and follows its record until done or failed. */
 async function rescan() {
   const button = $('rescan');
   if (scanning) return;
@@ -163,21 +166,21 @@ async function rescan() {
   button.textContent = 'Scanning…';
   announce('Scan requested');
   try {
-    const job = await postJSON('/api/v1/scans', {});
-    let state = job?.state || 'queued';
-    const id = job?.id;
+    const job = await postJSON('/api/v1/scans');
+    let record = job || {};
+    const self = record.links?.self || (record.id ? `/api/v1/scans/${encodeURIComponent(record.id)}` : null);
     const started = Date.now();
-    while (id && !FINISHED.has(state) && Date.now() - started < 300000) {
+    while (self && !FINISHED.has(record.state) && Date.now() - started < 300000) {
       await new Promise((r) => setTimeout(r, 1500));
       try {
-        const { data } = await getJSON(`/api/v1/scans/${encodeURIComponent(id)}`);
-        state = data?.state || state;
+        record = (await getJSON(self)).data || record;
       } catch (err) {
-        if (err.status === 404) break;
+        if (err.status === 404 || err.status === 401) break;
       }
     }
-    const failed = state === 'failed' || state === 'error';
-    setBanner('scan', failed ? 'The scan failed; the previous results are still shown.' : 'Scan finished; results updated.', failed ? 'error' : 'ok');
+    const failed = record.state === 'failed';
+    setBanner('scan', failed ? `The scan failed${record.error ? `: ${record.error}` : ''}. The previous results are still shown.`
+      : 'Scan finished; results updated.', failed ? 'error' : 'ok');
     announce(failed ? 'Scan failed' : 'Scan finished');
     forget();
   } catch (err) {
@@ -185,8 +188,9 @@ async function rescan() {
       button.hidden = true;
       setBanner('scan', 'Your token does not allow starting scans: an admin token is needed. Results still refresh on their own.', 'warn');
       announce('Rescan not allowed with this token');
-    } else if (err.status === 409) {
-      setBanner('scan', 'A scan is already running; results will refresh when it finishes.', 'warn');
+    } else if (err.status === 503) {
+      button.hidden = true;
+      setBanner('scan', `This service does not run scans on request (${err.message}).`, 'warn');
     } else if (err.status !== 401) {
       setBanner('scan', `The scan could not be started: ${err.message}`, 'error');
     }
@@ -217,13 +221,15 @@ function setupToken() {
     const token = $('token-input').value.trim();
     if (!token) return;
     setToken(token);
+    authDismissed = false;
     dialog.close();
     $('token-button').hidden = false;
     $('rescan').hidden = false;
     setBanner('auth', null);
     route(false);
   });
-  $('token-cancel').addEventListener('click', () => dialog.close());
+  $('token-cancel').addEventListener('click', () => { authDismissed = true; dialog.close(); });
+  dialog.addEventListener('cancel', () => { authDismissed = true; }); // Escape
   $('token-forget').addEventListener('click', () => {
     setToken('');
     dialog.close();
@@ -236,7 +242,7 @@ function setupToken() {
     $('token-button').hidden = false;
     const had = Boolean(getToken());
     setBanner('auth', had ? 'The token was not accepted.' : 'This server requires an API token.', 'warn');
-    openTokenDialog(had ? `The token was not accepted (${err.message}). Enter another token.` : 'This server requires an API token to show results.');
+    if (!authDismissed) openTokenDialog(had ? `The token was not accepted (${err.message}). Enter another token.` : 'This server requires an API token to show results.');
   });
 }
 

@@ -2,7 +2,7 @@
 // host's own findings.
 
 import { h, clear, get, pick, gradeBadge, scoreBar, statusWord, yesNo, defList, emptyNote, section } from './util.js';
-import { findingsByLayer, errorNote, jsonDetails } from './parts.js';
+import { findingsByLayer, errorNote, jsonDetails, POLICIES, rulesFrom } from './parts.js';
 
 const URL = '/api/v1/host';
 
@@ -11,7 +11,7 @@ export function create(params, ctx) {
   let body;
 
   function title() { return 'Host'; }
-  function urls() { return [URL]; }
+  function urls() { return [URL, POLICIES]; }
 
   function mount(root) {
     body = h('div', { class: 'host-page' }, h('h1', { text: 'Host' }));
@@ -37,7 +37,7 @@ export function create(params, ctx) {
       h('div', { class: 'grid-2' }, macCard(hf), cpuCard(hf)),
       iommuCard(hf),
       qemuConfCard(hf),
-      section('Host findings', 'host-findings', findingsByLayer(rep.findings || [], rep.layers, open)),
+      section('Host findings', 'host-findings', findingsByLayer(rep.findings || [], rep.layers, open, undefined, rulesFrom(results.get(POLICIES)))),
       section('Raw facts', 'host-facts', jsonDetails('Show the host fact tree (JSON)', facts, open, 'facts')));
   }
 

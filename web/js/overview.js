@@ -2,7 +2,7 @@
 // and top findings beside it.
 
 import {
-  h, clear, LAYERS, layerStatus, gradeBadge, statusBadge, severityBadge, scoreBar,
+  h, append, clear, LAYERS, layerStatus, gradeBadge, statusBadge, severityBadge, scoreBar,
   STATUS, SEVERITIES, asList, pick, compareFindings, emptyNote,
 } from './util.js';
 import { layerStrip, findingLine, errorNote } from './parts.js';
@@ -98,7 +98,7 @@ export function create(params, ctx) {
       domains = asList(d.data, 'domains');
       const states = [...new Set(domains.map((x) => x.state).filter(Boolean))].sort();
       const keep = refs.vmState.value;
-      clear(refs.vmState).append(h('option', { value: '', text: 'Any state' }), states.map((s) => h('option', { value: s, text: s })));
+      append(clear(refs.vmState), [h('option', { value: '', text: 'Any state' }), states.map((s) => h('option', { value: s, text: s }))]);
       refs.vmState.value = states.includes(keep) ? keep : '';
       renderRows();
     }
@@ -162,8 +162,8 @@ export function create(params, ctx) {
     const side = clear(refs.side);
     const sum = summary && !summary.error ? summary.data : null;
     const hr = hostRes && !hostRes.error ? hostRes.data : null;
-    const hostScore = hr?.score ?? pick(sum, 'host.score', 'hostScore');
-    const hostGrade = hr?.grade ?? pick(sum, 'host.grade', 'hostGrade');
+    const hostScore = hr?.score ?? pick(sum, 'host.score');
+    const hostGrade = hr?.grade ?? pick(sum, 'host.grade');
     if (hr?.hostname) ctx.setHostname(hr.hostname);
 
     const hostCard = h('section', { class: 'card host-card', 'aria-labelledby': 'host-title' },
@@ -179,8 +179,8 @@ export function create(params, ctx) {
       hostCard.append(h('h3', { text: 'Top host findings' }));
       if (!hr) hostCard.append(emptyNote('Host findings are not available.'));
       else if (!top.length) hostCard.append(emptyNote('No failing or unknown host checks.'));
-      else hostCard.append(h('ul', { class: 'finding-lines' }, top.slice(0, 5).map((f) => h('li', {}, findingLine(f)))),
-        top.length > 5 ? h('p', {}, h('a', { href: '#/host', text: `All ${top.length} host findings` })) : null);
+      else append(hostCard, [h('ul', { class: 'finding-lines' }, top.slice(0, 5).map((f) => h('li', {}, findingLine(f)))),
+        top.length > 5 ? h('p', {}, h('a', { href: '#/host', text: `All ${top.length} host findings` })) : null]);
     }
     side.append(hostCard);
 
@@ -191,9 +191,9 @@ export function create(params, ctx) {
 }
 
 function summaryCard(sum) {
-  const byGrade = pick(sum, 'domains.byGrade', 'domainsByGrade', 'byGrade', 'grades') || {};
-  const byState = pick(sum, 'domains.byState', 'domainsByState', 'byState', 'states') || {};
-  const bySev = pick(sum, 'failing.bySeverity', 'failingBySeverity', 'findings.failingBySeverity', 'failing', 'failures') || {};
+  const byGrade = pick(sum, 'domains.byGrade') || {};
+  const byState = pick(sum, 'domains.byState') || {};
+  const bySev = pick(sum, 'failing.total') || {};
   const card = h('section', { class: 'card', 'aria-labelledby': 'sum-title' }, h('h2', { id: 'sum-title', text: 'Summary' }));
   const gradeList = h('ul', { class: 'chips' }, 'ABCDF'.split('').map((g) =>
     h('li', {}, gradeBadge(g, undefined, 'grade-sm'), h('span', { text: ` ${Number(byGrade[g] || 0)} VM${byGrade[g] === 1 ? '' : 's'}` }))));
@@ -204,14 +204,14 @@ function summaryCard(sum) {
       states.map(([k, v]) => h('li', {}, h('span', { class: ['vmstate', `vmstate-${k}`], text: k }), h('span', { text: ` ${v}` })))));
   }
   if (typeof bySev === 'object') {
-    card.append(h('h3', { text: 'Failing findings by severity' }), h('ul', { class: 'chips' },
+    card.append(h('h3', { text: 'Failing findings by severity' }), h('p', { class: 'muted small', text: 'VMs and host together' }), h('ul', { class: 'chips' },
       SEVERITIES.map((s) => h('li', {}, severityBadge(s), h('span', { text: ` ${Number(bySev[s] || 0)}` })))));
   }
   return card;
 }
 
 function failingCounts(d) {
-  return pick(d, 'failing', 'failingBySeverity', 'failures', 'failingCounts') || {};
+  return d.failing || {};
 }
 
 function failingTotal(d) {

@@ -33,7 +33,7 @@ function safeURL(text) {
 }
 
 function valueNode(v) {
-  if (v === null) return h('code', { class: 'null', text: 'null (unreadable)' });
+  if (v === null) return h('code', { class: 'null', title: 'no value: the fact is absent or could not be read', text: 'null' });
   return h('code', { text: typeof v === 'string' ? v : JSON.stringify(v) });
 }
 
@@ -49,8 +49,9 @@ export function observedTable(observed) {
 }
 
 /** A finding in full: what was observed, what was expected, and what to change. */
-export function findingCard(f) {
-  const refs = Array.isArray(f.references) ? f.references : [];
+export function findingCard(f, rules) {
+  const rule = rules?.get(f.rule);
+  const refs = Array.isArray(f.references) ? f.references : Array.isArray(rule?.references) ? rule.references : [];
   const waiver = f.waiver && typeof f.waiver === 'object' ? f.waiver : null;
   return h('article', { class: ['finding', `finding-${f.status}`], dataset: { rule: f.rule, status: f.status, layer: f.layer } },
     h('header', { class: 'finding-head' },
@@ -85,7 +86,7 @@ export function waiverList(w) {
  * not-applicable ones are folded. `open` is a Set of folded sections the user opened, kept
  * across refreshes.
  */
-export function findingsByLayer(findings, layers, open, layerKeys) {
+export function findingsByLayer(findings, layers, open, layerKeys, rules) {
   const keys = layerKeys || [...LAYERS.map((l) => l.key), 'host'];
   const groups = new Map();
   for (const f of findings || []) {
@@ -114,13 +115,23 @@ export function findingsByLayer(findings, layers, open, layerKeys) {
         h('span', { class: ['layer-dot', `status-${st}`], 'aria-hidden': 'true', text: STATUS[st].icon }),
         h('span', { text: info.title }),
         h('span', { class: 'layer-meta', text: ls ? `${STATUS[st].label} · ${layerSummaryText(ls)} · layer score ${ls.score}` : STATUS[st].label })),
-      shown.map(findingCard), fold);
+      shown.map((f) => findingCard(f, rules)), fold);
   }));
 }
 
 function worst(list) {
   for (const s of ['fail', 'unknown', 'waived', 'pass']) if (list.some((f) => f.status === s)) return s;
   return 'na';
+}
+
+export const POLICIES = '/api/v1/policies';
+
+/** Rules by id from GET /api/v1/policies (for references); empty when it is unavailable. */
+export function rulesFrom(result) {
+  const map = new Map();
+  const rules = result && !result.error ? result.data?.rules : null;
+  if (Array.isArray(rules)) for (const r of rules) if (r && r.id) map.set(r.id, r);
+  return map;
 }
 
 /** A clear message for a failed request. */
@@ -130,6 +141,7 @@ export function errorNote(error, what) {
   else if (error?.status === 403) detail = 'this token is not allowed to read it.';
   else if (error?.status === 404) detail = 'not found.';
   else if (error?.status === 0) detail = 'the server cannot be reached.';
+  else if (error?.status === 503 && error.code === 'no_results') detail = 'no scan has completed yet; results appear here after the first scan.';
   return h('p', { class: 'error-note', role: 'alert' }, h('span', { 'aria-hidden': 'true', text: '✗ ' }), `${what}: ${detail}`);
 }
 

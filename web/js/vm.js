@@ -1,7 +1,7 @@
 // The page of one VM: its findings by layer, waivers, assigned devices and raw facts.
 
 import { h, clear, get, gradeBadge, scoreBar, yesNo, defList, emptyNote, section, LAYERS } from './util.js';
-import { layerStrip, findingsByLayer, errorNote, jsonDetails, waiverList } from './parts.js';
+import { layerStrip, findingsByLayer, errorNote, jsonDetails, waiverList, POLICIES, rulesFrom } from './parts.js';
 
 export function create(params, ctx) {
   const url = `/api/v1/domains/${encodeURIComponent(params.id)}`;
@@ -10,7 +10,7 @@ export function create(params, ctx) {
   let name = params.id;
 
   function title() { return name; }
-  function urls() { return [url]; }
+  function urls() { return [url, POLICIES]; }
 
   function mount(root) {
     body = h('div', { class: 'vm-page' });
@@ -36,7 +36,7 @@ export function create(params, ctx) {
     clear(body).append(
       header(d),
       section('Findings by layer', 'findings', h('p', { class: 'muted', text: 'Failing, unknown and waived checks are shown in full; passing checks are folded under each layer.' }),
-        findingsByLayer(findings, d.layers, open, LAYERS.map((l) => l.key))),
+        findingsByLayer(findings, d.layers, open, LAYERS.map((l) => l.key), rulesFrom(results.get(POLICIES)))),
       waivers(findings),
       devices(facts),
       section('Raw facts', 'facts', h('p', { class: 'muted', text: 'The fact tree the rules were evaluated against (null means the fact could not be read; see "unknown" for why).' }),
