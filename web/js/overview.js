@@ -225,7 +225,8 @@ function failingCell(d) {
   const total = failingTotal(d);
   if (!total) return h('span', { class: 'muted', text: 'none' });
   if (typeof c === 'number') return h('span', { text: String(c) });
-  return h('ul', { class: 'sev-counts' }, SEVERITIES.filter((s) => c[s]).map((s) => h('li', {}, severityBadge(s), h('span', { text: ` ${c[s]}` }))));
+  return h('ul', { class: 'sev-counts', 'aria-label': `${total} failing` },
+    SEVERITIES.filter((s) => c[s]).map((s) => h('li', {}, h('span', { class: ['sev', `sev-${s}`], text: `${c[s]} ${s}` }))));
 }
 
 function select(id, options, value) {
