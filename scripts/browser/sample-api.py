@@ -105,8 +105,10 @@ def domain(name, uuid, root):
     uid = 0 if root else 64055
     caps = ['CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_FOWNER', 'CAP_SETGID', 'CAP_SETUID', 'CAP_NET_ADMIN', 'CAP_SYS_ADMIN', 'CAP_SYS_RAWIO'] if root else []
     hostdevs = [] if root else [{
-        'address': '0000:03:00.0', 'driver': 'vfio-pci', 'iommuGroup': 12, 'groupViable': True, 'nonViableReasons': [],
-        'groupMembers': [{'address': '0000:03:00.0', 'driver': 'vfio-pci', 'assignedTo': name}]}]
+        'type': 'pci', 'mode': 'subsystem', 'managed': True, 'present': True, 'address': '0000:03:00.0',
+        'vendor': '0x8086', 'device': '0x1533', 'className': 'Ethernet controller', 'driver': 'vfio-pci', 'vfio': True,
+        'legacyAssignment': False, 'iommuGroup': 12, 'groupType': 'DMA', 'groupViable': True, 'nonViableReasons': [], 'isVF': False,
+        'groupMembers': [{'address': '0000:03:00.0', 'driver': 'vfio-pci', 'bridge': False, 'assignedTo': [name]}]}]
     facts = {
         'domain': {'name': name, 'uuid': uuid, 'type': 'qemu', 'state': 'running', 'running': True, 'id': 1 if root else 2,
                    'emulator': '/usr/bin/qemu-system-x86_64', 'machine': 'pc-q35-7.2',
@@ -153,51 +155,59 @@ def domain(name, uuid, root):
 
 def host_report():
     vulns = {
-        'spectre_v1': {'status': 'Mitigation: usercopy/swapgs barriers and __user pointer sanitization', 'state': 'mitigated'},
-        'spectre_v2': {'status': 'Mitigation: Enhanced / Automatic IBRS; IBPB: conditional; RSB filling; PBRSB-eIBRS: SW sequence; BHI: SW loop, KVM: SW loop', 'state': 'mitigated'},
-        'meltdown': {'status': 'Not affected', 'state': 'not-affected'},
-        'mds': {'status': 'Not affected', 'state': 'not-affected'},
-        'l1tf': {'status': 'Not affected', 'state': 'not-affected'},
-        'mmio_stale_data': {'status': 'Vulnerable: Clear CPU buffers attempted, no microcode; SMT vulnerable', 'state': 'vulnerable'},
-        'retbleed': {'status': 'Mitigation: Enhanced IBRS', 'state': 'mitigated'},
-        'spec_store_bypass': {'status': 'Mitigation: Speculative Store Bypass disabled via prctl', 'state': 'mitigated'},
-        'srbds': {'status': 'Not affected', 'state': 'not-affected'},
-        'gather_data_sampling': {'status': 'Unknown: Dependent on hypervisor status', 'state': 'unknown'},
+        'spectre_v1': {'text': 'Mitigation: usercopy/swapgs barriers and __user pointer sanitization', 'state': 'mitigated', 'smtVulnerable': False},
+        'spectre_v2': {'text': 'Mitigation: Enhanced / Automatic IBRS; IBPB: conditional; RSB filling; PBRSB-eIBRS: SW sequence; BHI: SW loop, KVM: SW loop', 'state': 'mitigated', 'smtVulnerable': False},
+        'meltdown': {'text': 'Not affected', 'state': 'not-affected', 'smtVulnerable': False},
+        'mds': {'text': 'Not affected', 'state': 'not-affected', 'smtVulnerable': False},
+        'l1tf': {'text': 'Not affected', 'state': 'not-affected', 'smtVulnerable': False},
+        'mmio_stale_data': {'text': 'Vulnerable: Clear CPU buffers attempted, no microcode; SMT vulnerable', 'state': 'vulnerable', 'smtVulnerable': True},
+        'retbleed': {'text': 'Mitigation: Enhanced IBRS', 'state': 'mitigated', 'smtVulnerable': False},
+        'spec_store_bypass': {'text': 'Mitigation: Speculative Store Bypass disabled via prctl', 'state': 'mitigated', 'smtVulnerable': False},
+        'srbds': {'text': 'Not affected', 'state': 'not-affected', 'smtVulnerable': False},
+        'gather_data_sampling': {'text': 'Unknown: Dependent on hypervisor status', 'state': 'unknown', 'smtVulnerable': False},
     }
     groups = [
         {'group': 0, 'type': 'DMA-FQ', 'viable': True, 'reasons': [], 'devices': [
-            {'address': '0000:00:00.0', 'vendor': '8086', 'device': '4660', 'className': 'Host bridge', 'driver': None, 'bridge': True}]},
-        {'group': 1, 'type': 'DMA-FQ', 'viable': False, 'reasons': ['0000:02:00.0 is bound to nvme, not vfio-pci'], 'devices': [
-            {'address': '0000:00:01.0', 'vendor': '8086', 'device': '460d', 'className': 'PCI bridge', 'driver': 'pcieport', 'bridge': True},
-            {'address': '0000:02:00.0', 'vendor': '144d', 'device': 'a80a', 'className': 'Non-Volatile memory controller', 'driver': 'nvme', 'bridge': False}]},
+            {'address': '0000:00:00.0', 'vendor': '0x8086', 'device': '0x4660', 'className': 'Host bridge', 'driver': None, 'bridge': True}]},
+        {'group': 1, 'type': 'DMA-FQ', 'viable': False, 'reasons': ['0000:02:00.0 is bound to nvme, not vfio-pci'], 'notes': [], 'devices': [
+            {'address': '0000:00:01.0', 'vendor': '0x8086', 'device': '0x460d', 'className': 'PCI bridge', 'driver': 'pcieport', 'bridge': True},
+            {'address': '0000:02:00.0', 'vendor': '0x144d', 'device': '0xa80a', 'className': 'Non-Volatile memory controller', 'driver': 'nvme', 'bridge': False}]},
         {'group': 12, 'type': 'DMA', 'viable': True, 'reasons': [], 'devices': [
-            {'address': '0000:03:00.0', 'vendor': '8086', 'device': '1533', 'className': 'Ethernet controller', 'driver': 'vfio-pci', 'bridge': False}]},
+            {'address': '0000:03:00.0', 'vendor': '0x8086', 'device': '0x1533', 'className': 'Ethernet controller', 'driver': 'vfio-pci', 'bridge': False, 'assignedTo': ['va-confined']}]},
         {'group': 13, 'type': 'DMA-FQ', 'viable': False, 'reasons': ['0000:01:00.0 is bound to nouveau, not vfio-pci', '0000:01:00.1 is bound to snd_hda_intel, not vfio-pci'], 'devices': [
-            {'address': '0000:01:00.0', 'vendor': '10de', 'device': '1f82', 'className': 'VGA compatible controller', 'driver': 'nouveau', 'bridge': False},
-            {'address': '0000:01:00.1', 'vendor': '10de', 'device': '10fa', 'className': 'Audio device', 'driver': 'snd_hda_intel', 'bridge': False}]},
+            {'address': '0000:01:00.0', 'vendor': '0x10de', 'device': '0x1f82', 'className': 'VGA compatible controller', 'driver': 'nouveau', 'bridge': False},
+            {'address': '0000:01:00.1', 'vendor': '0x10de', 'device': '0x10fa', 'className': 'Audio device', 'driver': 'snd_hda_intel', 'bridge': False}]},
         {'group': 14, 'type': 'DMA-FQ', 'viable': True, 'reasons': [], 'devices': [
-            {'address': '0000:04:00.0', 'vendor': '1b21', 'device': '2142', 'className': 'USB controller', 'driver': None, 'bridge': False}]},
+            {'address': '0000:04:00.0', 'vendor': '0x1b21', 'device': '0x2142', 'className': 'USB controller', 'driver': None, 'bridge': False}]},
     ]
     facts = {'host': {
         'hostname': 'hv01.lab.example',
-        'selinux': {'enabled': False, 'enforcing': False, 'mode': 'disabled'},
-        'apparmor': {'enabled': False},
-        'cpu': {'vulnerabilities': vulns},
-        'qemuConf': {'path': '/etc/libvirt/qemu.conf',
+        'selinux': {'enabled': False, 'enforcing': False, 'mode': 'disabled', 'policyType': None, 'configMode': None, 'source': 'selinuxfs'},
+        'apparmor': {'enabled': False, 'profilesLoaded': None, 'libvirtProfiles': []},
+        'cpu': {'vulnerabilities': vulns, 'vulnerable': ['mmio_stale_data'], 'smtVulnerable': ['mmio_stale_data'],
+                'smt': {'control': 'on', 'active': True}},
+        'qemuConf': {'present': True, 'path': '/etc/libvirt/qemu.conf', 'duplicateKeys': [],
                      'settings': {'user': 'libvirt-qemu', 'group': 'libvirt-qemu', 'seccomp_sandbox': 1, 'security_driver': 'none'},
-                     'effective': {'user': 'libvirt-qemu', 'group': 'libvirt-qemu', 'dynamic_ownership': 1, 'remember_owner': 1,
-                                   'clear_emulator_capabilities': 1, 'seccomp_sandbox': 1, 'security_driver': 'none',
-                                   'security_default_confined': 1, 'namespaces': ['mount'], 'vnc_listen': '127.0.0.1'}},
-        'iommu': {'enabled': True, 'groups': groups},
-        'kvm': {'present': False, 'mode': None},
-        'kernel': {'release': '6.1.0-28-amd64', 'lockdown': 'none', 'tainted': 0},
+                     'securityDriverNone': True, 'runsAsRoot': False, 'mountNamespace': True,
+                     'user': {'value': 'libvirt-qemu', 'source': 'file'}, 'group': {'value': 'libvirt-qemu', 'source': 'file'},
+                     'dynamic_ownership': {'value': True, 'source': 'default'}, 'remember_owner': {'value': True, 'source': 'default'},
+                     'clear_emulator_capabilities': {'value': True, 'source': 'default'}, 'seccomp_sandbox': {'value': 1, 'source': 'file'},
+                     'security_driver': {'value': ['none'], 'source': 'file'}, 'security_default_confined': {'value': True, 'source': 'default'},
+                     'namespaces': {'value': ['mount'], 'source': 'default'}},
+        'iommu': {'present': True, 'mode': 'translated', 'groupCount': len(groups), 'assignedDeviceCount': 1,
+                  'interruptRemapping': True, 'allowUnsafeInterrupts': False, 'groups': groups},
+        'kvm': {'path': '/dev/kvm', 'exists': True, 'uid': 0, 'gid': 994, 'group': 'kvm', 'mode': '0660', 'charDevice': True,
+                'worldAccessible': False, 'worldWritable': False},
+        'kernel': {'release': '6.1.0-28-amd64', 'lockdown': {'mode': 'none', 'available': ['none', 'integrity', 'confidentiality']},
+                   'taint': {'value': 0, 'tainted': False, 'flags': [], 'names': []},
+                   'cmdline': {'raw': 'BOOT_IMAGE=/vmlinuz-6.1.0-28-amd64 root=/dev/sda1 ro intel_iommu=on quiet', 'mitigationsOff': False}},
     }}
     fs = [
         finding('host.mac-enabled', 'fail', {'host.selinux.enabled': False, 'host.apparmor.enabled': False}),
         finding('host.cpu-mitigations', 'fail', {'host.cpu.vulnerabilities.mmio_stale_data.state': 'vulnerable'}),
-        finding('host.qemu-user', 'pass', {'host.qemuConf.effective.user': 'libvirt-qemu'}),
-        finding('host.kernel-lockdown', 'fail', {'host.kernel.lockdown': 'none'}),
-        finding('host.iommu-enabled', 'pass', {'host.iommu.enabled': True}),
+        finding('host.qemu-user', 'pass', {'host.qemuConf.runsAsRoot': False}),
+        finding('host.kernel-lockdown', 'fail', {'host.kernel.lockdown.mode': 'none'}),
+        finding('host.iommu-enabled', 'pass', {'host.iommu.present': True}),
     ]
     score, grade, layers = score_of(fs)
     return {'hostname': 'hv01.lab.example', 'facts': facts, 'findings': fs, 'score': score, 'grade': grade, 'layers': layers}

@@ -34,7 +34,7 @@ export function create(params, ctx) {
           h('div', {}, h('h1', {}, 'Host ', h('span', { class: 'hostname', text: rep.hostname || '' })),
             h('div', { class: 'score-line' }, h('strong', { text: rep.score ?? '–' }), ' / 100 ', scoreBar(rep.score)),
             h('p', { class: 'muted', text: 'The host is the last layer: what contains qemu when every other layer is breached.' })))),
-      h('div', { class: 'grid-2' }, macCard(hf), cpuCard(hf)),
+      h('div', { class: 'grid-2' }, h('div', { class: 'stack' }, macCard(hf), kernelCard(hf)), cpuCard(hf)),
       iommuCard(hf),
       qemuConfCard(hf),
       section('Host findings', 'host-findings', findingsByLayer(rep.findings || [], rep.layers, open, undefined, rulesFrom(results.get(POLICIES)))),
@@ -55,16 +55,48 @@ function macCard(hf) {
       h('tr', {}, h('th', { scope: 'row', text: 'SELinux' }), h('td', {}, yesNo(se?.enabled, 'enabled', 'disabled')),
         h('td', {}, se?.enabled ? statusWord(se.enforcing ? 'pass' : 'fail', seMode || (se.enforcing ? 'enforcing' : 'permissive')) : h('span', { class: 'muted', text: se === null ? 'unreadable' : '—' }))),
       h('tr', {}, h('th', { scope: 'row', text: 'AppArmor' }), h('td', {}, yesNo(aa?.enabled, 'enabled', 'disabled')),
-        h('td', {}, aa?.mode ? h('span', { text: aa.mode }) : h('span', { class: 'muted', text: '—' }))))));
+        h('td', {}, aa?.enabled ? h('span', { text: apparmorText(aa) }) : h('span', { class: 'muted', text: aa === null ? 'unreadable' : '—' }))))));
+  if (se?.enabled && se.policyType) sec.append(defList([['SELinux policy', se.policyType]], 'kv kv-inline'));
   const none = se?.enabled !== true && aa?.enabled !== true;
   if (none) sec.append(h('p', { class: 'callout' }, h('span', { 'aria-hidden': 'true', text: '! ' }),
     'Neither SELinux nor AppArmor is active: qemu processes have no mandatory access control layer.'));
   return sec;
 }
 
+function kernelCard(hf) {
+  const k = hf.kernel || {};
+  const kvm = hf.kvm;
+  const smt = get(hf, 'cpu.smt');
+  const sec = section('Kernel and /dev/kvm', 'kernel');
+  const taint = k.taint;
+  sec.append(defList([
+    k.release !== undefined ? ['Release', h('code', { text: k.release ?? 'unknown' })] : null,
+    k.lockdown !== undefined ? ['Lockdown', lockdownWord(k.lockdown?.mode ?? (typeof k.lockdown === 'string' ? k.lockdown : null))] : null,
+    taint !== undefined ? ['Tainted', taint === null ? yesNo(null) : taint.tainted ? statusWord('fail', `yes (${(taint.flags || []).join('') || taint.value})`) : statusWord('pass', 'no')] : null,
+    get(k, 'cmdline.mitigationsOff') !== undefined ? ['mitigations=off', yesNo(k.cmdline.mitigationsOff === null ? null : !k.cmdline.mitigationsOff, 'not set', 'set')] : null,
+    smt ? ['SMT', h('span', { text: `${smt.control ?? 'unknown'}${smt.active === true ? ', active' : smt.active === false ? ', inactive' : ''}` })] : null,
+    kvm ? ['/dev/kvm', kvm.exists === false ? h('span', { class: 'muted', text: 'absent (no hardware virtualization)' })
+      : h('span', {}, h('code', { text: `${kvm.mode ?? '?'} ${kvm.group ?? kvm.gid ?? '?'}` }), ' ',
+        kvm.worldAccessible ? statusWord('fail', 'world accessible') : kvm.worldAccessible === false ? statusWord('pass', 'not world accessible') : null)] : null,
+  ], 'kv'));
+  return sec;
+}
+
+function lockdownWord(mode) {
+  if (!mode) return yesNo(null);
+  return statusWord(mode === 'none' ? 'fail' : 'pass', mode);
+}
+
+function apparmorText(aa) {
+  const parts = [];
+  if (typeof aa.profilesLoaded === 'number') parts.push(`${aa.profilesLoaded} profiles loaded`);
+  if (Array.isArray(aa.libvirtProfiles)) parts.push(`${aa.libvirtProfiles.length} libvirt guest profiles`);
+  return parts.join(', ') || 'enabled';
+}
+
 function vulnStatus(v) {
   const state = String(v?.state || '').toLowerCase();
-  const text = String(v?.status || '').toLowerCase();
+  const text = String(v?.text ?? v?.status ?? '').toLowerCase();
   if (state.includes('vulnerable') || text.startsWith('vulnerable')) return 'fail';
   if (state.includes('not') || state.includes('mitigat') || text.startsWith('not affected') || text.startsWith('mitigation')) return 'pass';
   return 'unknown';
@@ -83,7 +115,8 @@ function cpuCard(hf) {
       h('tbody', {}, entries.map(([name, v]) => h('tr', {},
         h('th', { scope: 'row' }, h('code', { text: name })),
         h('td', {}, statusWord(vulnStatus(v), v?.state || 'unknown')),
-        h('td', { class: 'wrap', text: v?.status ?? (typeof v === 'string' ? v : '—') }))))));
+        h('td', { class: 'wrap' }, v?.text ?? v?.status ?? (typeof v === 'string' ? v : '—'),
+          v?.smtVulnerable ? h('span', { class: 'tag', text: 'SMT vulnerable' }) : null))))));
   return sec;
 }
 
@@ -91,7 +124,14 @@ function iommuCard(hf) {
   const iommu = hf.iommu;
   const groups = get(hf, 'iommu.groups');
   const sec = section('IOMMU groups and assignable devices', 'iommu');
-  if (iommu && iommu.enabled !== undefined) sec.append(defList([['IOMMU', yesNo(iommu.enabled, 'enabled', 'not enabled')]], 'kv kv-inline'));
+  if (iommu && typeof iommu === 'object') {
+    sec.append(defList([
+      ['IOMMU', yesNo(iommu.present ?? iommu.enabled, 'active', 'not active')],
+      iommu.mode !== undefined ? ['Mode', iommu.mode ?? 'unknown'] : null,
+      iommu.interruptRemapping !== undefined ? ['Interrupt remapping', yesNo(iommu.interruptRemapping, 'on', 'off')] : null,
+      iommu.allowUnsafeInterrupts !== undefined ? ['Unsafe interrupts allowed', yesNo(iommu.allowUnsafeInterrupts === null ? null : !iommu.allowUnsafeInterrupts, 'no', 'yes')] : null,
+    ], 'kv kv-inline'));
+  }
   if (groups === null) { sec.append(emptyNote('The IOMMU groups could not be read.')); return sec; }
   if (!Array.isArray(groups) || !groups.length) {
     sec.append(emptyNote('No IOMMU groups: the IOMMU is off or absent, so no PCI device can be assigned safely.'));
@@ -105,37 +145,54 @@ function iommuCard(hf) {
         h('th', { scope: 'row', text: g.group }),
         h('td', { text: g.type || '—' }),
         h('td', {}, yesNo(g.viable, 'viable', 'not viable'),
-          Array.isArray(g.reasons) && g.reasons.length ? h('ul', { class: 'reasons' }, g.reasons.map((r) => h('li', { text: r }))) : null),
+          Array.isArray(g.reasons) && g.reasons.length ? h('ul', { class: 'reasons' }, g.reasons.map((r) => h('li', { text: r }))) : null,
+          Array.isArray(g.notes) && g.notes.length ? h('ul', { class: 'reasons' }, g.notes.map((r) => h('li', { text: `note: ${r}` }))) : null),
         h('td', {}, h('ul', { class: 'members' }, (g.devices || []).map(deviceItem)))))))));
   return sec;
 }
 
 function deviceItem(d) {
-  const ids = [d.vendor, d.device].filter(Boolean).join(':');
+  const ids = [d.vendor, d.device].filter(Boolean).map((x) => String(x).replace(/^0x/, '')).join(':');
+  const assigned = Array.isArray(d.assignedTo) ? d.assignedTo : d.assignedTo ? [d.assignedTo] : [];
   return h('li', {},
     h('code', { text: d.address || '?' }), ' ',
-    h('span', { text: d.className || 'device' }),
+    h('span', { text: d.name || d.className || 'device' }),
     ids ? h('span', { class: 'muted', text: ` [${ids}]` }) : null, ' ',
     d.driver ? h('code', { class: ['driver', d.driver === 'vfio-pci' && 'driver-vfio'], text: d.driver }) : h('span', { class: 'muted', text: 'no driver' }),
-    d.bridge ? h('span', { class: 'tag', text: 'bridge' }) : null);
+    d.bridge ? h('span', { class: 'tag', text: 'bridge' }) : null,
+    assigned.length ? h('span', { class: 'assigned', text: ` → ${assigned.join(', ')}` }) : null);
 }
 
 function qemuConfCard(hf) {
   const qc = hf.qemuConf;
   const sec = section('qemu.conf', 'qemuconf');
   if (qc === null || qc === undefined) { sec.append(emptyNote('qemu.conf could not be read.')); return sec; }
-  const settings = qc.settings && typeof qc.settings === 'object' ? qc.settings : {};
-  const effective = pick(qc, 'effective', 'effectiveValues', 'values') || {};
-  const keys = [...new Set([...Object.keys(effective), ...Object.keys(settings)])].sort();
-  if (qc.path) sec.append(defList([['File', h('code', { text: qc.path })]], 'kv kv-inline'));
+  const written = qc.settings && typeof qc.settings === 'object' ? qc.settings : {};
+  // Tracked settings are objects {value, source: file|default}: the value libvirt runs with.
+  const tracked = Object.fromEntries(Object.entries(qc).filter(([, v]) => v && typeof v === 'object' && !Array.isArray(v) && 'value' in v && 'source' in v));
+  const keys = [...new Set([...Object.keys(tracked), ...Object.keys(written)])].sort();
+  sec.append(defList([
+    qc.path ? ['File', h('code', { text: qc.path })] : null,
+    qc.present !== undefined ? ['Present', yesNo(qc.present, 'yes', 'no (libvirt defaults apply)')] : null,
+    qc.runsAsRoot !== undefined ? ['qemu runs as root', yesNo(qc.runsAsRoot === null ? null : !qc.runsAsRoot, 'no', 'yes')] : null,
+    qc.securityDriverNone !== undefined ? ['security_driver "none"', yesNo(qc.securityDriverNone === null ? null : !qc.securityDriverNone, 'no', 'yes')] : null,
+    qc.mountNamespace !== undefined ? ['Mount namespace', yesNo(qc.mountNamespace, 'yes', 'no')] : null,
+  ], 'kv kv-inline'));
+  if (Array.isArray(qc.duplicateKeys) && qc.duplicateKeys.length) {
+    sec.append(h('p', { class: 'callout', text: `Set more than once (libvirt uses the first): ${qc.duplicateKeys.join(', ')}` }));
+  }
   if (!keys.length) { sec.append(emptyNote('No settings found.')); return sec; }
-  sec.append(h('p', { class: 'muted', text: 'Settings written in the file, and the value qemu runs with (libvirt\'s default when the file does not set it).' }),
+  sec.append(h('p', { class: 'muted', text: 'The value each setting has for libvirt: written in the file, or libvirt\'s default when the file does not set it.' }),
     h('div', { class: 'table-wrap' }, h('table', { class: 'data' },
-      h('thead', {}, h('tr', {}, ['Setting', 'In the file', 'Effective'].map((t) => h('th', { scope: 'col', text: t })))),
-      h('tbody', {}, keys.map((k) => h('tr', {},
-        h('th', { scope: 'row' }, h('code', { text: k })),
-        h('td', {}, k in settings ? h('code', { text: fmt(settings[k]) }) : h('span', { class: 'muted', text: 'not set' })),
-        h('td', {}, k in effective ? h('code', { text: fmt(effective[k]) }) : h('span', { class: 'muted', text: '—' }))))))));
+      h('thead', {}, h('tr', {}, ['Setting', 'Value in effect', 'From', 'As written'].map((t) => h('th', { scope: 'col', text: t })))),
+      h('tbody', {}, keys.map((k) => {
+        const eff = tracked[k];
+        return h('tr', {},
+          h('th', { scope: 'row' }, h('code', { text: k })),
+          h('td', {}, eff ? h('code', { text: fmt(eff.value) }) : k in written ? h('code', { text: fmt(written[k]) }) : h('span', { class: 'muted', text: '—' })),
+          h('td', {}, eff ? h('span', { class: ['tag', eff.source === 'file' && 'tag-strong'], text: eff.source }) : h('span', { class: 'tag tag-strong', text: 'file' })),
+          h('td', {}, k in written ? h('code', { text: fmt(written[k]) }) : h('span', { class: 'muted', text: 'not set' })));
+      })))));
   return sec;
 }
 

@@ -87,9 +87,12 @@ function devices(facts) {
   sec.append(h('table', { class: 'data devices' },
     h('thead', {}, h('tr', {}, ['Device', 'Driver', 'IOMMU group', 'Group viable', 'Group members'].map((t) => h('th', { scope: 'col', text: t })))),
     h('tbody', {}, hostdevs.map((dev) => h('tr', {},
-      h('th', { scope: 'row' }, h('code', { text: dev.address || '—' })),
-      h('td', {}, driverText(dev.driver)),
-      h('td', { text: dev.iommuGroup ?? 'none' }),
+      h('th', { scope: 'row' }, h('code', { text: dev.address || usbText(dev) || '—' }),
+        h('span', { class: 'profile', text: [dev.type, dev.className].filter(Boolean).join(' · ') }),
+        dev.isVF ? h('span', { class: 'tag', text: `VF of ${dev.physfn || '?'}` }) : null),
+      h('td', {}, driverText(dev.driver), dev.legacyAssignment ? h('span', { class: 'tag', text: 'legacy KVM assignment' }) : null),
+      h('td', {}, dev.iommuGroup === null || dev.iommuGroup === undefined ? h('span', { class: 'muted', text: 'none' }) : String(dev.iommuGroup),
+        dev.groupType ? h('span', { class: 'profile', text: dev.groupType }) : null),
       h('td', {}, yesNo(dev.groupViable, 'viable', 'not viable'),
         Array.isArray(dev.nonViableReasons) && dev.nonViableReasons.length
           ? h('ul', { class: 'reasons' }, dev.nonViableReasons.map((r) => h('li', { text: r }))) : null),
@@ -102,10 +105,18 @@ function driverText(driver) {
   return h('code', { text: driver });
 }
 
+function usbText(dev) {
+  return dev.usbVendor ? `USB ${dev.usbVendor}:${dev.usbProduct || '?'}` : dev.mdevUUID ? `mdev ${dev.mdevUUID}` : '';
+}
+
 function members(list) {
-  if (!Array.isArray(list) || !list.length) return h('span', { class: 'muted', text: 'no other members' });
-  return h('ul', { class: 'members' }, list.map((m) => h('li', {},
-    h('code', { text: m.address || '?' }), ' ', driverText(m.driver),
-    m.assignedTo ? h('span', { class: 'assigned', text: ` → ${m.assignedTo}` }) : h('span', { class: 'muted', text: ' (not assigned)' }))));
+  if (!Array.isArray(list) || !list.length) return h('span', { class: 'muted', text: 'no group members' });
+  return h('ul', { class: 'members' }, list.map((m) => {
+    const to = Array.isArray(m.assignedTo) ? m.assignedTo : m.assignedTo ? [m.assignedTo] : [];
+    return h('li', {},
+      h('code', { text: m.address || '?' }), ' ', driverText(m.driver),
+      m.bridge ? h('span', { class: 'tag', text: 'bridge' }) : null,
+      to.length ? h('span', { class: 'assigned', text: ` → ${to.join(', ')}` }) : h('span', { class: 'muted', text: ' (not assigned)' }));
+  }));
 }
 
