@@ -108,7 +108,17 @@ def run_playwright(base, outdir, res):
                 return
             errors.append(f"console: {msg.text} ({url})")
 
+        conditional = []  # statuses of the VM-list GETs that carried If-None-Match
+
+        def on_response(response):
+            req = response.request
+            if urlsplit(req.url).path == '/api/v1/domains':
+                tag = req.headers.get('if-none-match')
+                if tag:
+                    conditional.append(response.status)
+
         page.on('console', on_console)
+        page.on('response', on_response)
         page.on('pageerror', lambda err: errors.append(f"page error: {err}"))
 
         def shot(name):
@@ -124,6 +134,14 @@ def run_playwright(base, outdir, res):
         except Exception as e:  # noqa: BLE001 - report any failure as a failed check
             res.check('overview', False, f"the VM table did not show two guests: {e}")
         shot('overview')
+
+        # Live refresh: the page polls again on its own, revalidating with the ETag it holds.
+        deadline = time.time() + 15
+        while not conditional and time.time() < deadline:
+            page.wait_for_timeout(500)
+        res.check('live', bool(conditional) and conditional[0] in (200, 304),
+                  f"re-polled /api/v1/domains with If-None-Match, answered {conditional[0]}" if conditional
+                  else 'no conditional re-poll of /api/v1/domains within 15 s')
 
         try:
             if href:

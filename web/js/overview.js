@@ -185,6 +185,13 @@ export function create(params, ctx) {
     side.append(hostCard);
 
     if (sum) side.append(summaryCard(sum));
+    if (Array.isArray(sum?.errors) && sum.errors.length) {
+      side.append(h('section', { class: 'card', 'aria-labelledby': 'scan-errors-title' },
+        h('h2', { id: 'scan-errors-title' }, h('span', { 'aria-hidden': 'true', text: '! ' }), 'Scan errors'),
+        h('p', { class: 'muted', text: 'The last scan could not read everything; affected checks are unknown.' }),
+        h('ul', { class: 'reasons' }, sum.errors.slice(0, 10).map((e) => h('li', { text: e }))),
+        sum.errors.length > 10 ? h('p', { class: 'muted', text: `and ${sum.errors.length - 10} more` }) : null));
+    }
   }
 
   return { title, urls, mount, update };
