@@ -7,6 +7,7 @@ vulnerabilities). It is a development aid only; the real service is `virtaudit s
 
 --token makes every API request need `Authorization: Bearer T` (admin); --read-token adds a
 token that may read but not start scans (403). --no-history answers 404 on history and diff.
+--empty answers 503 no_results (no scan completed yet) until a scan is started.
 """
 import argparse
 import copy
@@ -214,9 +215,10 @@ def host_report():
 
 
 class State:
-    def __init__(self, history):
+    def __init__(self, history, empty=False):
         self.lock = threading.Lock()
         self.history = history
+        self.empty = empty
         self.seq = 1
         self.jobs = {}
         self.now = datetime.now(timezone.utc).replace(microsecond=0)
@@ -230,6 +232,7 @@ class State:
     def rescan(self):
         with self.lock:
             self.seq += 1
+            self.empty = False
             self.scan_at = datetime.now(timezone.utc).replace(microsecond=0)
             return self.scan_id()
 
@@ -342,7 +345,8 @@ class Handler(BaseHTTPRequestHandler):
         st = self.state
         if path == '/healthz':
             scanning = any(j['state'] != 'done' for j in st.jobs.values())
-            return self.json(200, {'status': 'ok', 'libvirt': {'connected': True}, 'lastScan': st.last_scan(), 'stale': False, 'scanning': scanning})
+            return self.json(200, {'status': 'ok', 'libvirt': {'connected': True}, 'lastScan': None if st.empty else st.last_scan(),
+                                   'stale': False, 'scanning': scanning})
         if path.startswith('/api/'):
             if self.role() is None:
                 return self.error(401, 'a bearer token is required')
@@ -353,6 +357,8 @@ class Handler(BaseHTTPRequestHandler):
 
     def api(self, path, q):
         st = self.state
+        if st.empty and not path.startswith(('/api/v1/scans', '/api/v1/policies')):
+            return self.error(503, 'no scan has completed yet')
         if path == '/api/v1/summary':
             return self.json(200, st.summary())
         if path == '/api/v1/domains':
@@ -420,8 +426,9 @@ def main():
     ap.add_argument('--no-history', action='store_true')
     ap.add_argument('--token')
     ap.add_argument('--read-token')
+    ap.add_argument('--empty', action='store_true')
     args = ap.parse_args()
-    Handler.state = State(history=not args.no_history)
+    Handler.state = State(history=not args.no_history, empty=args.empty)
     Handler.tokens = {t: r for t, r in ((args.token, 'admin'), (args.read_token, 'read')) if t}
     srv = ThreadingHTTPServer((args.host, args.port), Handler)
     print(f'sample API on http://{args.host}:{args.port}/', flush=True)

@@ -47,7 +47,7 @@ function route(focus) {
   }
   generation += 1;
   const view = r.module.create(r.params, ctx);
-  current = { view, generation, routeName: r.name };
+  current = { view, generation, routeName: r.name, lastGood: new Map(), failed: new Map() };
   clear(main);
   main.dataset.view = r.name;
   view.mount(main);
@@ -78,14 +78,23 @@ async function fetchAll(urls) {
 /** Fetches what the current view needs and hands it over when something changed (or `force`). */
 async function load(force) {
   if (!current) return;
-  const { view, generation: gen } = current;
+  const { view, generation: gen, lastGood, failed } = current;
   const urls = view.urls();
   const [results, health] = await Promise.all([fetchAll(urls), fetchAll([HEALTH_URL])]);
   if (!current || current.generation !== gen) return; // navigated away meanwhile
   showHealth(health.get(HEALTH_URL));
-  const changed = [...results.values()].some((r) => r.changed);
   const errors = [...results.values()].filter((r) => r.error);
+  for (const [url, r] of results) {
+    // While the server is unreachable keep showing what was last received.
+    if (r.error && r.error.status === 0 && lastGood.has(url)) results.set(url, { data: lastGood.get(url), changed: false });
+    else if (!r.error) lastGood.set(url, r.data);
+  }
+  // A resource shown as an error that is fine again is redrawn even if it answered 304.
+  // An error already shown (same status) is not a change.
+  const changed = [...results].some(([url, r]) => (r.error ? failed.get(url) !== r.error.status : r.changed || failed.has(url)));
   if (force || changed) {
+    failed.clear();
+    for (const [url, r] of results) if (r.error) failed.set(url, r.error.status);
     view.update(results);
     if (!force) announce(`Updated at ${new Date().toLocaleTimeString()}`);
   }
