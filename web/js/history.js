@@ -12,7 +12,6 @@ export function create(params, ctx) {
   let domains = [];
   let pair = { from: params.from || '', to: params.to || '' };
   let refs = {};
-  const open = new Set();
 
   function title() { return 'History'; }
 
@@ -102,7 +101,7 @@ export function create(params, ctx) {
     })));
   }
 
-  return { title, urls, mount, update, open };
+  return { title, urls, mount, update };
 }
 
 function points(data) {

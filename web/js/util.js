@@ -101,12 +101,6 @@ export function asList(value, ...keys) {
   return [];
 }
 
-export function jsonText(value) {
-  if (value === undefined) return '—';
-  if (typeof value === 'string') return JSON.stringify(value);
-  return JSON.stringify(value);
-}
-
 /** Summarises a layer's counts as one status. */
 export function layerStatus(ls) {
   if (!ls) return 'na';
