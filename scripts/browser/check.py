@@ -213,11 +213,14 @@ def run_selenium(base, outdir, res):
                 continue
             errors.append(entry['message'])
 
+    if token:
+        # Session storage is per origin and tab: set it once on a plain file, before the app loads.
+        drv.get(base + '/favicon.svg')
+        drv.execute_script("sessionStorage.setItem('virtaudit.token', arguments[0]);", token)
+        drv.get_log('browser')  # drop this setup page's messages (its /favicon.ico request)
+
     def go(hash_):
         drv.get(base + '/' + hash_)
-        if token:
-            drv.execute_script("sessionStorage.setItem('virtaudit.token', arguments[0]);", token)
-            drv.refresh()
 
     def shot(name):
         time.sleep(0.3)
