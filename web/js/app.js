@@ -144,20 +144,22 @@ function showHealth(result) {
   setBanner('stale', hz.stale ? 'Results are stale: the last scan could not complete, so these are the last good results.' : null, 'warn');
 }
 
+const dismissed = new Map(); // banner key -> text the user closed; not shown again while unchanged
+
 function setBanner(key, text, kind = 'warn') {
   const box = $('banners');
   let node = box.querySelector(`[data-key="${key}"]`);
-  if (!text) { if (node) node.remove(); return; }
-  if (!node) {
-    node = h('div', { class: ['banner', `banner-${kind}`], dataset: { key }, role: kind === 'error' ? 'alert' : 'status' });
-    box.append(node);
-  }
-  clear(node);
+  if (!text) { if (node) node.remove(); dismissed.delete(key); return; }
+  if (dismissed.get(key) === text) return;
+  if (node && node.dataset.text === text && node.classList.contains(`banner-${kind}`)) return; // unchanged: do not re-announce
+  if (node) node.remove();
+  node = h('div', { class: ['banner', `banner-${kind}`], dataset: { key, text }, role: kind === 'error' ? 'alert' : 'status' });
+  box.append(node);
   node.append(h('span', { class: 'banner-icon', 'aria-hidden': 'true', text: kind === 'error' ? '✗' : kind === 'ok' ? '✓' : '!' }),
     h('span', { text }));
   if (kind === 'error' || kind === 'warn' || kind === 'ok') {
     const close = h('button', { type: 'button', class: 'btn btn-quiet btn-small', 'aria-label': 'Dismiss message', text: '×' });
-    close.addEventListener('click', () => node.remove());
+    close.addEventListener('click', () => { dismissed.set(key, text); node.remove(); });
     node.append(close);
   }
 }
@@ -173,6 +175,7 @@ async function rescan() {
   scanning = true;
   button.disabled = true;
   button.textContent = 'Scanning…';
+  setBanner('scan', null);
   announce('Scan requested');
   try {
     const job = await postJSON('/api/v1/scans');
