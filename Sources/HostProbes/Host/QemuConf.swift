@@ -197,7 +197,7 @@ public struct QemuConf: Sendable, Hashable {
             var out: [JSONValue] = []
             for item in items {
                 guard case .string(let s) = item else {
-                    return .failure(ConversionError(text: "expected a string list but found a \(item.typeName) element"))
+                    return .failure(ConversionError(text: "expected a list of strings but found an element of type \(item.typeName)"))
                 }
                 out.append(.string(s))
             }

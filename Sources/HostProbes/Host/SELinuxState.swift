@@ -94,19 +94,24 @@ public struct SELinuxState: Sendable, Hashable {
         }
     }
 
-    /// Parses `/etc/selinux/config` as libselinux does: the first `SELINUX=` and `SELINUXTYPE=`
-    /// lines, value up to the first blank; other lines are ignored.
+    /// Parses `/etc/selinux/config` as libselinux does: leading blanks skipped, `#` lines ignored, the
+    /// first line starting `SELINUX=` (exact case) and the first starting `SELINUXTYPE=` (any case),
+    /// the value ending at the first blank. `SELINUX = x` with blanks is not recognised by libselinux
+    /// either.
     public static func parseConfig(_ text: String) -> Config {
         var config = Config()
-        for raw in text.split(whereSeparator: { $0 == "\n" || $0 == "\r" }) {
-            let line = String(raw).trimmingWhitespace()
+        for raw in text.split(whereSeparator: { $0 == "\n" || $0 == "\r\n" || $0 == "\r" }) {
+            let line = raw.drop { $0 == " " || $0 == "\t" }
             if line.isEmpty || line.hasPrefix("#") { continue }
-            guard let eq = line.firstIndex(of: "=") else { continue }
-            let key = String(line[..<eq]).trimmingWhitespace()
-            let value = String(line[line.index(after: eq)...].prefix { $0 != " " && $0 != "\t" })
-            if value.isEmpty { continue }
-            if key == "SELINUX", config.mode == nil { config.mode = value.lowercased() }
-            if key == "SELINUXTYPE", config.policyType == nil { config.policyType = value }
+            func value(after tag: Int) -> String? {
+                let v = String(line.dropFirst(tag).prefix { $0 != " " && $0 != "\t" })
+                return v.isEmpty ? nil : v
+            }
+            if line.prefix(12).uppercased() == "SELINUXTYPE=" {
+                if config.policyType == nil { config.policyType = value(after: 12) }
+            } else if line.hasPrefix("SELINUX=") {
+                if config.mode == nil { config.mode = value(after: 8)?.lowercased() }
+            }
         }
         return config
     }
