@@ -83,7 +83,8 @@ public struct CPUVulnerabilities: Sendable, Hashable {
         return (state, smt)
     }
 
-    /// Records `host.cpu.vulnerabilities`, `host.cpu.vulnerable`, `host.cpu.smtVulnerable`.
+    /// Records `host.cpu.vulnerabilities`, `host.cpu.vulnerable`, `host.cpu.smtVulnerable`. The two lists
+    /// are null (with the reason) when they are empty but some verdict is `unknown`.
     public func record(into facts: inout FactBuilder) {
         var map: [String: JSONValue] = [:]
         for e in entries {
@@ -97,7 +98,18 @@ public struct CPUVulnerabilities: Sendable, Hashable {
         for e in entries {
             if let error = e.error { facts.markUnknown("host.cpu.vulnerabilities.\(e.name).text", reason: "\(error)") }
         }
-        facts.set("host.cpu.vulnerable", .from(vulnerable))
-        facts.set("host.cpu.smtVulnerable", .from(smtVulnerable))
+        // An empty list would claim "nothing vulnerable"; with a verdict unread or unclassified that
+        // claim is unknown, so the list is null with the reason (a non-empty list stays: it is certain).
+        let unclear = entries.filter { $0.state == .unknown }
+        let reason = unclear.map { e in
+            e.error.map { "\(e.name): \($0)" } ?? "\(e.name): unrecognised verdict '\(String((e.text ?? "").prefix(64)))'"
+        }.joined(separator: "; ")
+        for (path, list) in [("host.cpu.vulnerable", vulnerable), ("host.cpu.smtVulnerable", smtVulnerable)] {
+            if list.isEmpty && !unclear.isEmpty {
+                facts.setUnknown(path, reason: reason)
+            } else {
+                facts.set(path, .from(list))
+            }
+        }
     }
 }

@@ -2,7 +2,7 @@ import Core
 
 extension HostProbe {
     /// Every fact path `collect(root:)` produces.
-    public static let schema: [FactField] = selinux + apparmor + qemuConf + kvm + cpu + kernel + namespaces
+    public static let schema: [FactField] = selinux + apparmor + qemuConf + kvm + cpu + kernel
 
     private static let selinux: [FactField] = {
         let src = "libselinux (live root) or /sys/fs/selinux/enforce"
@@ -103,13 +103,5 @@ extension HostProbe {
             FactField("host.kernel.cmdline.apparmorDisabledOnCmdline", .bool, source: c, "apparmor=0"),
             FactField("host.kernel.cmdline.weakeningOptions", .list, element: .string, source: c, "parameters that switch a protection off, as given"),
         ]
-    }()
-
-    private static let namespaces: [FactField] = {
-        var f = [FactField("host.namespaces.source", .string, source: "/proc/1/ns or /proc/self/ns", "/proc/1, or /proc/self where init's links are denied")]
-        for t in HostNamespaces.types {
-            f.append(FactField("host.namespaces.\(t)", .string, source: "/proc/1/ns/\(t)", "the host's \(t) namespace link, \(t):[inode]"))
-        }
-        return f
     }()
 }

@@ -1,8 +1,7 @@
 import Core
 
 /// Collects the host-wide hygiene facts (`host.*`): MAC state, libvirt's qemu.conf, /dev/kvm, CPU
-/// vulnerabilities and SMT, kernel taint, lockdown, command line and release, and the host's
-/// namespaces. Every source is read independently through `root`; one that fails leaves its facts
+/// vulnerabilities and SMT, kernel taint, lockdown, command line and release. Every source is read independently through `root`; one that fails leaves its facts
 /// null with the reason recorded, and the others are still collected.
 public enum HostProbe {
     public static func collect(root: HostRoot) -> FactBuilder {
@@ -26,7 +25,6 @@ public enum HostProbe {
         probe("host.kernel.taint", &facts) { (f: inout FactBuilder) throws(ProbeError) in try KernelTaint.read(root: root).record(into: &f) }
         probe("host.kernel.lockdown", &facts) { (f: inout FactBuilder) throws(ProbeError) in try KernelLockdown.read(root: root).record(into: &f) }
         probe("host.kernel.cmdline", &facts) { (f: inout FactBuilder) throws(ProbeError) in try KernelCmdline.read(root: root).record(into: &f) }
-        probe("host.namespaces", &facts) { (f: inout FactBuilder) throws(ProbeError) in try HostNamespaces.read(root: root).record(into: &f) }
         return facts
     }
 

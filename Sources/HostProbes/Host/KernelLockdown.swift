@@ -16,9 +16,17 @@ public struct KernelLockdown: Sendable, Hashable {
         self.available = available
     }
 
+    /// Absent file: `.unsupported` saying the lockdown LSM is not available (not built in, not in
+    /// `lsm=`, or securityfs not mounted), so the mode is unknown rather than assumed `none`.
     public static func read(root: HostRoot) throws(ProbeError) -> KernelLockdown {
         let p = root.path(path)
-        return try parse(try FileReader.readString(p, limit: 4096), path: p)
+        let text: String
+        do {
+            text = try FileReader.readString(p, limit: 4096)
+        } catch .notFound {
+            throw ProbeError.unsupported("\(p) does not exist: the lockdown LSM is not available (not built in or not enabled, or securityfs is not mounted)")
+        }
+        return try parse(text, path: p)
     }
 
     /// Words separated by blanks, exactly one of them in brackets; words are lowercase letters.

@@ -66,6 +66,36 @@ final class CPUVulnerabilitiesTests: XCTestCase {
         v.record(into: &b)
         XCTAssertEqual(b.tree[path: "host.cpu.vulnerabilities.l1tf.text"], .null)
         XCTAssertNotNil(b.unknown["host.cpu.vulnerabilities.l1tf.text"])
+        // Nothing is known vulnerable, but two verdicts are unclear: the lists are unknown, not empty.
+        XCTAssertEqual(b.tree[path: "host.cpu.vulnerable"], .null)
+        XCTAssertEqual(b.tree[path: "host.cpu.smtVulnerable"], .null)
+        let reason = try XCTUnwrap(b.unknown["host.cpu.vulnerable"])
+        XCTAssertTrue(reason.hasPrefix("l1tf: "), reason)
+        XCTAssertTrue(reason.contains("; mds: unrecognised verdict"), reason)
+    }
+
+    func testKnownVulnerableListStaysWhenOtherVerdictsAreUnclear() {
+        let v = CPUVulnerabilities(entries: [
+            CPUVulnerabilities.entry(name: "mds", text: "Vulnerable; SMT vulnerable"),
+            CPUVulnerabilities.entry(name: "gather_data_sampling", text: "Unknown: Dependent on hypervisor status"),
+        ])
+        var b = FactBuilder()
+        v.record(into: &b)
+        XCTAssertEqual(b.tree[path: "host.cpu.vulnerable"], ["mds"])
+        XCTAssertEqual(b.tree[path: "host.cpu.smtVulnerable"], ["mds"])
+        XCTAssertEqual(b.unknown, [:])
+    }
+
+    func testAllClearVerdictsGiveEmptyKnownLists() {
+        let v = CPUVulnerabilities(entries: [
+            CPUVulnerabilities.entry(name: "meltdown", text: "Not affected"),
+            CPUVulnerabilities.entry(name: "mds", text: "Mitigation: Clear CPU buffers; SMT disabled"),
+        ])
+        var b = FactBuilder()
+        v.record(into: &b)
+        XCTAssertEqual(b.tree[path: "host.cpu.vulnerable"], [])
+        XCTAssertEqual(b.tree[path: "host.cpu.smtVulnerable"], [])
+        XCTAssertEqual(b.unknown, [:])
     }
 
     func testMissingDirectoryIsAnError() throws {

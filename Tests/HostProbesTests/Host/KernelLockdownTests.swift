@@ -31,11 +31,12 @@ final class KernelLockdownTests: XCTestCase {
         XCTAssertThrowsError(try KernelLockdown.read(root: HostFixture.root("host-garbage")))
     }
 
-    func testAbsentFileIsNotFoundSoTheModeStaysUnknown() throws {
+    func testAbsentFileSaysTheLSMIsUnavailableSoTheModeStaysUnknown() throws {
         let dir = try HostFixture.tempRoot()
         defer { try? FileManager.default.removeItem(at: dir) }
         XCTAssertThrowsError(try KernelLockdown.read(root: HostRoot(dir.path))) { error in
-            guard case .notFound? = error as? ProbeError else { return XCTFail("\(error)") }
+            guard case .unsupported(let reason)? = error as? ProbeError else { return XCTFail("\(error)") }
+            XCTAssertTrue(reason.contains("lockdown LSM is not available"), reason)
         }
     }
 
