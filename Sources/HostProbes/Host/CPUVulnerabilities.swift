@@ -102,7 +102,7 @@ public struct CPUVulnerabilities: Sendable, Hashable {
         // claim is unknown, so the list is null with the reason (a non-empty list stays: it is certain).
         let unclear = entries.filter { $0.state == .unknown }
         let reason = unclear.map { e in
-            e.error.map { "\(e.name): \($0)" } ?? "\(e.name): unrecognised verdict '\(String((e.text ?? "").prefix(64)))'"
+            e.error.map { "\(e.name): \($0)" } ?? "\(e.name): unrecognised verdict '\(HostReasonText.quote(e.text ?? ""))'"
         }.joined(separator: "; ")
         for (path, list) in [("host.cpu.vulnerable", vulnerable), ("host.cpu.smtVulnerable", smtVulnerable)] {
             if list.isEmpty && !unclear.isEmpty {

@@ -38,7 +38,7 @@ public struct KernelLockdown: Sendable, Hashable {
             let bracketed = w.hasPrefix("[") && w.hasSuffix("]") && w.count > 2
             if bracketed { w = w.dropFirst().dropLast() }
             guard !w.isEmpty, w.utf8.allSatisfy({ $0 >= 0x61 && $0 <= 0x7A }) else {
-                throw ProbeError.parse(path: path, reason: "unexpected word '\(word.prefix(32))'")
+                throw ProbeError.parse(path: path, reason: "unexpected word '\(HostReasonText.quote(word, limit: 32))'")
             }
             if bracketed {
                 if mode != nil { throw ProbeError.parse(path: path, reason: "more than one active mode") }

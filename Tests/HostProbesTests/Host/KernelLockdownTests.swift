@@ -22,6 +22,8 @@ final class KernelLockdownTests: XCTestCase {
             ("[none] [integrity]", "more than one active mode"),
             ("[] none", "unexpected word '[]'"),
             ("none [Integrity]", "unexpected word '[Integrity]'"),
+            ("[none\u{FF}\u{1}] integrity", "unexpected word '[noneÿ?]'"),
+            ("\u{2}\u{1}[none]", "unexpected word '??[none]'"),
         ]
         for (text, reason) in cases {
             XCTAssertThrowsError(try KernelLockdown.parse(text, path: "l"), text) { error in
