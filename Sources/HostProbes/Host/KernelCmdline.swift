@@ -87,10 +87,13 @@ public struct KernelCmdline: Sendable, Hashable {
     public var apparmorDisabled: Bool { value("apparmor") == .some("0") }
 
     /// Parameters that switch a protection off, as given (`mitigations=off`, `nopti`, `selinux=0`).
+    /// Only the last occurrence of a repeated parameter counts, as for the kernel.
     public var weakeningOptions: [String] {
-        args.filter { a in
-            KernelCmdline.weakening.contains { rule in rule.key == a.key && rule.matches(a.value) }
-        }.map(\.token)
+        var lastIndex: [String: Int] = [:]
+        for (i, a) in args.enumerated() { lastIndex[a.key] = i }
+        return args.enumerated().filter { i, a in
+            lastIndex[a.key] == i && KernelCmdline.weakening.contains { $0.key == a.key && $0.matches(a.value) }
+        }.map(\.element.token)
     }
 
     private struct Weakening: Sendable {

@@ -75,6 +75,9 @@ final class KernelCmdlineTests: XCTestCase {
             ("selinux=0 enforcing=0 apparmor=0 amd_iommu=off", ["selinux=0", "enforcing=0", "apparmor=0", "amd_iommu=off"]),
             ("spectre_v2=retpoline mds=full,nosmt pti=on", []),
             ("quiet -- mitigations=off", []),
+            ("mitigations=off mitigations=auto", []),
+            ("mitigations=auto mitigations=off", ["mitigations=off"]),
+            ("selinux=0 selinux=1 selinux=0", ["selinux=0"]),
         ]
         for (text, expected) in cases {
             XCTAssertEqual(KernelCmdline.parse(text).weakeningOptions, expected, text)
