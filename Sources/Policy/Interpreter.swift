@@ -89,7 +89,7 @@ public struct Interpreter {
                 }
                 return sawOther ? .unknown("\(a) holds a value that is not a string, cannot match '\(pattern.source)'") : .false
             case .value(let v):
-                return .unknown("\(a) is a \(v.typeName), not a string, cannot match '\(pattern.source)'")
+                return .unknown("\(a) is \(Interpreter.a(v)), not a string, cannot match '\(pattern.source)'")
             }
         case .call(.exists, let arg):
             switch arg {
@@ -107,7 +107,7 @@ public struct Interpreter {
             switch value(source) {
             case .unknown(let r): return .unknown(r)
             case .value(.array(let a)): items = a
-            case .value(let v): return .unknown("\(source) is a \(v.typeName), not a list")
+            case .value(let v): return .unknown("\(source) is \(Interpreter.a(v)), not a list")
             }
             let listPath = concretePath(source)
             var firstUnknown: Truth? = nil
@@ -130,7 +130,7 @@ public struct Interpreter {
             switch value(e) {
             case .unknown(let r): return .unknown(r)
             case .value(.bool(let b)): return Truth(b)
-            case .value(let v): return .unknown("\(e) is a \(v.typeName), not a bool")
+            case .value(let v): return .unknown("\(e) is \(Interpreter.a(v)), not a bool")
             }
         }
     }
@@ -193,7 +193,7 @@ public struct Interpreter {
             case .value(.array(let a)): n = a.count
             case .value(.object(let o)): n = o.count
             case .value(.string(let s)): n = s.count
-            case .value(let v): return .unknown("\(arg) is a \(v.typeName), not a list")
+            case .value(let v): return .unknown("\(arg) is \(Interpreter.a(v)), not a list")
             }
             if case .call(.count, _) = e { return .value(.int(n)) }
             return .value(.bool(n == 0))
@@ -204,6 +204,12 @@ public struct Interpreter {
             case .unknown(let r): return .unknown(r)
             }
         }
+    }
+
+    /// "an int", "a string": the JSON type with its article, for messages.
+    static func a(_ v: JSONValue) -> String {
+        let t = v.typeName
+        return (t.first.map { "aeiou".contains($0) } ?? false ? "an " : "a ") + t
     }
 
     func compare(_ op: CompareOp, _ a: Value, _ b: Value) -> Truth {
@@ -217,7 +223,7 @@ public struct Interpreter {
         case .ne: return Truth(!Interpreter.equal(l, r))
         case .lt, .le, .gt, .ge:
             guard let c = Interpreter.order(l, r) else {
-                return .unknown("cannot order a \(l.typeName) against a \(r.typeName)")
+                return .unknown("cannot order \(Interpreter.a(l)) against \(Interpreter.a(r))")
             }
             switch op {
             case .lt: return Truth(c < 0)
@@ -238,16 +244,16 @@ public struct Interpreter {
             return Truth(items.contains { equal(needle, $0) })
         case .string(let s):
             guard case .string(let n) = needle else {
-                return .unknown("cannot look for a \(needle.typeName) inside a string")
+                return .unknown("cannot look for \(Interpreter.a(needle)) inside a string")
             }
             return Truth(n.isEmpty || s.contains(n))
         case .object(let o):
             guard case .string(let n) = needle else {
-                return .unknown("cannot look for a \(needle.typeName) among an object's keys")
+                return .unknown("cannot look for \(Interpreter.a(needle)) among an object's keys")
             }
             return Truth(o[n] != nil)
         default:
-            return .unknown("cannot look inside a \(haystack.typeName) (expected a list or a string)")
+            return .unknown("cannot look inside \(Interpreter.a(haystack)) (expected a list or a string)")
         }
     }
 

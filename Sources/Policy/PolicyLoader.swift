@@ -17,7 +17,7 @@ struct PolicyLoader {
     static let ruleKeys = ["id", "layer", "scope", "severity", "weight", "title", "when", "check", "expected",
                            "rationale", "remediation", "references", "tags"]
     static let requiredRuleKeys = ["id", "layer", "severity", "title", "check", "remediation"]
-    static let profileKeys = ["name", "description", "default", "include", "exclude", "severity", "match"]
+    static let profileKeys = ["name", "description", "default", "include", "exclude", "raise", "severity", "match"]
     static let matchKeys = ["names", "metadata"]
 
     let schema: FactSchema?
@@ -235,6 +235,12 @@ struct PolicyLoader {
         let isDefault = f.bool("default", into: &diagnostics) ?? false
         let include = f.has("include") ? selectors("include", f, profile: name) : nil
         let exclude = selectors("exclude", f, profile: name)
+        var raise = 0
+        if let r = f.string("raise", into: &diagnostics) {
+            if let n = Int(r), (0...3).contains(n) { raise = n } else {
+                diagnostics.append(f.diag("raise", "profile \(name): 'raise' must be a number of severity levels from 0 to 3, found '\(r)'"))
+            }
+        }
 
         var overrides: [(selector: RuleSelector, severity: Severity)] = []
         if let node = f.values["severity"] {
@@ -261,7 +267,7 @@ struct PolicyLoader {
         }
         guard diagnostics.count == before else { return }
         profiles.append(Profile(name: name, description: description, isDefault: isDefault, include: include,
-                                exclude: exclude, severityOverrides: overrides, matchNames: names,
+                                exclude: exclude, raise: raise, severityOverrides: overrides, matchNames: names,
                                 matchMetadata: metadata, file: file, line: body.line))
     }
 

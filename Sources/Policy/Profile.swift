@@ -32,7 +32,10 @@ public struct Profile: Sendable {
     /// nil: every rule.
     public let include: [RuleSelector]?
     public let exclude: [RuleSelector]
-    /// Applied in file order; a later matching entry wins.
+    /// Raises every selected rule's severity by this many levels (up to critical; info stays
+    /// info), before `severityOverrides`.
+    public let raise: Int
+    /// Applied in file order after `raise`; a later matching entry wins.
     public let severityOverrides: [(selector: RuleSelector, severity: Severity)]
     /// VM name globs that select this profile.
     public let matchNames: [Glob]
@@ -42,13 +45,14 @@ public struct Profile: Sendable {
     public let line: Int
 
     public init(name: String, description: String = "", isDefault: Bool = false, include: [RuleSelector]? = nil,
-                exclude: [RuleSelector] = [], severityOverrides: [(selector: RuleSelector, severity: Severity)] = [],
+                exclude: [RuleSelector] = [], raise: Int = 0, severityOverrides: [(selector: RuleSelector, severity: Severity)] = [],
                 matchNames: [Glob] = [], matchMetadata: [String] = [], file: String = "", line: Int = 0) {
         self.name = name
         self.description = description
         self.isDefault = isDefault
         self.include = include
         self.exclude = exclude
+        self.raise = raise
         self.severityOverrides = severityOverrides
         self.matchNames = matchNames
         self.matchMetadata = matchMetadata
@@ -66,6 +70,10 @@ public struct Profile: Sendable {
 
     public func severity(for rule: Rule) -> Severity {
         var s = rule.severity
+        if raise > 0 && s != .info {
+            let order: [Severity] = [.low, .medium, .high, .critical]
+            s = order[min(order.count - 1, order.firstIndex(of: s)! + raise)]
+        }
         for o in severityOverrides where o.selector.matches(rule) { s = o.severity }
         return s
     }

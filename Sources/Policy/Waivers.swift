@@ -96,9 +96,9 @@ public struct Waivers: Sendable {
         var out: [Waiver] = []
         for item in items {
             let before = diagnostics.count
-            var f = FieldReader(file: file, node: item, allowed: keys, what: "a waiver", diagnostics: &diagnostics)
+            let named = item.pairs?.first { $0.key == "rule" }?.value.text
+            let f = FieldReader(file: file, node: item, allowed: keys, rule: named, what: "a waiver", diagnostics: &diagnostics)
             guard f.isMapping else { continue }
-            f.rule = f.values["rule"]?.text
             f.requireKeys(["rule", "reason", "owner", "expires"], what: "waiver", into: &diagnostics)
             let rule = f.string("rule", into: &diagnostics)
             let vm = f.string("vm", into: &diagnostics)

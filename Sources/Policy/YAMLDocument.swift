@@ -26,7 +26,12 @@ struct YAMLDocument {
              .parser(let context, let problem, let mark, _),
              .composer(let context, let problem, let mark, _):
             let ctx = context.map { "\($0.text) (line \($0.mark.line)): " } ?? ""
-            return PolicyDiagnostic(file: file, line: mark.line, column: mark.column, message: "invalid YAML: \(ctx)\(problem)")
+            var hint = ""
+            if problem.contains("mapping values are not allowed") {
+                hint = " (an expression containing ': ', such as a quantifier, must be quoted: "
+                    + "check: \"all d in devices.hostdevs: d.driver == 'vfio-pci'\")"
+            }
+            return PolicyDiagnostic(file: file, line: mark.line, column: mark.column, message: "invalid YAML: \(ctx)\(problem)\(hint)")
         case .reader(let problem, _, _, _):
             return PolicyDiagnostic(file: file, line: 1, message: "invalid YAML: \(problem)")
         default:
