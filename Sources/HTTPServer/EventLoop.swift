@@ -35,6 +35,7 @@ final class EventLoop: @unchecked Sendable {
     private let maxRejecting: Int
     private static let maxPendingOut = 256 * 1024
     private static let lingerSeconds = 2.0
+    private static let stopLingerSeconds = 0.2
 
     init(config: HTTPServerConfig, listenFD: Int32, pool: WorkerPool,
          log: (@Sendable (HTTPRequestLog) -> Void)?) throws(HTTPServerError) {
@@ -60,8 +61,14 @@ final class EventLoop: @unchecked Sendable {
     // MARK: other threads
 
     func complete(_ c: Completion) {
-        completions.withLock { $0.append(c) }
-        wake()
+        // Only the completion that makes the list non-empty needs to wake the loop: the loop
+        // takes the whole list after it reads the eventfd.
+        let wasEmpty = completions.withLock { list -> Bool in
+            let empty = list.isEmpty
+            list.append(c)
+            return empty
+        }
+        if wasEmpty { wake() }
     }
 
     func requestStop(graceful: Bool) {
@@ -129,6 +136,9 @@ final class EventLoop: @unchecked Sendable {
             shutdownDeadline = Socket.now() + config.shutdownTimeout
         }
         if !graceful { return }
+        // Lingering connections already have their response; do not wait long for their peers.
+        let soon = Socket.now() + EventLoop.stopLingerSeconds
+        for conn in connections.values where conn.lingering { conn.deadline = min(conn.deadline, soon) }
         // Idle and half-received connections go now; those with a request at a worker or a
         // response being written finish first (their response says Connection: close).
         for conn in Array(connections.values) where !conn.inFlight && conn.pendingOut == 0 && !conn.lingering {
@@ -319,7 +329,8 @@ final class EventLoop: @unchecked Sendable {
         if conn.peerClosed { closeConnection(conn); return }
         Glibc.shutdown(conn.fd, Int32(SHUT_WR))
         conn.lingering = true
-        conn.deadline = Socket.now() + min(EventLoop.lingerSeconds, config.headerTimeout)
+        let linger = listenFD < 0 ? EventLoop.stopLingerSeconds : EventLoop.lingerSeconds
+        conn.deadline = Socket.now() + min(linger, config.headerTimeout)
         updateInterest(conn)
     }
 
