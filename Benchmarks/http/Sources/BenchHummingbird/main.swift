@@ -1,0 +1,24 @@
+// bench-hummingbird PORT SUMMARY_JSON DOMAINS_JSON
+// The same two endpoints on Hummingbird 2, bodies served from memory.
+import Foundation
+import Hummingbird
+
+let args = CommandLine.arguments
+guard args.count >= 4, let port = Int(args[1]) else {
+    FileHandle.standardError.write(Data("usage: BenchHummingbird PORT SUMMARY_JSON DOMAINS_JSON\n".utf8))
+    exit(2)
+}
+let summary = try Data(contentsOf: URL(fileURLWithPath: args[2]))
+let domains = try Data(contentsOf: URL(fileURLWithPath: args[3]))
+
+func json(_ data: Data) -> Response {
+    Response(status: .ok, headers: [.contentType: "application/json"],
+             body: .init(byteBuffer: ByteBuffer(bytes: data)))
+}
+
+let router = Router()
+router.get("/api/v1/summary") { _, _ in json(summary) }
+router.get("/api/v1/domains") { _, _ in json(domains) }
+let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: port)))
+print("listening on \(port)")
+try await app.runService()
