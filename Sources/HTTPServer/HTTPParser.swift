@@ -333,8 +333,10 @@ public struct HTTPParser: Sendable {
         let target = String(decoding: targetBytes, as: UTF8.self)
         let (path, query) = try RequestTarget.parse(target, method: method)
 
-        // Header fields.
+        // Header fields; the ones that frame the request are collected on the way.
         var headers = HTTPHeaders()
+        var hosts = 0
+        var te: [String] = [], cl: [String] = [], connection: [String] = []
         for line in lines.dropFirst() {
             guard let first = line.first else { continue }
             if first == 0x20 || first == 0x09 { throw HTTPParseError(400, "obsolete line folding in header") }
@@ -349,17 +351,19 @@ public struct HTTPParser: Sendable {
             if value.contains(where: { ($0 < 0x20 && $0 != 0x09) || $0 == 0x7F }) {
                 throw HTTPParseError(400, "invalid character in header field value")
             }
-            headers.add(String(decoding: name, as: UTF8.self), String(decoding: value, as: UTF8.self))
+            let valueString = String(decoding: value, as: UTF8.self)
+            if HTTPParser.equalsLower(name, "host") { hosts += 1 }
+            else if HTTPParser.equalsLower(name, "content-length") { cl.append(valueString) }
+            else if HTTPParser.equalsLower(name, "transfer-encoding") { te.append(valueString) }
+            else if HTTPParser.equalsLower(name, "connection") { connection.append(valueString) }
+            headers.add(String(decoding: name, as: UTF8.self), valueString)
         }
 
         // Host: exactly one for HTTP/1.1.
-        let hosts = headers.values("host")
-        if hosts.count > 1 { throw HTTPParseError(400, "more than one Host header") }
-        if minor == 1 && hosts.isEmpty { throw HTTPParseError(400, "HTTP/1.1 request without Host header") }
+        if hosts > 1 { throw HTTPParseError(400, "more than one Host header") }
+        if minor == 1 && hosts == 0 { throw HTTPParseError(400, "HTTP/1.1 request without Host header") }
 
         // Framing.
-        let te = headers.values("transfer-encoding")
-        let cl = headers.values("content-length")
         var chunked = false
         var length = 0
         if !te.isEmpty {
@@ -395,7 +399,7 @@ public struct HTTPParser: Sendable {
         }
 
         // Persistence.
-        let tokens = headers.values("connection").flatMap { $0.split(separator: ",") }
+        let tokens = connection.flatMap { $0.split(separator: ",") }
             .map { $0.trimmingASCII(" \t").lowercased() }
         let keepAlive: Bool
         if tokens.contains("close") { keepAlive = false }
@@ -416,6 +420,20 @@ public struct HTTPParser: Sendable {
         if bytes[5] == 0x31 && bytes[7] == 0x31 { return 1 }
         if bytes[5] == 0x31 && bytes[7] == 0x30 { return 0 }
         throw HTTPParseError(505, "HTTP version not supported")
+    }
+
+    /// ASCII case-insensitive comparison of a header name with a lowercase literal.
+    static func equalsLower(_ bytes: ArraySlice<UInt8>, _ lower: StaticString) -> Bool {
+        guard bytes.count == lower.utf8CodeUnitCount else { return false }
+        return lower.withUTF8Buffer { l in
+            var i = 0
+            for b in bytes {
+                let folded = (b >= 0x41 && b <= 0x5A) ? b | 0x20 : b
+                if folded != l[i] { return false }
+                i += 1
+            }
+            return true
+        }
     }
 
     static func isDigit(_ b: UInt8) -> Bool { b >= 0x30 && b <= 0x39 }

@@ -267,7 +267,7 @@ final class HTTPServerTests: XCTestCase {
         let idle = try client()
         XCTAssertEqual(idle.get("/idle")?.status, 200)
         c.send("GET /slow HTTP/1.1\r\nHost: a\r\n\r\n")
-        usleep(100_000)   // the request reaches a worker
+        XCTAssertEqual(EchoHandler.slowStarted.wait(timeout: .now() + 5), .success, "the request reached a worker")
         let server = self.server!
         let done = expectation(description: "shutdown returned")
         Thread.detachNewThread { server.shutdown(graceful: true); done.fulfill() }

@@ -117,6 +117,9 @@ final class RawClient {
 /// A handler for the live tests: echoes the request as text, `/slow` sleeps, `/big` is a
 /// large JSON document, `/cached` goes through `ResponseHelpers.prepare`.
 struct EchoHandler: HTTPHandler {
+    /// Signalled when a `/slow` request reaches the handler.
+    static let slowStarted = DispatchSemaphore(value: 0)
+
     static let bigBody: [UInt8] = {
         var s = "{\"items\":["
         for i in 0..<200 { s += (i > 0 ? "," : "") + "{\"name\":\"domain-\(i)\",\"grade\":\"B\",\"score\":\(i % 100)}" }
@@ -126,6 +129,7 @@ struct EchoHandler: HTTPHandler {
     func handle(_ request: HTTPRequest) -> HTTPResponse {
         switch request.path {
         case "/slow":
+            EchoHandler.slowStarted.signal()
             usleep(500_000)
             return HTTPResponse(status: 200, contentType: "text/plain", body: Array("slow done".utf8))
         case "/big":
