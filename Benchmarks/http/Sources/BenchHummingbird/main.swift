@@ -11,14 +11,16 @@ guard args.count >= 4, let port = Int(args[1]) else {
 let summary = try Data(contentsOf: URL(fileURLWithPath: args[2]))
 let domains = try Data(contentsOf: URL(fileURLWithPath: args[3]))
 
-func json(_ data: Data) -> Response {
-    Response(status: .ok, headers: [.contentType: "application/json"],
-             body: .init(byteBuffer: ByteBuffer(bytes: data)))
-}
+let summaryBuffer = ByteBuffer(bytes: summary)
+let domainsBuffer = ByteBuffer(bytes: domains)
 
 let router = Router()
-router.get("/api/v1/summary") { _, _ in json(summary) }
-router.get("/api/v1/domains") { _, _ in json(domains) }
+router.get("/api/v1/summary") { _, _ in
+    Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: summaryBuffer))
+}
+router.get("/api/v1/domains") { _, _ in
+    Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: domainsBuffer))
+}
 let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: port)))
 print("listening on \(port)")
 try await app.runService()
