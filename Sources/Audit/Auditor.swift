@@ -98,6 +98,29 @@ public final class Auditor: Sendable {
                         libvirtMs: Date().timeIntervalSince(started) * 1000)
     }
 
+    /// libvirt's view: every domain's record (with its live XML) and the host's versions.
+    public func fetch(connection: LibvirtConnection) throws(ScanError) -> (records: [DomainRecord], hostInfo: Result<LibvirtHostInfo, InventoryError>) {
+        let records: [DomainRecord]
+        do { records = try connection.listDomains() } catch { throw ScanError.connection("\(error)") }
+        let info: Result<LibvirtHostInfo, InventoryError>
+        do { info = .success(try connection.hostInfo()) } catch { info = .failure(error) }
+        return (records, info)
+    }
+
+    /// Re-fetches only the domains named by `uuids` (after libvirt events) and keeps the other
+    /// records as they were: an undefined domain disappears, a new one is added.
+    public func refresh(_ records: [DomainRecord], uuids: Set<String>, connection: LibvirtConnection) throws(ScanError) -> [DomainRecord] {
+        var byUUID = Dictionary(records.map { ($0.uuid, $0) }, uniquingKeysWith: { a, _ in a })
+        for uuid in uuids {
+            do {
+                byUUID[uuid] = try connection.domain(uuid: uuid)
+            } catch {
+                throw ScanError.connection("\(error)")
+            }
+        }
+        return byUUID.values.sorted { $0.name < $1.name }
+    }
+
     /// Builds the report from libvirt's records: everything after the libvirt calls.
     public func assemble(records: [DomainRecord], hostInfo: Result<LibvirtHostInfo, InventoryError>,
                          started: Date = Date(), now: Date = Date(), libvirtMs: Double = 0) -> ScanReport {
