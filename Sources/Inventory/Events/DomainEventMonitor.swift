@@ -344,7 +344,8 @@ private final class EventSession: @unchecked Sendable {
     /// Used only by the supervisor thread that owns the session.
     private var conn: OpaquePointer?
     private var callbackIDs: [Int32] = []
-    private var closeRegistered = false
+    /// The retained box pointer given to the close callback, while registered.
+    private var closeOpaque: UnsafeMutableRawPointer?
 
     init(conn: OpaquePointer) { self.conn = conn }
 
@@ -355,15 +356,20 @@ private final class EventSession: @unchecked Sendable {
         CallbackBox.from(opaque).closed(reason: reason)
     }
 
+    /// Registers the close callback. Its retain on the box is owned by the session and dropped
+    /// in `close()`, not by a `freecb`: drivers without close-callback support (test:///, the
+    /// in-process drivers) accept the registration as a no-op and would never call `freecb`.
+    /// libvirt calls the callback with its close-callback lock held, and unregistering takes
+    /// that lock, so no call is in flight once `virConnectUnregisterCloseCallback` returned.
     func registerClose(_ box: CallbackBox) -> OpenFailure? {
         guard let conn else { return OpenFailure(message: "connection closed") }
         let opaque = box.retainedPointer()
-        if virConnectRegisterCloseCallback(conn, Self.closeCallback, opaque, CallbackBox.free) != 0 {
+        if virConnectRegisterCloseCallback(conn, Self.closeCallback, opaque, nil) != 0 {
             Unmanaged<CallbackBox>.fromOpaque(opaque).release()
             let m = LibvirtErrors.last(conn)?.message ?? "virConnectRegisterCloseCallback failed"
             return OpenFailure(message: "virConnectRegisterCloseCallback failed: \(m)")
         }
-        closeRegistered = true
+        closeOpaque = opaque
         return nil
     }
 
@@ -391,11 +397,14 @@ private final class EventSession: @unchecked Sendable {
             _ = LibvirtErrors.last(c)
         }
         callbackIDs = []
-        if closeRegistered, virConnectUnregisterCloseCallback(c, Self.closeCallback) != 0 {
+        if closeOpaque != nil, virConnectUnregisterCloseCallback(c, Self.closeCallback) != 0 {
             _ = LibvirtErrors.last(c)
         }
-        closeRegistered = false
         if virConnectClose(c) < 0 { _ = LibvirtErrors.last(nil) }
+        if let opaque = closeOpaque {
+            Unmanaged<CallbackBox>.fromOpaque(opaque).release()
+            closeOpaque = nil
+        }
     }
 
     /// The C callback for an event id, cast to the generic type as `VIR_DOMAIN_EVENT_CALLBACK`
