@@ -330,8 +330,8 @@ final class CallbackBox: Sendable {
     }
 }
 
-/// One open connection with its registrations.
-private final class EventSession: @unchecked Sendable {
+/// One open connection with its registrations; used only by the supervisor thread.
+private final class EventSession {
     static let lifecycleID = Int32(VIR_DOMAIN_EVENT_ID_LIFECYCLE.rawValue)
     static let eventIDs: [Int32] = [
         lifecycleID,
@@ -341,7 +341,6 @@ private final class EventSession: @unchecked Sendable {
         Int32(VIR_DOMAIN_EVENT_ID_METADATA_CHANGE.rawValue),
     ]
 
-    /// Used only by the supervisor thread that owns the session.
     private var conn: OpaquePointer?
     private var callbackIDs: [Int32] = []
     /// The retained box pointer given to the close callback, while registered.

@@ -118,6 +118,31 @@ final class DomainEventMonitorTests: XCTestCase {
         monitor.stop()
     }
 
+    func testStopFromInsideTheEventHandlerDoesNotDeadlock() throws {
+        let holder = MonitorHolder()
+        let recorder = EventRecorder()
+        let monitor = DomainEventMonitor(uri: "test:///default", onEvent: { event in
+            recorder.onEvent(event)
+            holder.monitor?.stop()
+        }, onStateChange: recorder.onStateChange)
+        holder.monitor = monitor
+        try monitor.start()
+        XCTAssertTrue(recorder.waitForConnected())
+
+        let rw = try XCTUnwrap(virConnectOpen("test:///default"))
+        defer { virConnectClose(rw) }
+        let xml = "<domain type='test'><name>va-events-\(randomSuffix())</name><memory>65536</memory>"
+            + "<os><type>hvm</type></os></domain>"
+        let dom = try XCTUnwrap(virDomainDefineXML(rw, xml))
+        defer { virDomainUndefine(dom); virDomainFree(dom) }
+        XCTAssertNotNil(recorder.waitForEvent(timeout: 5) { $0.kind == .defined })
+        let deadline = Date(timeIntervalSinceNow: 5)
+        while LibvirtEventLoop.shared.isRunning && Date() < deadline { usleep(10_000) }
+        XCTAssertFalse(LibvirtEventLoop.shared.isRunning, "the threads did not wind down")
+        holder.monitor = nil
+        monitor.stop()
+    }
+
     func testUnreachableURIIsReportedOnceAndRetriedUntilItAppears() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("va-events-" + randomSuffix())
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
@@ -189,6 +214,41 @@ final class DomainEventMonitorTests: XCTestCase {
         let required: Set<DomainEventKind> = [.defined, .started, .stopped, .undefined]
         XCTAssertEqual(mine.map(\.kind).filter(required.contains), [.defined, .started, .stopped, .undefined])
         XCTAssertTrue(recorder.allStates.allSatisfy { $0 == .connected }, "\(recorder.allStates)")
+    }
+
+    /// USB tablet hot-plug and unplug (no guest cooperation needed), a hard reset and a
+    /// description change on a running throwaway domain.
+    func testLiveHotPlugResetAndMetadataEventsCarryAliasAndKind() throws {
+        try requireLiveLibvirt()
+        let recorder = EventRecorder()
+        let monitor = DomainEventMonitor(uri: "qemu:///system", onEvent: recorder.onEvent,
+                                         onStateChange: recorder.onStateChange)
+        try monitor.start()
+        defer { monitor.stop() }
+        XCTAssertTrue(recorder.waitForConnected(), "states: \(recorder.allStates)")
+
+        let domain = try TemporaryDomain()
+        addTeardownBlock { domain.remove() }
+        let device = domain.xmlPath + ".tablet.xml"
+        try "<input type='tablet' bus='usb'><alias name='ua-va-tablet'/></input>".write(toFile: device, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: device) }
+
+        XCTAssertEqual(try Virsh.run(["define", domain.xmlPath]).status, 0)
+        XCTAssertEqual(try Virsh.run(["start", domain.name]).status, 0)
+        let steps: [(args: [String], kind: DomainEventKind, detail: String)] = [
+            (["attach-device", domain.name, device, "--live"], .deviceAdded, "ua-va-tablet"),
+            (["detach-device", domain.name, device, "--live"], .deviceRemoved, "ua-va-tablet"),
+            (["reset", domain.name], .reboot, ""),
+            (["desc", domain.name, "--live", "audited"], .metadataChanged, "description"),
+        ]
+        for step in steps {
+            let run = try Virsh.run(step.args)
+            XCTAssertEqual(run.status, 0, "virsh \(step.args.joined(separator: " ")): \(run.output)")
+            let event = recorder.waitForEvent(timeout: 2) { $0.domainUUID == domain.uuid && $0.kind == step.kind }
+            let e = try XCTUnwrap(event, "no \(step.kind) event within 2 s of virsh \(step.args[0])")
+            XCTAssertEqual(e.detail, step.detail)
+            XCTAssertEqual(e.domainName, domain.name)
+        }
     }
 
     /// libvirtd "goes away" behind a relay socket: the close callback reports it, the monitor
