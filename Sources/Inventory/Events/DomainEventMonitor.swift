@@ -40,13 +40,18 @@ public final class DomainEventMonitor: Sendable {
         public var backoff: ReconnectBackoff
         /// How often the supervisor double-checks `virConnectIsAlive`, in seconds.
         public var livenessCheckInterval: Double
+        /// The longest `stop()` waits for the supervisor, in seconds. It only matters when a
+        /// connection attempt hangs inside libvirt (a daemon that accepts but never answers:
+        /// `virConnectOpen` has no timeout); the supervisor then finishes on its own later.
+        public var stopTimeout: Double
 
         public init(keepAliveInterval: Int32 = 5, keepAliveCount: UInt32 = 3, backoff: ReconnectBackoff = .init(),
-                    livenessCheckInterval: Double = 1) {
+                    livenessCheckInterval: Double = 1, stopTimeout: Double = 10) {
             self.keepAliveInterval = keepAliveInterval
             self.keepAliveCount = keepAliveCount
             self.backoff = backoff
             self.livenessCheckInterval = livenessCheckInterval
+            self.stopTimeout = stopTimeout
         }
     }
 
@@ -68,6 +73,16 @@ public final class DomainEventMonitor: Sendable {
 
     deinit { core.stop() }
 
+    /// Registers libvirt's default event-loop implementation now (once per process; later calls
+    /// do nothing). Call it at startup before opening any other connection: remote connections
+    /// opened afterwards get their I/O serviced by the monitor's loop thread, which answers
+    /// libvirtd's keepalive pings. libvirtd drops an idle client that does not answer them
+    /// (after about 30-45 s with its default keepalive settings), and the next call on such a
+    /// connection writes to a closed socket, which raises SIGPIPE: the process must ignore it.
+    public static func registerEventImplementation() throws(InventoryError) {
+        try LibvirtEventLoop.register()
+    }
+
     /// Starts the event loop (registering libvirt's default implementation once per process) and
     /// the supervisor, which connects in the background. Throws only when libvirt's event loop
     /// cannot be set up; connection failures are reported through `onStateChange` and retried.
@@ -76,8 +91,10 @@ public final class DomainEventMonitor: Sendable {
     }
 
     /// Deregisters the callbacks, closes the connection and stops the threads; returns when
-    /// they have stopped (unless called from one of them, then it returns at once and they
-    /// stop right after the current handler returns).
+    /// they have stopped (at most `options.stopTimeout` seconds; when called from one of them
+    /// it returns at once and they stop right after the current handler returns). No handler
+    /// is called after it returned, except one already running; `state` becomes
+    /// `.disconnected(reason: "stopped")`.
     public func stop() {
         core.stop()
     }
@@ -144,6 +161,7 @@ private final class MonitorCore: @unchecked Sendable {
         let wasRunning = phase == .running
         phase = .stopped
         stopRequested = true
+        if wasRunning { state = .disconnected(reason: "stopped") }
         let supervisor = supervisorThread
         condition.broadcast()
         condition.unlock()
@@ -152,8 +170,9 @@ private final class MonitorCore: @unchecked Sendable {
         // From the supervisor (a state handler) or the loop thread (an event handler) the
         // threads finish on their own once the handler returns; waiting here would deadlock.
         if me == supervisor || LibvirtEventLoop.shared.isCurrentThread { return }
-        done.wait()
-        done.signal()  // a later stop() from another thread does not block
+        if done.wait(timeout: .now() + max(0, options.stopTimeout)) == .success {
+            done.signal()  // a later stop() from another thread does not block
+        }
     }
 
     private func supervise() {

@@ -66,6 +66,7 @@ final class DomainEventMonitorTests: XCTestCase {
         monitor.stop()
         XCTAssertFalse(LibvirtEventLoop.shared.isRunning)
         XCTAssertEqual(CallbackBox.live.load(ordering: .relaxed), before, "a freecb did not run")
+        XCTAssertEqual(monitor.state, .disconnected(reason: "stopped"))
 
         // Nothing arrives after stop().
         let count = recorder.allEvents.count

@@ -35,6 +35,8 @@ final class LibvirtEventLoopTests: XCTestCase {
 
     func testRegistrationIsIdempotent() throws {
         try LibvirtEventLoop.register()
-        try LibvirtEventLoop.register()
+        try DomainEventMonitor.registerEventImplementation()
+        try DomainEventMonitor.registerEventImplementation()
+        XCTAssertFalse(LibvirtEventLoop.shared.isRunning, "registering does not start the loop thread")
     }
 }
