@@ -23,6 +23,7 @@ public final class ServiceRuntime: @unchecked Sendable {
     let alertPolicy: AlertPolicy
     let reportWriter: ReportWriter?
     private(set) var coordinator: ScanCoordinator!
+    private(set) var monitor: DomainEventMonitor?
     let server: HTTPServer
 
     /// What the next scan must do: a full listing, or only re-fetching domains named by events.
@@ -201,7 +202,8 @@ public final class ServiceRuntime: @unchecked Sendable {
     }
 
     /// A libvirt event for one domain: rescan it now (or right after the scan in progress).
-    public func domainChanged(uuid: String) {
+    public func domainChanged(uuid: String, kind: String = "event") {
+        logger.debug("libvirt event", metadata: ["vm.uuid": .string(uuid), "event": .string(kind)])
         let active = store.activeRecord()
         pending.withLock { p in
             p.uuids.insert(uuid)
@@ -229,6 +231,28 @@ public final class ServiceRuntime: @unchecked Sendable {
 
     /// Starts everything; returns once the server listens.
     public func start() throws {
+        // A libvirt connection whose daemon went away raises SIGPIPE on the next call.
+        signal(SIGPIPE, SIG_IGN)
+        if config.events {
+            // libvirt's event loop must run before the scanning connection opens: it also answers
+            // libvirtd's keepalive pings, without which an idle connection is dropped.
+            let m = DomainEventMonitor(uri: config.connect, onEvent: { [weak self] event in
+                self?.domainChanged(uuid: event.domainUUID, kind: event.kind.rawValue)
+            }, onStateChange: { [weak self] state in
+                guard let self else { return }
+                switch state {
+                case .connected:
+                    self.logger.info("libvirt events connected", metadata: ["uri": .string(self.config.connect)])
+                    if self.store.snapshot != nil { self.libvirtReconnected() }
+                case .disconnected(let reason):
+                    self.logger.warning("libvirt events disconnected", metadata: ["reason": .string(reason)])
+                    self.store.setStale(true)
+                    self.store.setLibvirtConnected(false)
+                }
+            })
+            try m.start()
+            monitor = m
+        }
         try server.start()
         logger.notice("listening", metadata: ["address": .string(config.listen), "port": .stringConvertible(server.boundPort),
                                               "tokens": .stringConvertible(!tokens.isEmpty)])
@@ -299,6 +323,7 @@ public final class ServiceRuntime: @unchecked Sendable {
     /// Graceful stop: no new connections, in-flight requests finish, loops end.
     public func stop() {
         stopping.store(true, ordering: .relaxed)
+        monitor?.stop()
         coordinator.stop()
         server.shutdown(graceful: true)
         logger.notice("stopped")
