@@ -233,6 +233,7 @@ public final class ServiceRuntime: @unchecked Sendable {
     public func start() throws {
         // A libvirt connection whose daemon went away raises SIGPIPE on the next call.
         signal(SIGPIPE, SIG_IGN)
+        raiseFileLimit(for: config.limits.maxConnections)
         if config.events {
             // libvirt's event loop must run before the scanning connection opens: it also answers
             // libvirtd's keepalive pings, without which an idle connection is dropped.
@@ -285,6 +286,24 @@ public final class ServiceRuntime: @unchecked Sendable {
     }
 
     public var boundPort: Int { server.boundPort }
+
+    /// Each connection is a descriptor: lift the soft RLIMIT_NOFILE (often 1024) towards what
+    /// `max_connections` needs, up to the hard limit, and say so when the hard limit is lower.
+    func raiseFileLimit(for connections: Int) {
+        var limit = rlimit()
+        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return }
+        let wanted = rlim_t(connections + 256)
+        guard limit.rlim_cur < wanted else { return }
+        let target = min(wanted, limit.rlim_max)
+        var raised = limit
+        raised.rlim_cur = target
+        if setrlimit(Int32(RLIMIT_NOFILE.rawValue), &raised) == 0, target >= wanted {
+            logger.debug("file limit raised", metadata: ["nofile": .stringConvertible(target)])
+        } else {
+            logger.warning("open-file limit below max_connections; clients past it get 503",
+                           metadata: ["nofile": .stringConvertible(target), "max_connections": .stringConvertible(connections)])
+        }
+    }
 
     /// While libvirt is down: retry on the link's backoff, resync fully when it is back, and
     /// raise the "unreachable" alert once it has been down long enough.
