@@ -1,4 +1,5 @@
 import Audit
+import CLinux
 import Core
 import Foundation
 import History
@@ -234,6 +235,11 @@ public final class ServiceRuntime: @unchecked Sendable {
         // A libvirt connection whose daemon went away raises SIGPIPE on the next call.
         signal(SIGPIPE, SIG_IGN)
         raiseFileLimit(for: config.limits.maxConnections)
+        // Capabilities the unit grants (CAP_SYS_PTRACE, ambient) stay with this process; programs
+        // it runs (the alert command) must not inherit them.
+        if virtaudit_clear_ambient_capabilities() != 0 {
+            logger.debug("ambient capabilities not cleared", metadata: ["errno": .stringConvertible(errno)])
+        }
         if config.events {
             // libvirt's event loop must run before the scanning connection opens: it also answers
             // libvirtd's keepalive pings, without which an idle connection is dropped.
