@@ -10,10 +10,14 @@ import Core
 ///   findings (10 for a layer with a critical rule), so a fully failed layer loses its whole
 ///   share no matter how many rules it has: layers matter independently.
 /// - score = 100 × Σ importance·subscore / Σ importance. A failing or unknown `critical`
-///   finding caps the score at 69 (grade D); the points the cap removes are charged to those
-///   critical findings, so the points lost always add up to 100 − score.
+///   finding caps the grade at D: scores above 60 are compressed into 60...69
+///   (60 + (raw − 60) × 9/40), so the grade is at most D while a VM that is worse in other
+///   layers still scores lower. The points the cap removes are charged to those critical
+///   findings, so the points lost always add up to 100 − score.
 public enum Scoring {
     public static let criticalCap = 69
+    /// Where the compression of a critically failing VM's score starts.
+    public static let criticalBandStart = 60
 
     private static let layerIndex: [Layer: Int] =
         Dictionary(uniqueKeysWithValues: Layer.allCases.enumerated().map { ($1, $0) })
@@ -68,15 +72,18 @@ public enum Scoring {
         let criticals = findings.indices.filter {
             findings[$0].severity == .critical && (findings[$0].status == .fail || findings[$0].status == .unknown)
         }
-        if !criticals.isEmpty && raw > Double(criticalCap) {
-            // Charge the capped-away points to the critical findings, in proportion to their weight
-            // (equally when they weigh nothing).
-            let extra = raw - Double(criticalCap)
+        if !criticals.isEmpty && raw > Double(criticalBandStart) {
+            // Compress (not clamp) into the D band so the order between VMs survives; charge the
+            // removed points to the critical findings, in proportion to their weight (equally
+            // when they weigh nothing).
+            let start = Double(criticalBandStart)
+            let capped = start + (raw - start) * (Double(criticalCap) - start) / (100 - start)
+            let extra = raw - capped
             let total = criticals.reduce(0.0) { $0 + weights[$1] }
             for i in criticals {
                 findings[i].pointsLost += total > 0 ? extra * weights[i] / total : extra / Double(criticals.count)
             }
-            score = criticalCap
+            score = min(criticalCap, Int(capped.rounded()))
         }
         for i in findings.indices {
             findings[i].pointsLost = (findings[i].pointsLost * 100).rounded() / 100
