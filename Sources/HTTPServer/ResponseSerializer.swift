@@ -105,7 +105,8 @@ public enum ResponseSerializer {
 
     /// True when the handler asked for the connection to be closed.
     static func wantsClose(_ response: HTTPResponse) -> Bool {
-        response.headers.values("connection").contains { $0.lowercased().contains("close") }
+        response.headers.contains("connection")
+            && response.headers.values("connection").contains { $0.lowercased().contains("close") }
     }
 
     private static func clean(_ s: String, name: Bool) -> String {
