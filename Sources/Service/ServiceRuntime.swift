@@ -365,10 +365,17 @@ struct FullScanTrigger: ScanTrigger {
 }
 
 /// Lets the server start before the routes (which need the runtime) exist.
-final class RouteTable: HTTPHandler, @unchecked Sendable {
+final class RouteTable: NonBlockingHTTPHandler, @unchecked Sendable {
     private let lock = NSLock()
     private var handler: (any HTTPHandler)?
     func install(_ h: any HTTPHandler) { lock.withLock { handler = h } }
+    func handleInline(_ request: HTTPRequest) -> HTTPResponse? {
+        guard let h = lock.withLock({ handler }) else {
+            return ResponseHelpers.errorResponse(status: 503, message: "starting")
+        }
+        if let inline = h as? any NonBlockingHTTPHandler { return inline.handleInline(request) }
+        return nil
+    }
     func handle(_ request: HTTPRequest) -> HTTPResponse {
         guard let h = lock.withLock({ handler }) else {
             return ResponseHelpers.errorResponse(status: 503, message: "starting")
