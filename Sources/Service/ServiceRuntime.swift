@@ -205,13 +205,19 @@ public final class ServiceRuntime: @unchecked Sendable {
     /// A libvirt event for one domain: rescan it now (or right after the scan in progress).
     public func domainChanged(uuid: String, kind: String = "event") {
         logger.debug("libvirt event", metadata: ["vm.uuid": .string(uuid), "event": .string(kind)])
-        let active = store.activeRecord()
         pending.withLock { p in
             p.uuids.insert(uuid)
             p.eventsTotal += 1
-            if active?.state == .running { p.rescanAfterCurrent = true }
+            // A scan already running may have read libvirt before this event: run another after it.
+            p.rescanAfterCurrent = true
         }
-        if active?.state != .running { _ = coordinator.requestScan(trigger: .event) }
+        // Checked after recording the event: a scan that finished in between has either seen the
+        // flag (and queued the rescan) or is gone, and then this request starts one. The
+        // coordinator returns the active scan instead of starting a second.
+        if store.activeRecord() == nil {
+            pending.withLock { $0.rescanAfterCurrent = false }
+            _ = coordinator.requestScan(trigger: .event)
+        }
     }
 
     public func libvirtReconnected() {
