@@ -1,0 +1,157 @@
+import Core
+import Foundation
+import XCTest
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Process-level behaviour of `virtaudit serve`: signals, refusing unsafe set-ups, tokens,
+/// libvirt unreachable, configuration errors.
+final class ServiceLiveBehaviourTests: ServiceLiveTestCase {
+    func testSIGTERMExitsZeroAfterFinishingAnInFlightResponse() throws {
+        try ServiceLive.requireLibvirt()
+        let dir = try tempDir()
+        let p = try serve(config: nil, dataDir: dir + "/data", extra: ["--log-level", "info"])
+        try waitForResults(p)
+        let full = try p.get("/api/v1/report")
+        XCTAssertEqual(full.status, 200)
+
+        // A slow client: a tiny receive buffer and slow reads keep the response in flight.
+        let fd = try RawHTTP.connect(port: p.port, timeout: 20, receiveBuffer: 2048)
+        defer { close(fd) }
+        try RawHTTP.send(fd, RawHTTP.requestBytes(method: "GET", path: "/api/v1/report"))
+        Thread.sleep(forTimeInterval: 0.3)
+        p.signal(SIGTERM)
+        Thread.sleep(forTimeInterval: 0.3)
+        let stillRunning = p.process.isRunning
+        let reply = try RawHTTP.readReply(fd, chunk: 8192, pause: 0.002)
+        XCTAssertEqual(reply.status, 200)
+        XCTAssertEqual(reply.body, full.body, "the in-flight response must arrive complete")
+        XCTAssertNoThrow(try reply.json())
+        XCTAssertEqual(p.waitForExit(timeout: 20), 0, p.logText)
+        if full.body.count > 256 * 1024 {
+            XCTAssertTrue(stillRunning, "with a \(full.body.count)-byte response pending the service should still be running")
+        }
+        let log = p.logText
+        XCTAssertTrue(log.contains("shutting down"), log)
+        XCTAssertTrue(log.contains("stopped"), log)
+        XCTAssertThrowsError(try RawHTTP.request(port: p.port, path: "/healthz", timeout: 2), "nothing listens after exit")
+    }
+
+    func testSIGINTAlsoStopsWithStatusZero() throws {
+        try ServiceLive.requireLibvirt()
+        let dir = try tempDir()
+        let p = try serve(config: nil, dataDir: dir + "/data")
+        XCTAssertEqual(try p.get("/healthz").status, 200)
+        p.signal(SIGINT)
+        XCTAssertEqual(p.waitForExit(timeout: 20), 0, p.logText)
+    }
+
+    func testListeningOnAllAddressesWithoutTokensExitsTwoWithOneLine() throws {
+        let dir = try tempDir()
+        let p = ServeProcess(config: nil, dataDir: dir + "/data", extra: ["--listen", "0.0.0.0"])
+        processes.append(p)
+        try p.launch()
+        XCTAssertEqual(p.waitForExit(timeout: 30), 2, p.logText)
+        let lines = p.logText.split(separator: "\n")
+        XCTAssertEqual(lines.count, 1, p.logText)
+        XCTAssertTrue(p.logText.hasPrefix("virtaudit: refusing to listen on 0.0.0.0 without authentication"), p.logText)
+        XCTAssertTrue(p.logText.contains("token new --role read"), p.logText)
+    }
+
+    func testTokensGate401ReadAndAdminRolesAndAreNeverLogged() throws {
+        try ServiceLive.requireLibvirt()
+        let dir = try tempDir()
+        let read = try ServiceLive.newToken(role: "read")
+        let admin = try ServiceLive.newToken(role: "admin")
+        XCTAssertNotEqual(read.token, admin.token)
+        XCTAssertFalse(read.line.contains(read.token), "the token file line holds a hash, not the token")
+        try "# test tokens\n\(read.line)\n\(admin.line)\n".write(toFile: dir + "/tokens", atomically: true, encoding: .utf8)
+        let config = try writeConfig("""
+            token_file: \(dir)/tokens
+            scan_interval_seconds: 0
+            log_level: debug
+            reports:
+              interval_seconds: 0
+            """, in: dir)
+        let p = try serve(config: config, dataDir: dir + "/data")
+        XCTAssertTrue(p.logText.contains("tokens=true"), p.logText)
+        try waitForResults(p, token: read.token)
+
+        let anonymous = try p.get("/api/v1/summary")
+        XCTAssertEqual(anonymous.status, 401)
+        XCTAssertEqual(anonymous.headers["www-authenticate"], "Bearer realm=\"virtaudit\"")
+        XCTAssertEqual(try anonymous.json()[path: "error.code"]?.stringValue, "unauthorized")
+        XCTAssertEqual(try p.get("/metrics").status, 401, "metrics need a token too when tokens are configured")
+        XCTAssertEqual(try p.get("/api/v1/summary", token: read.token + "x").status, 401)
+        XCTAssertEqual(try p.get("/api/v1/summary", token: read.token).status, 200)
+        XCTAssertEqual(try p.get("/metrics", token: read.token).status, 200)
+        let forbidden = try p.post("/api/v1/scans", token: read.token)
+        XCTAssertEqual(forbidden.status, 403)
+        XCTAssertEqual(try forbidden.json()[path: "error.code"]?.stringValue, "forbidden")
+        let accepted = try p.post("/api/v1/scans", token: admin.token)
+        XCTAssertEqual(accepted.status, 202, accepted.text)
+        let id = try XCTUnwrap(try accepted.json()["id"]?.stringValue)
+        XCTAssertEqual(accepted.headers["location"], "/api/v1/scans/\(id)")
+        try ServiceLive.eventually("scan \(id) requested with the admin token to finish", timeout: 60, interval: 0.2) { () -> Bool? in
+            let s = try p.json("/api/v1/scans/\(id)", token: read.token)?["state"]?.stringValue
+            return s == "succeeded" || s == "failed" ? true : nil
+        }
+        XCTAssertEqual(try p.json("/api/v1/scans/\(id)", token: read.token)?["state"]?.stringValue, "succeeded")
+
+        let log = p.logText
+        XCTAssertGreaterThanOrEqual(log.components(separatedBy: "request refused").count - 1, 4, log)
+        for secret in [read.token, admin.token] {
+            XCTAssertFalse(log.contains(secret), "a token appears in the log")
+            XCTAssertFalse(log.contains(String(secret.prefix(12))), "part of a token appears in the log")
+        }
+        XCTAssertEqual(p.stop(), 0, p.logText)
+    }
+
+    func testUnreachableLibvirtKeepsServingAndReportsDisconnected() throws {
+        let dir = try tempDir()
+        let socketPath = "/tmp/va-live-nonexistent-\(UUID().uuidString.prefix(8))/libvirt-sock"
+        let p = try serve(config: nil, dataDir: dir + "/data",
+                          extra: ["--connect", "qemu+unix:///system?socket=\(socketPath)", "--log-level", "info"])
+        let health = try XCTUnwrap(try p.json("/healthz"))
+        XCTAssertEqual(health["status"]?.stringValue, "ok")
+        XCTAssertEqual(health[path: "libvirt.connected"]?.boolValue, false, "\(health)")
+        // Over a few seconds of retries with backoff the service keeps answering.
+        let until = Date().addingTimeInterval(4)
+        while Date() < until {
+            let s = try p.get("/api/v1/summary")
+            XCTAssertEqual(s.status, 503, s.text)
+            XCTAssertEqual(try s.json()[path: "error.code"]?.stringValue, "no_results")
+            XCTAssertNotNil(s.headers["retry-after"])
+            XCTAssertTrue(p.process.isRunning, p.logText)
+            Thread.sleep(forTimeInterval: 0.5)
+        }
+        let again = try XCTUnwrap(try p.json("/healthz"))
+        XCTAssertEqual(again[path: "libvirt.connected"]?.boolValue, false)
+        XCTAssertEqual(again["lastScan"], .null)
+        let metrics = try p.get("/metrics").text
+        XCTAssertTrue(metrics.contains("\nvirtaudit_up 0\n"), metrics)
+        XCTAssertTrue(metrics.contains("\nvirtaudit_libvirt_connected 0\n"), metrics)
+        let failures = metrics.split(separator: "\n").first { $0.hasPrefix("virtaudit_scan_failures_total ") }
+        XCTAssertGreaterThanOrEqual(Int(failures?.split(separator: " ").last ?? "") ?? 0, 1, metrics)
+        XCTAssertEqual(p.stop(), 0, p.logText)
+    }
+
+    func testUnknownConfigurationKeyExitsTwoNamingFileAndLine() throws {
+        let dir = try tempDir()
+        let config = try writeConfig("""
+            listen: 127.0.0.1
+            scan_interval_seconds: 0
+            alerts:
+              retry_base_seconds: 1
+              webhok_url: http://127.0.0.1:9/
+            """, in: dir)
+        let p = ServeProcess(config: config, dataDir: dir + "/data")
+        processes.append(p)
+        try p.launch()
+        XCTAssertEqual(p.waitForExit(timeout: 30), 2, p.logText)
+        let lines = p.logText.split(separator: "\n")
+        XCTAssertEqual(lines.count, 1, p.logText)
+        XCTAssertTrue(p.logText.hasPrefix("virtaudit: \(config):5: unknown option 'alerts.webhok_url'"), p.logText)
+    }
+}
