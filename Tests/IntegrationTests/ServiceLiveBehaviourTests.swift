@@ -16,22 +16,23 @@ final class ServiceLiveBehaviourTests: ServiceLiveTestCase {
         let full = try p.get("/api/v1/report")
         XCTAssertEqual(full.status, 200)
 
-        // A slow client: a tiny receive buffer and slow reads keep the response in flight.
-        let fd = try RawHTTP.connect(port: p.port, timeout: 20, receiveBuffer: 2048)
+        // A slow client: a tiny receive window and small segments keep the response in flight.
+        let fd = try RawHTTP.connect(port: p.port, timeout: 20, receiveBuffer: 2048, maxSegment: 536)
         defer { close(fd) }
         try RawHTTP.send(fd, RawHTTP.requestBytes(method: "GET", path: "/api/v1/report"))
-        Thread.sleep(forTimeInterval: 0.3)
+        Thread.sleep(forTimeInterval: 0.5)
         p.signal(SIGTERM)
-        Thread.sleep(forTimeInterval: 0.3)
-        let stillRunning = p.process.isRunning
-        let reply = try RawHTTP.readReply(fd, chunk: 8192, pause: 0.002)
+        // The service must wait for this response rather than exit or cut it short.
+        Thread.sleep(forTimeInterval: 1.0)
+        XCTAssertTrue(p.process.isRunning, "the service exited with a \(full.body.count)-byte response still being sent")
+        let refused = (try? RawHTTP.request(port: p.port, path: "/healthz", timeout: 2)) == nil
+        XCTAssertTrue(refused, "a stopping service accepts no new requests")
+        let reply = try RawHTTP.readReply(fd, chunk: 8192)
         XCTAssertEqual(reply.status, 200)
         XCTAssertEqual(reply.body, full.body, "the in-flight response must arrive complete")
         XCTAssertNoThrow(try reply.json())
+        XCTAssertEqual(reply.headers["connection"]?.lowercased(), "close")
         XCTAssertEqual(p.waitForExit(timeout: 20), 0, p.logText)
-        if full.body.count > 256 * 1024 {
-            XCTAssertTrue(stillRunning, "with a \(full.body.count)-byte response pending the service should still be running")
-        }
         let log = p.logText
         XCTAssertTrue(log.contains("shutting down"), log)
         XCTAssertTrue(log.contains("stopped"), log)
@@ -95,9 +96,9 @@ final class ServiceLiveBehaviourTests: ServiceLiveTestCase {
         XCTAssertEqual(accepted.headers["location"], "/api/v1/scans/\(id)")
         try ServiceLive.eventually("scan \(id) requested with the admin token to finish", timeout: 60, interval: 0.2) { () -> Bool? in
             let s = try p.json("/api/v1/scans/\(id)", token: read.token)?["state"]?.stringValue
-            return s == "succeeded" || s == "failed" ? true : nil
+            return s == "done" || s == "failed" ? true : nil
         }
-        XCTAssertEqual(try p.json("/api/v1/scans/\(id)", token: read.token)?["state"]?.stringValue, "succeeded")
+        XCTAssertEqual(try p.json("/api/v1/scans/\(id)", token: read.token)?["state"]?.stringValue, "done")
 
         let log = p.logText
         XCTAssertGreaterThanOrEqual(log.components(separatedBy: "request refused").count - 1, 4, log)

@@ -161,7 +161,10 @@ struct HTTPReply {
 /// A minimal HTTP/1.1 client on a plain socket (`Connection: close`), so the tests control
 /// exactly when a request is sent and how fast its response is read.
 enum RawHTTP {
-    static func connect(port: Int, timeout: TimeInterval = 15, receiveBuffer: Int? = nil) throws -> Int32 {
+    /// `receiveBuffer` and `maxSegment` (SO_RCVBUF, TCP_MAXSEG, set before connecting) make a
+    /// slow client: a small window and small segments also keep the server's send buffer small,
+    /// so a response of some tens of kilobytes stays in flight until the client reads it.
+    static func connect(port: Int, timeout: TimeInterval = 15, receiveBuffer: Int? = nil, maxSegment: Int? = nil) throws -> Int32 {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw HTTPClientError.socket("socket: \(String(cString: strerror(errno)))") }
         var tv = timeval(tv_sec: Int(timeout), tv_usec: 0)
@@ -169,6 +172,9 @@ enum RawHTTP {
         setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
         if var size = receiveBuffer.map(Int32.init) {
             setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
+        }
+        if var mss = maxSegment.map(Int32.init) {
+            setsockopt(fd, Int32(IPPROTO_TCP), 2 /* TCP_MAXSEG */, &mss, socklen_t(MemoryLayout<Int32>.size))
         }
         var addr = sockaddr_in()
         addr.sin_family = sa_family_t(AF_INET)
