@@ -69,7 +69,7 @@ final class ServiceLiveMetricsTests: ServiceLiveTestCase {
         func query(_ q: String) throws -> [JSONValue]? {
             let encoded = q.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? q
             let r = try RawHTTP.request(port: promPort, path: "/api/v1/query?query=\(encoded)")
-            guard r.status == 200, let doc = try? r.json(), doc["status"]?.stringValue == "success" else { return nil }
+            guard r.status == 200, let doc = try? JSONValue(parsing: r.body), doc["status"]?.stringValue == "success" else { return nil }
             return doc[path: "data.result"]?.arrayValue
         }
         let series = try ServiceLive.eventually("Prometheus to return virtaudit_domain_score for both lab guests", timeout: 90, interval: 0.5) { () -> [JSONValue]? in
@@ -92,7 +92,7 @@ final class ServiceLiveMetricsTests: ServiceLiveTestCase {
         // put VirtauditCriticalFindings at least in pending state.
         let rules = try ServiceLive.eventually("Prometheus to evaluate the virtaudit rule group", timeout: 30, interval: 0.5) { () -> [JSONValue]? in
             let r = try RawHTTP.request(port: promPort, path: "/api/v1/rules")
-            guard r.status == 200, let groups = try r.json()[path: "data.groups"]?.arrayValue, !groups.isEmpty else { return nil }
+            guard r.status == 200, let groups = try JSONValue(parsing: r.body)[path: "data.groups"]?.arrayValue, !groups.isEmpty else { return nil }
             let all = groups.flatMap { $0["rules"]?.arrayValue ?? [] }
             return all.allSatisfy({ $0["lastEvaluation"]?.stringValue?.hasPrefix("0001") == false }) ? all : nil
         }
@@ -101,7 +101,7 @@ final class ServiceLiveMetricsTests: ServiceLiveTestCase {
         }
         try ServiceLive.eventually("VirtauditCriticalFindings pending or firing", timeout: 30, interval: 0.5) { () -> Bool? in
             let r = try RawHTTP.request(port: promPort, path: "/api/v1/alerts")
-            guard r.status == 200, let alerts = try r.json()[path: "data.alerts"]?.arrayValue else { return nil }
+            guard r.status == 200, let alerts = try JSONValue(parsing: r.body)[path: "data.alerts"]?.arrayValue else { return nil }
             return alerts.contains { $0[path: "labels.alertname"]?.stringValue == "VirtauditCriticalFindings" } ? true : nil
         }
         prom.terminate()

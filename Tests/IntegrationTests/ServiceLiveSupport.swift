@@ -237,6 +237,7 @@ enum RawHTTP {
             headers[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
         }
         var body = Data(data[end.upperBound...])
+        if headers["transfer-encoding"]?.lowercased() == "chunked" { body = try dechunk(body) }
         if let len = headers["content-length"].flatMap(Int.init) {
             guard body.count >= len else {
                 throw HTTPClientError.malformed("body truncated: \(body.count) of \(len) bytes")
@@ -244,6 +245,24 @@ enum RawHTTP {
             body = body.prefix(len)
         }
         return HTTPReply(status: status, headers: headers, body: body)
+    }
+
+    static func dechunk(_ data: Data) throws -> Data {
+        var out = Data()
+        var rest = data[...]
+        let crlf = Data("\r\n".utf8)
+        while true {
+            guard let lineEnd = rest.range(of: crlf) else { throw HTTPClientError.malformed("truncated chunked body") }
+            let sizeText = String(decoding: rest[..<lineEnd.lowerBound], as: UTF8.self).split(separator: ";").first ?? ""
+            guard let size = Int(sizeText.trimmingCharacters(in: .whitespaces), radix: 16) else {
+                throw HTTPClientError.malformed("bad chunk size '\(sizeText)'")
+            }
+            rest = rest[lineEnd.upperBound...]
+            if size == 0 { return out }
+            guard rest.count >= size + 2 else { throw HTTPClientError.malformed("truncated chunk") }
+            out.append(rest.prefix(size))
+            rest = rest.dropFirst(size + 2)
+        }
     }
 
     static func request(port: Int, method: String = "GET", path: String, headers: [(String, String)] = [],
