@@ -36,6 +36,82 @@ final class ServiceLiveAlertsTests: ServiceLiveTestCase {
         }
     }
 
+    /// Starts Tests/Tools/alert-webhook-receiver.py; returns its port.
+    func startReceiver(portFile: String, logFile: String, secret: String, failures: Int, port: Int? = nil) throws -> Int {
+        try? FileManager.default.removeItem(atPath: portFile)
+        let receiver = Process()
+        receiver.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        receiver.arguments = [Self.receiver, portFile, logFile, secret, String(failures), "170"] + (port.map { [String($0)] } ?? [])
+        receiver.standardOutput = FileHandle.nullDevice
+        try receiver.run()
+        cleanups.append { if receiver.isRunning { receiver.terminate(); receiver.waitUntilExit() } }
+        return try ServiceLive.eventually("the webhook receiver's port file", timeout: 15) { () -> Int? in
+            (try? String(contentsOfFile: portFile, encoding: .utf8)).flatMap { Int($0) }
+        }
+    }
+
+    func testUndeliveredAlertsSurviveARestartAndAreDeliveredOnceWithoutDuplicates() throws {
+        try ServiceLive.requireLibvirt()
+        try LiveLab.requireLab()
+        let dir = try tempDir()
+        let secret = "restart-\(UUID().uuidString)"
+        try secret.write(toFile: dir + "/webhook.secret", atomically: true, encoding: .utf8)
+        // Nothing listens on the webhook port while the service first runs.
+        let port = try ServiceLive.freePort()
+        let config = try writeConfig("""
+            events: true
+            scan_interval_seconds: 0
+            reports:
+              interval_seconds: 0
+            alerts:
+              new_finding_severities: [critical]
+              grade_below: null
+              webhook_url: http://127.0.0.1:\(port)/hook
+              webhook_secret_file: \(dir)/webhook.secret
+              webhook_timeout_seconds: 2
+              retry_base_seconds: 1
+              retry_max_seconds: 2
+            """, in: dir)
+        let data = dir + "/data"
+        let first = try serve(config: config, dataDir: data)
+        try waitForResults(first)
+        let rootUUID = try XCTUnwrap(try first.json("/api/v1/domains/\(LiveLab.rootDAC)")?["uuid"]?.stringValue)
+        let key = "finding:\(rootUUID):dac.non-root-user"
+        let failed = try ServiceLive.eventually("\(key) pending after failed attempts", timeout: 30, interval: 0.5) { () -> JSONValue? in
+            let entries = try first.json("/api/v1/alerts?state=pending&limit=1000")?["alerts"]?.arrayValue ?? []
+            return entries.first { $0[path: "payload.key"]?.stringValue == key && ($0["attempts"]?.intValue ?? 0) >= 2 }
+        }
+        XCTAssertNotNil(failed["lastError"]?.stringValue, "\(failed)")
+        let pendingBefore = try XCTUnwrap(try first.json("/api/v1/alerts?state=pending&limit=1000")?["alerts"]?.arrayValue)
+            .compactMap { $0[path: "payload.key"]?.stringValue }
+        XCTAssertEqual(Set(pendingBefore).count, pendingBefore.count, "one outbox entry per alert and sink")
+        XCTAssertEqual(first.stop(), 0, first.logText)
+
+        // The receiver comes up; the service restarts on the same data directory.
+        let logFile = dir + "/receiver.log"
+        _ = try startReceiver(portFile: dir + "/receiver.port", logFile: logFile, secret: secret, failures: 0, port: port)
+        let second = try serve(config: config, dataDir: data)
+        try waitForResults(second)
+        try ServiceLive.eventually("every alert queued before the restart delivered", timeout: 60, interval: 0.5) { () -> Bool? in
+            let delivered = try second.json("/api/v1/alerts?state=delivered&limit=1000")?["alerts"]?.arrayValue ?? []
+            let keys = Set(delivered.compactMap { $0[path: "payload.key"]?.stringValue })
+            return keys.isSuperset(of: pendingBefore) ? true : nil
+        }
+        // Give the dispatcher a few more rounds to show it sends nothing twice.
+        Thread.sleep(forTimeInterval: 5)
+        let got = try String(contentsOfFile: logFile, encoding: .utf8).split(separator: "\n")
+            .compactMap { try? JSONValue(parsing: Data($0.utf8)) }
+        let keys = got.compactMap { $0["key"]?.stringValue }
+        XCTAssertTrue(got.allSatisfy { $0["signatureOK"]?.boolValue == true }, "bad signature")
+        XCTAssertEqual(keys.count, Set(keys).count, "an alert was delivered twice: \(keys.sorted())")
+        XCTAssertEqual(Set(keys), Set(pendingBefore),
+                       "the restart's first scan found nothing new, so only the old alerts go out")
+        let counts = try XCTUnwrap(try second.json("/api/v1/alerts")?["counts"])
+        XCTAssertEqual(counts["pending"]?.intValue, 0, "\(counts)")
+        XCTAssertEqual(counts["delivered"]?.intValue, pendingBefore.count, "\(counts)")
+        XCTAssertEqual(second.stop(), 0, second.logText)
+    }
+
     func testAlertsAreSignedRetriedUntilDeliveredAndReachTheCommandSink() throws {
         try ServiceLive.requireLibvirt()
         try LiveLab.requireLab()
@@ -45,15 +121,7 @@ final class ServiceLiveAlertsTests: ServiceLiveTestCase {
         let portFile = dir + "/receiver.port", logFile = dir + "/receiver.log", commandFile = dir + "/command.out"
 
         // The receiver: fails the first two POSTs of every alert, then accepts.
-        let receiver = Process()
-        receiver.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-        receiver.arguments = [Self.receiver, portFile, logFile, secret, String(Self.failuresPerAlert), "170"]
-        receiver.standardOutput = FileHandle.nullDevice
-        try receiver.run()
-        cleanups.append { if receiver.isRunning { receiver.terminate(); receiver.waitUntilExit() } }
-        let port = try ServiceLive.eventually("the webhook receiver's port file", timeout: 15) { () -> Int? in
-            (try? String(contentsOfFile: portFile, encoding: .utf8)).flatMap { Int($0) }
-        }
+        let port = try startReceiver(portFile: portFile, logFile: logFile, secret: secret, failures: Self.failuresPerAlert)
 
         let config = try writeConfig("""
             events: true

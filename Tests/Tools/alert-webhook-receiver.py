@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """A real webhook receiver for the service's alert tests, failing per alert.
 
-  alert-webhook-receiver.py PORTFILE LOGFILE SECRET FAILURES_PER_KEY LIFETIME_SECONDS
+  alert-webhook-receiver.py PORTFILE LOGFILE SECRET FAILURES_PER_KEY LIFETIME_SECONDS [PORT]
 
-Listens on 127.0.0.1 (a free port, written to PORTFILE once listening), answers the first
+Listens on 127.0.0.1 (PORT, or a free port; written to PORTFILE once listening), answers the first
 FAILURES_PER_KEY POSTs of each alert (by the payload's "key") with HTTP 500 and later ones with
 204, and appends one JSON line per request to LOGFILE: the status it answered, whether
 X-Virtaudit-Signature matched "sha256=" + HMAC-SHA256(SECRET, "<X-Virtaudit-Timestamp>.<body>"),
@@ -51,7 +51,8 @@ class Handler(BaseHTTPRequestHandler):
         pass
 
 
-srv = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+ThreadingHTTPServer.allow_reuse_address = True
+srv = ThreadingHTTPServer(("127.0.0.1", int(sys.argv[6]) if len(sys.argv) > 6 else 0), Handler)
 with open(portfile + ".tmp", "w") as f:
     f.write(str(srv.server_address[1]))
 os.rename(portfile + ".tmp", portfile)
