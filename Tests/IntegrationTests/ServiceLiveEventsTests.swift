@@ -78,6 +78,47 @@ final class ServiceLiveEventsTests: ServiceLiveTestCase {
         XCTAssertEqual(p.stop(), 0, p.logText)
     }
 
+    func testBurstOfEventsFromSeveralGuestsLeavesNoneBehind() throws {
+        try ServiceLive.requireLibvirt()
+        let dir = try tempDir()
+        let p = try serve(config: try eventsOnlyConfig(dir), dataDir: dir + "/data")
+        try waitForResults(p)
+        let gs = (0..<3).map { _ in guest() }
+        for g in gs { try g.define() }
+        // Start them at once: their events arrive while scans for the others are running.
+        let errors = DataBox()
+        DispatchQueue.concurrentPerform(iterations: gs.count) { i in
+            do { try gs[i].start() } catch { errors.append(Data("\(error)\n".utf8)) }
+        }
+        XCTAssertTrue(errors.data.isEmpty, String(decoding: errors.data, as: UTF8.self))
+        for g in gs {
+            try ServiceLive.eventually("failing dac.non-root-user for \(g.name) after a burst of starts", timeout: 10) {
+                try failingDACFinding(p, g.name)
+            }
+        }
+        DispatchQueue.concurrentPerform(iterations: gs.count) { i in
+            do { try gs[i].destroy() } catch { errors.append(Data("\(error)\n".utf8)) }
+        }
+        XCTAssertTrue(errors.data.isEmpty, String(decoding: errors.data, as: UTF8.self))
+        for g in gs {
+            try ServiceLive.eventually("\(g.name) shutoff after a burst of destroys", timeout: 10) {
+                try domainState(p, g.uuid) == "shutoff" ? true : nil
+            }
+        }
+        DispatchQueue.concurrentPerform(iterations: gs.count) { i in
+            do { try gs[i].undefine() } catch { errors.append(Data("\(error)\n".utf8)) }
+        }
+        for g in gs {
+            try ServiceLive.eventually("\(g.name) gone after a burst of undefines", timeout: 10) {
+                try p.get("/api/v1/domains/\(g.uuid)").status == 404 ? true : nil
+            }
+        }
+        let metrics = try p.get("/metrics").text
+        let events = metrics.split(separator: "\n").first { $0.hasPrefix("virtaudit_libvirt_events_total ") }
+        XCTAssertGreaterThanOrEqual(Int(events?.split(separator: " ").last ?? "") ?? 0, 4 * gs.count, metrics)
+        XCTAssertEqual(p.stop(), 0, p.logText)
+    }
+
     func testHistoryAndDiffFollowTheScansAndSurviveARestart() throws {
         try ServiceLive.requireLibvirt()
         let dir = try tempDir()

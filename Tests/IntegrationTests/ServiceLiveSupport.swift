@@ -380,7 +380,7 @@ final class ServeProcess: @unchecked Sendable {
 
 /// A temporary TCG guest `va-live-<random>`: 64 MiB, no disk, no balloon. `weak` pins qemu to
 /// root with a per-domain DAC seclabel (+0:+0). `remove()` destroys and undefines it.
-final class TempGuest {
+final class TempGuest: @unchecked Sendable {
     let name = "va-live-\(UUID().uuidString.prefix(8).lowercased())"
     let weak: Bool
     private(set) var uuid = ""
