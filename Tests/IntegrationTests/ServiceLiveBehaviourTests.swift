@@ -79,6 +79,7 @@ final class ServiceLiveBehaviourTests: ServiceLiveTestCase {
         XCTAssertTrue(p.logText.contains("tokens=true"), p.logText)
         try waitForResults(p, token: read.token)
 
+        XCTAssertEqual(try p.get("/healthz").status, 200, "/healthz never needs a token")
         let anonymous = try p.get("/api/v1/summary")
         XCTAssertEqual(anonymous.status, 401)
         XCTAssertEqual(anonymous.headers["www-authenticate"], "Bearer realm=\"virtaudit\"")
@@ -135,6 +136,62 @@ final class ServiceLiveBehaviourTests: ServiceLiveTestCase {
         XCTAssertTrue(metrics.contains("\nvirtaudit_libvirt_connected 0\n"), metrics)
         let failures = metrics.split(separator: "\n").first { $0.hasPrefix("virtaudit_scan_failures_total ") }
         XCTAssertGreaterThanOrEqual(Int(failures?.split(separator: " ").last ?? "") ?? 0, 1, metrics)
+        XCTAssertEqual(p.stop(), 0, p.logText)
+    }
+
+    /// Runs `serve` expecting it to refuse to start: status 2 and exactly one line on stderr.
+    func expectStartupRefusal(_ p: ServeProcess, file: StaticString = #filePath, line: UInt = #line) throws -> String {
+        processes.append(p)
+        try p.launch()
+        XCTAssertEqual(p.waitForExit(timeout: 30), 2, p.logText, file: file, line: line)
+        XCTAssertEqual(p.logText.split(separator: "\n").count, 1, p.logText, file: file, line: line)
+        XCTAssertTrue(p.logText.hasPrefix("virtaudit: "), p.logText, file: file, line: line)
+        return p.logText
+    }
+
+    func testInvalidSettingsAndTokenFilesExitTwoWithTheFileAndLine() throws {
+        let dir = try tempDir()
+        let short = try writeConfig("log_level: info\nscan_interval_seconds: 5\n", in: dir)
+        let msg = try expectStartupRefusal(ServeProcess(config: short, dataDir: dir + "/data"))
+        XCTAssertTrue(msg.contains("\(short):2: invalid value for 'scan_interval_seconds'"), msg)
+
+        let read = try ServiceLive.newToken(role: "read")
+        try "\(read.line)\nwrite sha256:0000\n".write(toFile: dir + "/tokens", atomically: true, encoding: .utf8)
+        let withTokens = try writeConfig("token_file: \(dir)/tokens\n", in: dir)
+        let tokenMsg = try expectStartupRefusal(ServeProcess(config: withTokens, dataDir: dir + "/data"))
+        XCTAssertTrue(tokenMsg.contains("\(dir)/tokens:2"), tokenMsg)
+        XCTAssertFalse(tokenMsg.contains(read.token))
+
+        let port = try expectStartupRefusal(ServeProcess(["serve", "--port", "70000", "--data-dir", dir + "/data"]))
+        XCTAssertTrue(port.contains("--port"), port)
+        let level = try expectStartupRefusal(ServeProcess(["serve", "--port", "0", "--log-level", "verbose", "--data-dir", dir + "/data"]))
+        XCTAssertTrue(level.contains("verbose"), level)
+        let duplicate = try writeConfig("port: 8470\nlisten: 127.0.0.1\nport: 8471\n", in: dir)
+        let dup = try expectStartupRefusal(ServeProcess(config: duplicate, dataDir: dir + "/data"))
+        XCTAssertTrue(dup.contains("\(duplicate):3: option 'port' is set twice"), dup)
+    }
+
+    func testSIGTERMDuringTheStartupScanExitsZeroAndLeavesHistoryUsable() throws {
+        try ServiceLive.requireLibvirt()
+        let dir = try tempDir()
+        for round in 1...10 {
+            let p = ServeProcess(config: nil, dataDir: dir + "/data")
+            processes.append(p)
+            // The moment it logs "listening" it serves, and its start-up scan is under way.
+            try p.start(poll: 0.0005)
+            p.signal(SIGTERM)
+            let status = p.waitForExit(timeout: 20)
+            XCTAssertEqual(status, 0, "round \(round): " + (status == 128 + SIGTERM ? "killed by SIGTERM instead of stopping gracefully\n" : "")
+                           + p.logText)
+        }
+        let p = try serve(config: nil, dataDir: dir + "/data")
+        try waitForResults(p)
+        let history = try p.get("/api/v1/history?target=host")
+        XCTAssertEqual(history.status, 200, history.text)
+        let points = try XCTUnwrap(try history.json()["points"]?.arrayValue)
+        XCTAssertGreaterThanOrEqual(points.count, 1)
+        XCTAssertEqual(Set(points.compactMap { $0["scanId"]?.stringValue }).count, points.count, "scan ids are unique")
+        XCTAssertFalse(p.logText.contains("history write failed"), p.logText)
         XCTAssertEqual(p.stop(), 0, p.logText)
     }
 

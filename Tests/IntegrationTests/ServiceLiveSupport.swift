@@ -297,9 +297,9 @@ final class ServeProcess: @unchecked Sendable {
     var logText: String { String(decoding: log.data, as: UTF8.self) }
 
     /// Launches the process and returns once it listens (or throws with its log if it exits first).
-    func start(timeout: TimeInterval = 60, file: StaticString = #filePath, line: UInt = #line) throws {
+    func start(timeout: TimeInterval = 60, poll: TimeInterval = 0.02, file: StaticString = #filePath, line: UInt = #line) throws {
         try launch()
-        port = try ServiceLive.eventually("the service to log 'listening ... port=N'", timeout: timeout, interval: 0.02,
+        port = try ServiceLive.eventually("the service to log 'listening ... port=N'", timeout: timeout, interval: poll,
                                           file: file, line: line) { () -> Int? in
             if let p = listeningPort() { return p }
             if !process.isRunning {
@@ -336,7 +336,8 @@ final class ServeProcess: @unchecked Sendable {
         return nil
     }
 
-    /// Waits for the process to exit; nil when it is still running after `timeout`.
+    /// Waits for the process to exit; nil when it is still running after `timeout`. The exit
+    /// status, or 128 + the signal number when a signal killed it (as a shell reports it).
     func waitForExit(timeout: TimeInterval) -> Int32? {
         let deadline = Date().addingTimeInterval(timeout)
         while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
@@ -344,7 +345,7 @@ final class ServeProcess: @unchecked Sendable {
         process.waitUntilExit()
         // Let the pipe reader collect the last lines.
         Thread.sleep(forTimeInterval: 0.1)
-        return process.terminationStatus
+        return process.terminationReason == .uncaughtSignal ? 128 + process.terminationStatus : process.terminationStatus
     }
 
     func signal(_ sig: Int32) {
