@@ -181,8 +181,9 @@ final class ServiceLiveBehaviourTests: ServiceLiveTestCase {
             try p.start(poll: 0.0005)
             p.signal(SIGTERM)
             let status = p.waitForExit(timeout: 20)
-            XCTAssertEqual(status, 0, "round \(round): " + (status == 128 + SIGTERM ? "killed by SIGTERM instead of stopping gracefully\n" : "")
-                           + p.logText)
+            let why = status == 128 + SIGTERM ? "killed by SIGTERM instead of stopping gracefully\n"
+                : status == nil ? "still running 20 s after SIGTERM:\n\(p.signalDiagnostics())\n" : ""
+            XCTAssertEqual(status, 0, "round \(round): " + why + p.logText)
         }
         let p = try serve(config: nil, dataDir: dir + "/data")
         try waitForResults(p)

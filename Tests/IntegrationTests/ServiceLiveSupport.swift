@@ -348,6 +348,23 @@ final class ServeProcess: @unchecked Sendable {
         return process.terminationReason == .uncaughtSignal ? 128 + process.terminationStatus : process.terminationStatus
     }
 
+    /// Signal state of the running process and of each of its threads (for failure messages).
+    func signalDiagnostics() -> String {
+        guard process.isRunning else { return "not running" }
+        let base = "/proc/\(process.processIdentifier)"
+        func sig(_ status: String) -> String {
+            status.split(separator: "\n").filter { $0.hasPrefix("Sig") || $0.hasPrefix("ShdPnd") }.joined(separator: " ")
+        }
+        var out = "process: " + sig((try? String(contentsOfFile: base + "/status", encoding: .utf8)) ?? "")
+        for t in (try? FileManager.default.contentsOfDirectory(atPath: base + "/task")) ?? [] {
+            let status = (try? String(contentsOfFile: "\(base)/task/\(t)/status", encoding: .utf8)) ?? ""
+            let name = status.split(separator: "\n").first ?? ""
+            let blk = status.split(separator: "\n").filter { $0.hasPrefix("SigBlk") || $0.hasPrefix("SigPnd") }.joined(separator: " ")
+            out += "\n  task \(t) \(name) \(blk)"
+        }
+        return out
+    }
+
     func signal(_ sig: Int32) {
         if process.isRunning { kill(process.processIdentifier, sig) }
     }
