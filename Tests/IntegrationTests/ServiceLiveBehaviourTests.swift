@@ -134,6 +134,10 @@ final class ServiceLiveBehaviourTests: ServiceLiveTestCase {
         let metrics = try p.get("/metrics").text
         XCTAssertTrue(metrics.contains("\nvirtaudit_up 0\n"), metrics)
         XCTAssertTrue(metrics.contains("\nvirtaudit_libvirt_connected 0\n"), metrics)
+        if FileManager.default.isExecutableFile(atPath: "/usr/bin/promtool") {
+            let lint = try ServiceLive.run("/usr/bin/promtool", ["check", "metrics"], stdin: Data(metrics.utf8))
+            XCTAssertEqual(lint.status, 0, "metrics without results: \(lint.out)\(lint.err)")
+        }
         let failures = metrics.split(separator: "\n").first { $0.hasPrefix("virtaudit_scan_failures_total ") }
         XCTAssertGreaterThanOrEqual(Int(failures?.split(separator: " ").last ?? "") ?? 0, 1, metrics)
         XCTAssertEqual(p.stop(), 0, p.logText)
