@@ -54,7 +54,10 @@ final class ServiceLiveEventsTests: ServiceLiveTestCase {
 
         let finding = try XCTUnwrap(try failingDACFinding(p, g.name))
         XCTAssertEqual(finding["layer"]?.stringValue, "dac")
-        XCTAssertEqual(finding[path: "target.name"]?.stringValue ?? finding[path: "target.domain"]?.stringValue ?? g.name, g.name)
+        XCTAssertEqual(finding[path: "target.name"]?.stringValue, g.name)
+        XCTAssertEqual(finding[path: "target.uuid"]?.stringValue, g.uuid)
+        XCTAssertEqual(finding["observed"]?["process.uid"]?.intValue, 0, "\(finding)")
+        XCTAssertTrue(finding["remediation"]?.stringValue?.contains("seclabel") ?? false, "the remediation names the XML element")
         let detail = try XCTUnwrap(try p.json("/api/v1/domains/\(g.uuid)"))
         XCTAssertEqual(detail["state"]?.stringValue, "running")
         XCTAssertEqual(detail[path: "facts.process.uid"]?.intValue, 0, "qemu of \(g.name) should run as root")
