@@ -29,7 +29,14 @@ enum ServiceLive {
         }
     }
 
-    static var executable: String { CLIContractTests.executable }
+    /// The built `virtaudit` (beside the test bundle, else `.build/debug`).
+    static var executable: String {
+        let beside = Bundle.main.bundleURL.deletingLastPathComponent().appendingPathComponent("virtaudit").path
+        if FileManager.default.isExecutableFile(atPath: beside) { return beside }
+        let here = Bundle.main.bundleURL.appendingPathComponent("virtaudit").path
+        if FileManager.default.isExecutableFile(atPath: here) { return here }
+        return LiveLab.repository + "/.build/debug/virtaudit"
+    }
     static var policies: String { LiveLab.repository + "/policies" }
 
     /// A fresh directory under /tmp, removed by the caller's cleanup.
