@@ -106,6 +106,11 @@ struct ServeCommand: ParsableCommand {
         while read(stopPipe[0], &byte, 1) != 1 {}
         logger.notice("shutting down")
         runtime.stop()
+        // Everything durable is committed (history writes are transactions) and in-flight
+        // requests are answered. Leave without running global destructors while libvirt's event
+        // loop and other background threads may still be unwinding: exit teardown could crash them.
+        fflush(nil)  // every C stdio stream (swift-log's stream handler writes through stdio)
+        withExtendedLifetime(runtime) { _exit(0) }
     }
 }
 
