@@ -1,0 +1,174 @@
+import Core
+import Foundation
+
+/// The verdict on one VM: a finding per rule of its profile, the score, and notes (for example
+/// that the metadata named a profile that does not exist).
+public struct DomainVerdict: Sendable {
+    public let name: String
+    public let uuid: String
+    public let profile: String
+    public let findings: [Finding]
+    public let score: Score
+    public let notes: [String]
+}
+
+/// The verdict on the host: a finding per host-scope rule, scored like a VM.
+public struct HostVerdict: Sendable {
+    public let profile: String
+    public let findings: [Finding]
+    public let score: Score
+    public let notes: [String]
+}
+
+/// Evaluates the policy on fact trees. Rules are parsed once when loaded; per profile the rules
+/// and their effective severities and weights are resolved once here.
+public struct Evaluator: Sendable {
+    struct Planned: Sendable {
+        let rule: Rule
+        let severity: Severity
+        let weight: Double
+    }
+
+    public let policies: PolicySet
+    public let waivers: Waivers
+    public let now: Date
+    private let domainPlans: [String: [Planned]]
+    private let hostPlan: [Planned]
+
+    public init(policies: PolicySet, waivers: Waivers, now: Date = Date()) {
+        self.policies = policies
+        self.waivers = waivers
+        self.now = now
+        var plans: [String: [Planned]] = [:]
+        let profiles = policies.profiles.isEmpty ? [Profile.all] : policies.profiles
+        for p in profiles {
+            plans[p.name] = Evaluator.plan(policies.rules, p, scope: .domain)
+        }
+        domainPlans = plans
+        hostPlan = Evaluator.plan(policies.rules, policies.defaultProfile, scope: .host)
+    }
+
+    private static func plan(_ rules: [Rule], _ profile: Profile, scope: RuleScope) -> [Planned] {
+        rules.filter { $0.scope == scope && profile.selects($0) }.map { r in
+            let s = profile.severity(for: r)
+            return Planned(rule: r, severity: s, weight: r.weight(at: s))
+        }
+    }
+
+    /// The profile for a VM: 1) the one its `domain.metadata.profile` names, 2) the first whose
+    /// `match.names` globs match its name, 3) the default.
+    public func selectProfile(name: String, facts: JSONValue) -> (profile: Profile, notes: [String]) {
+        let fallback = policies.defaultProfile
+        var notes: [String] = []
+        if case .string(let wanted)? = facts[path: "domain.metadata.profile"] {
+            if let p = policies.profiles.first(where: { $0.isNamed(byMetadata: wanted) }) {
+                return (p, notes)
+            }
+            notes.append("domain metadata names profile '\(wanted)', which does not exist; using the default profile '\(fallback.name)'")
+            return (fallback, notes)
+        }
+        if let p = policies.profiles.first(where: { p in p.matchNames.contains { $0.matches(name) } }) {
+            return (p, notes)
+        }
+        return (fallback, notes)
+    }
+
+    public func evaluateDomain(name: String, uuid: String, facts: JSONValue, host: JSONValue) -> DomainVerdict {
+        let (profile, notes) = selectProfile(name: name, facts: facts)
+        let plan = domainPlans[profile.name] ?? []
+        var interpreter = Interpreter(domain: facts, host: host)
+        var (findings, weights) = run(plan, &interpreter, vm: (name, uuid))
+        let score = Scoring.score(&findings, weights: weights)
+        return DomainVerdict(name: name, uuid: uuid, profile: profile.name, findings: findings, score: score, notes: notes)
+    }
+
+    /// Host facts: the tree whose top key is `host` (`host.selinux.enabled`), with its `unknown` map.
+    public func evaluateHost(facts: JSONValue) -> HostVerdict {
+        var interpreter = Interpreter(domain: .object([:]), host: facts)
+        var (findings, weights) = run(hostPlan, &interpreter, vm: nil)
+        let score = Scoring.score(&findings, weights: weights)
+        return HostVerdict(profile: policies.defaultProfile.name, findings: findings, score: score, notes: [])
+    }
+
+    private func run(_ plan: [Planned], _ interpreter: inout Interpreter,
+                     vm: (name: String, uuid: String)?) -> ([Finding], [Double]) {
+        var findings: [Finding] = []
+        var weights: [Double] = []
+        findings.reserveCapacity(plan.count)
+        weights.reserveCapacity(plan.count)
+        var expired: [(waiver: Int, layer: Layer, rules: [String])] = []
+
+        for p in plan {
+            let r = p.rule
+            var status: FindingStatus
+            var reason: String? = nil
+            var paths = r.when?.observedPaths ?? []
+            if let when = r.when, case let t = interpreter.truth(when.expr), !t.isTrue {
+                if let why = t.reason {
+                    status = .unknown
+                    reason = "cannot tell whether the rule applies: \(why)"
+                    paths += r.check.observedPaths
+                } else {
+                    status = .notApplicable
+                }
+            } else {
+                paths += r.check.observedPaths
+                switch interpreter.truth(r.check.expr) {
+                case .true: status = .pass
+                case .false: status = .fail
+                case .unknown(let why): status = .unknown; reason = why
+                }
+            }
+            var waiverJSON: JSONValue? = nil
+            if status == .fail || status == .unknown {
+                let covering = waivers.entries.indices.filter { i in
+                    let w = waivers.entries[i]
+                    guard w.matches(rule: r.id) else { return false }
+                    if let vm { return w.matches(vmName: vm.name, uuid: vm.uuid) }
+                    return w.appliesToHost
+                }
+                if let active = covering.first(where: { waivers.entries[$0].isActive(at: now) }) {
+                    let w = waivers.entries[active]
+                    var j = w.json
+                    j.set("status", to: .string(status.rawValue))
+                    if let reason { j.set("unknownReason", to: .string(reason)) }
+                    waiverJSON = j
+                    status = .waived
+                    reason = w.reason
+                } else {
+                    for i in covering {
+                        if let k = expired.firstIndex(where: { $0.waiver == i }) { expired[k].rules.append(r.id) }
+                        else { expired.append((i, r.layer, [r.id])) }
+                    }
+                }
+            }
+            findings.append(Finding(rule: r.id, layer: r.layer, severity: p.severity, status: status, title: r.title,
+                                    observed: observed(paths, interpreter), expected: r.expected,
+                                    remediation: r.remediation, reason: reason, waiver: waiverJSON))
+            weights.append(p.weight)
+        }
+
+        for e in expired {
+            let w = waivers.entries[e.waiver]
+            let target = vm.map { "VM \($0.name)" } ?? "the host"
+            findings.append(Finding(
+                rule: ExpiredWaiver.ruleId, layer: e.layer, severity: ExpiredWaiver.severity, status: .fail,
+                title: "Waiver for \(w.rule.pattern) on \(target) expired on \(w.expires)",
+                observed: ["waiver": w.json, "rules": .array(e.rules.map { .string($0) })],
+                expected: "no expired waivers: every waiver is renewed or removed by its expiry date",
+                remediation: "Fix \(e.rules.joined(separator: ", ")) and delete the waiver at \(w.file):\(w.line), or renew it with a new 'expires' date if the risk is still accepted (owner: \(w.owner)).",
+                reason: "waiver at \(w.file):\(w.line) (owner \(w.owner): \(w.reason)) expired on \(w.expires); the rule is scored again",
+                waiver: w.json))
+            weights.append(Rule.defaultWeight(ExpiredWaiver.severity))
+        }
+        return (findings, weights)
+    }
+
+    private func observed(_ paths: [FactPath], _ interpreter: Interpreter) -> JSONValue {
+        var out: [String: JSONValue] = [:]
+        for p in paths where out[p.text] == nil {
+            out[p.text] = interpreter.lookup(p) ?? .null
+        }
+        return .object(out)
+    }
+}

@@ -1,0 +1,137 @@
+import Core
+import XCTest
+@testable import Policy
+
+/// Deterministic pseudo-random numbers (SplitMix64) for property tests.
+struct SeededRandom: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+final class ScoringTests: XCTestCase {
+    private func finding(_ layer: Layer, _ severity: Severity, _ status: FindingStatus, _ id: String = "r.x") -> Finding {
+        Finding(rule: id, layer: layer, severity: severity, status: status, title: id, observed: [:], expected: "", remediation: "")
+    }
+
+    private func score(_ list: [Finding]) -> (Score, [Finding]) {
+        var fs = list
+        let s = Scoring.score(&fs, weights: fs.map { Rule.defaultWeight($0.severity) })
+        return (s, fs)
+    }
+
+    /// Four layers of three high rules each, with the given statuses per layer.
+    private func vm(_ statuses: [Layer: [FindingStatus]]) -> [Finding] {
+        [Layer.dac, .mac, .seccomp, .namespaces].flatMap { layer in
+            (statuses[layer] ?? [.pass, .pass, .pass]).map { finding(layer, .high, $0) }
+        }
+    }
+
+    func testTwoDeadLayersScoreClearlyBelowTwoFailedRulesInOneLayer() {
+        let (deadLayers, _) = score(vm([.dac: [.fail, .fail, .fail], .mac: [.fail, .fail, .fail]]))
+        let (twoRules, _) = score(vm([.dac: [.fail, .fail, .pass]]))
+        let (twoRulesSpread, _) = score(vm([.dac: [.fail, .pass, .pass], .mac: [.fail, .pass, .pass]]))
+        XCTAssertEqual(deadLayers.score, 50)
+        XCTAssertEqual(twoRules.score, 83)
+        XCTAssertLessThan(deadLayers.score + 20, twoRules.score)
+        XCTAssertLessThan(deadLayers.score + 20, twoRulesSpread.score)
+        XCTAssertEqual(deadLayers.layers["dac"]?.score, 0)
+        XCTAssertEqual(deadLayers.layers["seccomp"]?.score, 100)
+        XCTAssertEqual(deadLayers.layers["dac"]?.fail, 3)
+    }
+
+    func testADeadLayerCostsItsShareWhateverItsRuleCount() {
+        // dac has 1 rule, mac has 5: losing either whole layer costs the same.
+        var base = [finding(.dac, .high, .pass)] + (0..<5).map { _ in finding(.mac, .high, .pass) }
+        base[0].status = .fail
+        let (dacDead, _) = score(base)
+        let macDead = [finding(.dac, .high, .pass)] + (0..<5).map { _ in finding(.mac, .high, .fail) }
+        XCTAssertEqual(dacDead.score, score(macDead).0.score)
+        XCTAssertEqual(dacDead.score, 50)
+    }
+
+    func testCriticalFailCapsGradeAtD() {
+        var list = (0..<9).map { finding(.mac, .high, .pass, "m.\($0)") } + [finding(.dac, .high, .pass)]
+        list += (0..<20).map { finding(.dac, .high, .pass, "d.\($0)") }
+        list.append(finding(.dac, .critical, .fail, "dac.root"))
+        let (capped, fs) = score(list)
+        XCTAssertEqual(capped.score, Scoring.criticalCap)
+        XCTAssertEqual(capped.grade, "D")
+        // The cap's points are charged to the critical finding.
+        let total = fs.reduce(0) { $0 + $1.pointsLost }
+        XCTAssertEqual(total, 100 - Double(capped.score), accuracy: 0.05)
+        XCTAssertEqual(fs.last?.pointsLost ?? 0, 31, accuracy: 0.05)
+        // The same rule at high severity does not cap.
+        list[list.count - 1].severity = .high
+        let (uncapped, _) = score(list)
+        XCTAssertGreaterThan(uncapped.score, 90)
+        XCTAssertEqual(uncapped.grade, "A")
+    }
+
+    func testUnknownCriticalCapsLikeAFail() {
+        let list = (0..<30).map { finding(.mac, .high, .pass, "m.\($0)") } + [finding(.dac, .critical, .unknown)]
+            + (0..<30).map { finding(.dac, .high, .pass, "d.\($0)") }
+        XCTAssertEqual(score(list).0.grade, "D")
+    }
+
+    func testGrades() {
+        XCTAssertEqual([100, 90, 89, 80, 79, 70, 69, 60, 59, 0].map(Scoring.grade), ["A", "A", "B", "B", "C", "C", "D", "D", "F", "F"])
+    }
+
+    func testWaivedAndNotApplicableCountAsNeither() {
+        let base = vm([.dac: [.fail, .pass, .pass]])
+        var withExtra = base
+        withExtra.append(finding(.dac, .high, .waived))
+        withExtra.append(finding(.mac, .critical, .notApplicable))
+        withExtra.append(finding(.confidential, .critical, .waived))
+        let (a, _) = score(base)
+        let (b, fs) = score(withExtra)
+        XCTAssertEqual(a.score, b.score)
+        XCTAssertTrue(fs.filter { $0.status == .waived || $0.status == .notApplicable }.allSatisfy { $0.pointsLost == 0 })
+        XCTAssertEqual(b.layers["dac"]?.waived, 1)
+    }
+
+    func testNothingApplicableScores100() {
+        let (s, _) = score([finding(.dac, .high, .notApplicable), finding(.mac, .info, .fail)])
+        XCTAssertEqual(s.score, 100)
+        XCTAssertEqual(s.layers["mac"]?.score, 0)
+    }
+
+    /// Random VMs: points lost add up to 100 - score; unknown never scores above fail and never
+    /// above pass.
+    func testScoringPropertiesOnRandomFindings() {
+        var rng = SeededRandom(seed: 20261123)
+        let statuses: [FindingStatus] = [.pass, .pass, .pass, .fail, .unknown, .waived, .notApplicable]
+        for _ in 0..<2000 {
+            let n = Int.random(in: 1...40, using: &rng)
+            let list = (0..<n).map { i in
+                finding(Layer.allCases.randomElement(using: &rng)!, Severity.allCases.randomElement(using: &rng)!,
+                        statuses.randomElement(using: &rng)!, "r.\(i)")
+            }
+            let (s, fs) = score(list)
+            let lost = fs.reduce(0) { $0 + $1.pointsLost }
+            XCTAssertEqual(lost, 100 - Double(s.score), accuracy: 0.5 + 0.005 * Double(n), "\(list.map(\.status))")
+            XCTAssertTrue(fs.allSatisfy { $0.pointsLost >= 0 })
+            XCTAssertTrue(fs.allSatisfy { ($0.status == .fail || $0.status == .unknown) || $0.pointsLost == 0 })
+            XCTAssertTrue((0...100).contains(s.score))
+
+            // Turning one fail into unknown changes nothing; one pass into unknown never helps.
+            if let i = list.firstIndex(where: { $0.status == .fail }) {
+                var u = list; u[i].status = .unknown
+                XCTAssertEqual(score(u).0.score, s.score)
+            }
+            if let i = list.firstIndex(where: { $0.status == .pass }) {
+                var u = list; u[i].status = .unknown
+                var f = list; f[i].status = .fail
+                XCTAssertLessThanOrEqual(score(u).0.score, s.score)
+                XCTAssertEqual(score(u).0.score, score(f).0.score)
+            }
+        }
+    }
+}
