@@ -51,12 +51,12 @@ let package = Package(
         .target(name: "HTTPServer", dependencies: ["Core", "CZlib"], swiftSettings: strict),
         // The long-running service: config, API, auth, scheduling.
         .target(name: "Service", dependencies: [
-            "Core", "Audit", "Policy", "HTTPServer", "CCrypto",
+            "Core", "Audit", "Policy", "HTTPServer", "CCrypto", "Inventory", "History", "Reporting",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Yams", package: "Yams"),
         ], swiftSettings: strict),
         .executableTarget(name: "virtaudit", dependencies: [
-            "Core", "Audit", "Devices", "Policy", "Service",
+            "Core", "Audit", "Devices", "Policy", "Service", "History", "Reporting", "HTTPServer",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: strict),
@@ -77,7 +77,7 @@ let package = Package(
                           path: "Tests/Tools/HistoryCrashWriter"),
         .testTarget(name: "ReportingTests", dependencies: ["Reporting", "History", "Core"]),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "Core"]),
-        .testTarget(name: "ServiceTests", dependencies: ["Service", "HTTPServer", "Audit", "Core"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["Audit", "Inventory", "Core"]),
+        .testTarget(name: "ServiceTests", dependencies: ["Service", "HTTPServer", "Audit", "Core", "History", "Reporting"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["Audit", "Inventory", "Core", "Service", "HTTPServer"]),
     ]
 )

@@ -1,11 +1,22 @@
 import Core
+import Devices
+import Dispatch
+import Foundation
+import HostProbes
+import Inventory
+import Policy
 
+/// What a scan reads and which policies judge it.
 public struct ScanSettings: Sendable {
+    /// libvirt URI, opened read-only.
     public var uri: String
+    /// Root that `/proc`, `/sys`, `/run` and `/etc` are read under.
     public var root: HostRoot
     public var policiesDirectory: String
     public var waiversPath: String?
-    public init(uri: String, root: HostRoot, policiesDirectory: String, waiversPath: String? = nil) {
+
+    public init(uri: String = "qemu:///system", root: HostRoot = HostRoot(), policiesDirectory: String,
+                waiversPath: String? = nil) {
         self.uri = uri
         self.root = root
         self.policiesDirectory = policiesDirectory
@@ -13,13 +24,267 @@ public struct ScanSettings: Sendable {
     }
 }
 
-public struct ScanError: Error, CustomStringConvertible {
-    public var description: String
+public enum ScanError: Error, Sendable, CustomStringConvertible {
+    case policy(String)
+    case connection(String)
+
+    public var description: String {
+        switch self {
+        case .policy(let m): return m
+        case .connection(let m): return m
+        }
+    }
 }
 
+/// The audit pipeline: libvirt inventory + host probes -> facts -> policy -> findings and
+/// scores, assembled into a `ScanReport`. Holds the loaded policies; every scan is independent.
 public final class Auditor: Sendable {
     public let settings: ScanSettings
-    public init(settings: ScanSettings) throws { self.settings = settings }
-    public func scan() throws -> ScanReport { throw ScanError(description: "scanner not assembled") }
-    public func explain(_ vm: String, in report: ScanReport) -> String? { nil }
+    public let policies: PolicySet
+    public let waivers: Waivers
+
+    /// Every documented fact path: the policy loader rejects rules naming anything else.
+    public static let schema = FactSchema([
+        InventoryFacts.schema, ProcessProbe.schema, HostProbe.schema, DeviceAudit.schema, Auditor.pipelineSchema,
+    ])
+
+    /// Facts the pipeline itself adds.
+    static let pipelineSchema: [FactField] = [
+        FactField("process.located", .bool, source: "run/libvirt/qemu/<name>.pid, /proc/<pid>/cmdline",
+                  "True when the domain's qemu process was found and verified (its command line carries the domain's uuid)."),
+        FactField("process.source", .string, source: "run/libvirt/qemu/",
+                  "The libvirt runtime record the pid came from."),
+        FactField("process.selinux.sharedWith", .list, element: .string, source: "all running domains' SELinux levels",
+                  "Names of other running VMs whose qemu has exactly the same MCS category set (sVirt isolation between them is lost)."),
+        FactField("sandbox.qemuVersion", .string, source: "libvirt virConnectGetVersion",
+                  "The hypervisor (qemu) version libvirt reports."),
+    ]
+
+    public init(settings: ScanSettings) throws(ScanError) {
+        self.settings = settings
+        do {
+            policies = try PolicySet.load(directory: settings.policiesDirectory, schema: Auditor.schema)
+        } catch {
+            throw ScanError.policy("policies in \(settings.policiesDirectory) are invalid:\n" +
+                                   error.diagnostics.map { "  \($0)" }.joined(separator: "\n"))
+        }
+        if let w = settings.waiversPath {
+            do { waivers = try Waivers.load(path: w) } catch {
+                throw ScanError.policy("waivers \(w) are invalid:\n" + error.diagnostics.map { "  \($0)" }.joined(separator: "\n"))
+            }
+        } else {
+            waivers = .none
+        }
+    }
+
+    /// Opens a read-only connection, scans, closes.
+    public func scan() throws(ScanError) -> ScanReport {
+        let connection: LibvirtConnection
+        do { connection = try LibvirtConnection(uri: settings.uri) } catch {
+            throw ScanError.connection("\(error)")
+        }
+        defer { connection.close() }
+        return try scan(connection: connection)
+    }
+
+    /// Scans through an open connection (the service keeps one open between scans).
+    public func scan(connection: LibvirtConnection, now: Date = Date()) throws(ScanError) -> ScanReport {
+        let started = Date()
+        let records: [DomainRecord]
+        do { records = try connection.listDomains() } catch { throw ScanError.connection("\(error)") }
+        let info: Result<LibvirtHostInfo, InventoryError>
+        do { info = .success(try connection.hostInfo()) } catch { info = .failure(error) }
+        return assemble(records: records, hostInfo: info, started: started, now: now,
+                        libvirtMs: Date().timeIntervalSince(started) * 1000)
+    }
+
+    /// libvirt's view: every domain's record (with its live XML) and the host's versions.
+    public func fetch(connection: LibvirtConnection) throws(ScanError) -> (records: [DomainRecord], hostInfo: Result<LibvirtHostInfo, InventoryError>) {
+        let records: [DomainRecord]
+        do { records = try connection.listDomains() } catch { throw ScanError.connection("\(error)") }
+        let info: Result<LibvirtHostInfo, InventoryError>
+        do { info = .success(try connection.hostInfo()) } catch { info = .failure(error) }
+        return (records, info)
+    }
+
+    /// Re-fetches only the domains named by `uuids` (after libvirt events) and keeps the other
+    /// records as they were: an undefined domain disappears, a new one is added.
+    public func refresh(_ records: [DomainRecord], uuids: Set<String>, connection: LibvirtConnection) throws(ScanError) -> [DomainRecord] {
+        var byUUID = Dictionary(records.map { ($0.uuid, $0) }, uniquingKeysWith: { a, _ in a })
+        for uuid in uuids {
+            do {
+                byUUID[uuid] = try connection.domain(uuid: uuid)
+            } catch {
+                throw ScanError.connection("\(error)")
+            }
+        }
+        return byUUID.values.sorted { $0.name < $1.name }
+    }
+
+    /// Builds the report from libvirt's records: everything after the libvirt calls.
+    public func assemble(records: [DomainRecord], hostInfo: Result<LibvirtHostInfo, InventoryError>,
+                         started: Date = Date(), now: Date = Date(), libvirtMs: Double = 0) -> ScanReport {
+        let root = settings.root
+        var clock = StageClock()
+        let readsBefore = FileReader.readCount.load(ordering: .relaxed)
+        let inventory = InventoryFacts.domains(records)
+        clock.lap("xmlParse")
+
+        // Host: hygiene probes, libvirt versions, IOMMU (with every domain's hostdevs).
+        var host = HostProbe.collect(root: root)
+        clock.lap("hostProbes")
+        var qemuVersion: String?
+        switch hostInfo {
+        case .success(let i):
+            host.absorb(HostLibvirtFacts.build(i))
+            qemuVersion = i.hypervisorVersion
+        case .failure(let e):
+            host.absorb(HostLibvirtFacts.unavailable(uri: settings.uri, reason: "\(e)"))
+        }
+        let deviceInputs = inventory.map { d in
+            DeviceAudit.DomainInput(name: d.record.name, uuid: d.record.uuid, running: d.record.isActive,
+                                    hostdevs: (try? d.definition.get())?.hostdevs ?? [])
+        }
+        let devices = DeviceAudit.collect(root: root, domains: deviceInputs)
+        host.absorb(devices.host)
+        clock.lap("devices")
+        let hostNamespaces = NamespaceReference.resolve(root: root)
+
+        // Per domain: inventory facts + the qemu process + assigned devices (in parallel).
+        let version = qemuVersion
+        var domainFacts = Self.parallelMap(inventory) { d -> FactBuilder in
+            var f = d.facts
+            Self.collectProcess(d, root: root, hostNamespaces: hostNamespaces, qemuVersion: version, into: &f)
+            if let dev = devices.domains[d.record.uuid] { f.absorb(dev) }
+            return f
+        }
+
+        // Across domains: VMs sharing an MCS category set.
+        let labels = zip(inventory, domainFacts).map { d, f in
+            (uuid: d.record.uuid, name: d.record.name, level: f.tree[path: "process.selinux.level"]?.stringValue)
+        }
+        let shared = MCSAnalysis.duplicates(labels)
+        for i in domainFacts.indices where domainFacts[i].tree[path: "process.selinux.level"]?.stringValue != nil {
+            domainFacts[i].set("process.selinux.sharedWith", .from(shared[inventory[i].record.uuid] ?? []))
+        }
+
+        clock.lap("processProbes")
+
+        // Judge.
+        let evaluator = Evaluator(policies: policies, waivers: waivers, now: now)
+        let hostTree = host.facts
+        let hostVerdict = evaluator.evaluateHost(facts: hostTree)
+        let hostInner = hostTree["host"] ?? .object([:])
+        let hostContext = hostTree
+        let factsList = domainFacts.map(\.facts)
+        let reports = Self.parallelMap(Array(zip(inventory, factsList))) { pair -> DomainReport in
+            let (d, facts) = pair
+            let verdict = evaluator.evaluateDomain(name: d.record.name, uuid: d.record.uuid, facts: facts, host: hostContext)
+            return DomainReport(name: d.record.name, uuid: d.record.uuid, state: d.record.state ?? "unknown",
+                                id: d.record.id, profile: verdict.profile, facts: facts, findings: verdict.findings,
+                                score: verdict.score)
+        }
+        clock.lap("policy")
+        var hostFacts = hostInner
+        if let u = hostTree["unknown"] { hostFacts.set("unknown", to: u) }
+        let hostname: String
+        if case .success(let i) = hostInfo, let h = i.hostname { hostname = h } else { hostname = Self.localHostname() }
+        let finished = Date()
+        var errors: [String] = []
+        for d in inventory { if case .failure(let e) = d.definition { errors.append("\(d.record.name): \(e)") } }
+        return ScanReport(
+            scanId: UUID().uuidString.lowercased(), startedAt: Timestamp.format(started),
+            finishedAt: Timestamp.format(finished), durationMs: (finished.timeIntervalSince(started) * 1000 * 100).rounded() / 100,
+            connection: settings.uri, root: root.description, errors: errors,
+            host: HostReport(hostname: hostname, facts: hostFacts, findings: hostVerdict.findings, score: hostVerdict.score),
+            domains: reports.sorted { $0.name < $1.name },
+            stats: ScanStats(stagesMs: clock.laps.merging(["libvirt": libvirtMs.rounded3]) { a, _ in a },
+                             filesRead: FileReader.readCount.load(ordering: .relaxed) - readsBefore,
+                             domains: records.count, runningDomains: records.filter(\.isActive).count))
+    }
+
+    /// Locates and probes the domain's qemu process, or says why there is none.
+    static func collectProcess(_ d: InventoryDomain, root: HostRoot, hostNamespaces: NamespaceReference,
+                               qemuVersion: String?, into f: inout FactBuilder) {
+        func unknown(_ reason: String) {
+            f.set("process.located", .bool(false))
+            f.setUnknown("process", reason: reason)
+            f.setUnknown("sandbox", reason: reason)
+            f.set("process.located", .bool(false))
+        }
+        guard d.record.isActive else {
+            return unknown("domain is not running: it has no qemu process")
+        }
+        let definition: DomainDefinition
+        switch d.definition {
+        case .success(let def): definition = def
+        case .failure(let e): return unknown("domain XML could not be parsed: \(e)")
+        }
+        switch ProcessLocator(root: root).locate(definition) {
+        case .unknown(let reason):
+            unknown(reason)
+        case .found(let pid, _, let source):
+            ProcessProbe.collect(pid: pid, root: root, hostNamespaces: hostNamespaces, into: &f)
+            f.set("process.located", .bool(true))
+            f.set("process.source", .string(source))
+            if f.tree["sandbox"]?.objectValue != nil { f.set("sandbox.qemuVersion", .from(qemuVersion)) }
+        }
+    }
+
+    /// Text for `virtaudit scan --explain VM`: every rule's verdict with observed vs expected.
+    public func explain(_ vm: String, in report: ScanReport) -> String? {
+        guard let d = report.domains.first(where: { $0.name == vm || $0.uuid == vm }) else { return nil }
+        return ExplainRenderer.render(d)
+    }
+
+    static func localHostname() -> String {
+        var buf = [CChar](repeating: 0, count: 256)
+        gethostname(&buf, 255)
+        return String(decoding: buf.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    /// Maps in parallel over the machine's cores, keeping order.
+    static func parallelMap<T: Sendable, R: Sendable>(_ items: [T], _ body: @Sendable (T) -> R) -> [R] {
+        if items.count < 4 { return items.map(body) }
+        let results = ResultBuffer<R>(count: items.count)
+        let workers = min(items.count, max(1, ProcessInfo.processInfo.activeProcessorCount))
+        let chunk = (items.count + workers - 1) / workers
+        DispatchQueue.concurrentPerform(iterations: workers) { w in
+            let start = w * chunk, end = min(items.count, start + chunk)
+            guard start < end else { return }
+            for i in start..<end { results.set(i, body(items[i])) }
+        }
+        return results.values()
+    }
+}
+
+/// Slots written by exactly one worker each, read after all workers finished.
+final class ResultBuffer<R>: @unchecked Sendable {
+    private let slots: UnsafeMutableBufferPointer<R?>
+    init(count: Int) {
+        slots = .allocate(capacity: count)
+        slots.initialize(repeating: nil)
+    }
+    deinit {
+        slots.baseAddress?.deinitialize(count: slots.count)
+        slots.deallocate()
+    }
+    func set(_ i: Int, _ value: R) { slots[i] = value }
+    func values() -> [R] { slots.map { $0! } }
+}
+
+/// Wall-clock time per pipeline stage.
+struct StageClock {
+    private var last = Date()
+    private(set) var laps: [String: Double] = [:]
+
+    mutating func lap(_ name: String) {
+        let now = Date()
+        laps[name, default: 0] += (now.timeIntervalSince(last) * 1000).rounded3
+        last = now
+    }
+}
+
+extension Double {
+    var rounded3: Double { (self * 1000).rounded() / 1000 }
 }

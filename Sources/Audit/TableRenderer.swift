@@ -19,7 +19,11 @@ public enum TableRenderer {
             let unknown = d.findings.filter { $0.status == .unknown }.count
             var row = [d.name, d.state, String(d.score), d.grade, String(fails), String(unknown)]
             for layer in layerOrder {
-                if let s = d.layers[layer.rawValue] { row.append(String(s.score)) } else { row.append("-") }
+                if let s = d.layers[layer.rawValue], s.pass + s.fail + s.unknown + s.waived > 0 {
+                    row.append(String(s.score))
+                } else {
+                    row.append("-")
+                }
             }
             rows.append(row)
         }

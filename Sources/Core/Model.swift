@@ -168,9 +168,13 @@ public struct ScanReport: Sendable, Hashable, Codable {
     public var errors: [String]
     public var host: HostReport
     public var domains: [DomainReport]
+    /// Where the scan spent its time, and how many files it read.
+    public var stats: ScanStats?
 
     public init(scanId: String, startedAt: String, finishedAt: String, durationMs: Double, connection: String,
-                root: String, stale: Bool = false, errors: [String] = [], host: HostReport, domains: [DomainReport]) {
+                root: String, stale: Bool = false, errors: [String] = [], host: HostReport, domains: [DomainReport],
+                stats: ScanStats? = nil) {
+        self.stats = stats
         self.scanId = scanId
         self.startedAt = startedAt
         self.finishedAt = finishedAt
@@ -181,5 +185,23 @@ public struct ScanReport: Sendable, Hashable, Codable {
         self.errors = errors
         self.host = host
         self.domains = domains
+    }
+}
+
+/// Costs of one scan, for benchmarks and `/metrics`.
+public struct ScanStats: Sendable, Hashable, Codable {
+    /// Milliseconds per stage: `libvirt` (list + XML fetch), `xmlParse`, `hostProbes`,
+    /// `devices`, `processProbes`, `policy`.
+    public var stagesMs: [String: Double]
+    /// Files and links read under the host root.
+    public var filesRead: Int
+    public var domains: Int
+    public var runningDomains: Int
+
+    public init(stagesMs: [String: Double], filesRead: Int, domains: Int, runningDomains: Int) {
+        self.stagesMs = stagesMs
+        self.filesRead = filesRead
+        self.domains = domains
+        self.runningDomains = runningDomains
     }
 }

@@ -22,12 +22,24 @@ public final class LibvirtConnection: Sendable {
     /// Opens `uri` read-only. Throws `.connect` with libvirt's message when that fails.
     public init(uri: String = LibvirtConnection.defaultURI) throws(InventoryError) {
         LibvirtErrors.silenceDefaultPrinting()
+        // The test driver hands a missing node file to libxml2, which prints its own warning on
+        // stderr before libvirt reports the error: check the file first.
+        if let path = LibvirtConnection.testDriverNodeFile(uri), access(path, R_OK) != 0 {
+            throw .connect(uri: uri, message: "node file \(path): \(String(cString: strerror(errno)))")
+        }
         guard let conn = virConnectOpenReadOnly(uri) else {
             let message = LibvirtErrors.last(nil)?.message ?? "virConnectOpenReadOnly returned no connection"
             throw .connect(uri: uri, message: message)
         }
         self.uri = uri
         handle = Mutex(conn)
+    }
+
+    /// The node file of a `test:///path/node.xml` URI (nil for `test:///default` and other drivers).
+    static func testDriverNodeFile(_ uri: String) -> String? {
+        guard uri.hasPrefix("test:///") else { return nil }
+        let path = String(uri.dropFirst("test://".count))
+        return path == "/default" ? nil : path
     }
 
     deinit {

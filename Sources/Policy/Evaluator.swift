@@ -23,10 +23,36 @@ public struct HostVerdict: Sendable {
 /// Evaluates the policy on fact trees. Rules are parsed once when loaded; per profile the rules
 /// and their effective severities and weights are resolved once here.
 public struct Evaluator: Sendable {
-    struct Planned: Sendable {
+    /// A rule as one profile applies it, with its expressions' paths interned.
+    final class Planned: Sendable {
         let rule: Rule
+        let id: String
+        let layer: Layer
+        let title: String
+        let expected: String
+        let remediation: String
         let severity: Severity
         let weight: Double
+        let when: Expr?
+        let check: Expr
+        let whenObserved: [FactPath]
+        let allObserved: [FactPath]
+
+        init(rule: Rule, severity: Severity, weight: Double, table: inout [String: Int]) {
+            self.rule = rule
+            id = rule.id
+            layer = rule.layer
+            title = rule.title
+            expected = rule.expected
+            remediation = rule.remediation
+            self.severity = severity
+            self.weight = weight
+            when = rule.when?.expr.interned(&table)
+            check = rule.check.expr.interned(&table)
+            whenObserved = (rule.when?.observedPaths ?? []).map { $0.interned(&table) }
+            var seen = Set(whenObserved.map(\.text))
+            allObserved = whenObserved + rule.check.observedPaths.filter { seen.insert($0.text).inserted }.map { $0.interned(&table) }
+        }
     }
 
     public let policies: PolicySet
@@ -34,24 +60,28 @@ public struct Evaluator: Sendable {
     public let now: Date
     private let domainPlans: [String: [Planned]]
     private let hostPlan: [Planned]
+    /// How many distinct fact paths the rules read (the interpreter's cache size).
+    private let slots: Int
 
     public init(policies: PolicySet, waivers: Waivers, now: Date = Date()) {
         self.policies = policies
         self.waivers = waivers
         self.now = now
         var plans: [String: [Planned]] = [:]
+        var table: [String: Int] = [:]
         let profiles = policies.profiles.isEmpty ? [Profile.all] : policies.profiles
         for p in profiles {
-            plans[p.name] = Evaluator.plan(policies.rules, p, scope: .domain)
+            plans[p.name] = Evaluator.plan(policies.rules, p, scope: .domain, table: &table)
         }
         domainPlans = plans
-        hostPlan = Evaluator.plan(policies.rules, policies.defaultProfile, scope: .host)
+        hostPlan = Evaluator.plan(policies.rules, policies.defaultProfile, scope: .host, table: &table)
+        slots = table.count
     }
 
-    private static func plan(_ rules: [Rule], _ profile: Profile, scope: RuleScope) -> [Planned] {
+    private static func plan(_ rules: [Rule], _ profile: Profile, scope: RuleScope, table: inout [String: Int]) -> [Planned] {
         rules.filter { $0.scope == scope && profile.selects($0) }.map { r in
             let s = profile.severity(for: r)
-            return Planned(rule: r, severity: s, weight: r.weight(at: s))
+            return Planned(rule: r, severity: s, weight: r.weight(at: s), table: &table)
         }
     }
 
@@ -76,7 +106,7 @@ public struct Evaluator: Sendable {
     public func evaluateDomain(name: String, uuid: String, facts: JSONValue, host: JSONValue) -> DomainVerdict {
         let (profile, notes) = selectProfile(name: name, facts: facts)
         let plan = domainPlans[profile.name] ?? []
-        var interpreter = Interpreter(domain: facts, host: host)
+        var interpreter = Interpreter(domain: facts, host: host, slots: slots)
         var (findings, weights) = run(plan, &interpreter, vm: (name, uuid))
         let score = Scoring.score(&findings, weights: weights)
         return DomainVerdict(name: name, uuid: uuid, profile: profile.name, findings: findings, score: score, notes: notes)
@@ -84,7 +114,7 @@ public struct Evaluator: Sendable {
 
     /// Host facts: the tree whose top key is `host` (`host.selinux.enabled`), with its `unknown` map.
     public func evaluateHost(facts: JSONValue) -> HostVerdict {
-        var interpreter = Interpreter(domain: .object([:]), host: facts)
+        var interpreter = Interpreter(domain: .object([:]), host: facts, slots: slots)
         var (findings, weights) = run(hostPlan, &interpreter, vm: nil)
         let score = Scoring.score(&findings, weights: weights)
         return HostVerdict(profile: policies.defaultProfile.name, findings: findings, score: score, notes: [])
@@ -99,21 +129,19 @@ public struct Evaluator: Sendable {
         var expired: [(waiver: Int, layer: Layer, rules: [String])] = []
 
         for p in plan {
-            let r = p.rule
             var status: FindingStatus
             var reason: String? = nil
-            var paths = r.when?.observedPaths ?? []
-            if let when = r.when, case let t = interpreter.truth(when.expr), !t.isTrue {
+            var paths = p.allObserved
+            if let when = p.when, case let t = interpreter.truth(when), !t.isTrue {
                 if let why = t.reason {
                     status = .unknown
                     reason = "cannot tell whether the rule applies: \(why)"
-                    paths += r.check.observedPaths
                 } else {
                     status = .notApplicable
+                    paths = p.whenObserved
                 }
             } else {
-                paths += r.check.observedPaths
-                switch interpreter.truth(r.check.expr) {
+                switch interpreter.truth(p.check) {
                 case .true: status = .pass
                 case .false: status = .fail
                 case .unknown(let why): status = .unknown; reason = why
@@ -123,7 +151,7 @@ public struct Evaluator: Sendable {
             if status == .fail || status == .unknown {
                 let covering = waivers.entries.indices.filter { i in
                     let w = waivers.entries[i]
-                    guard w.matches(rule: r.id) else { return false }
+                    guard w.matches(rule: p.id) else { return false }
                     if let vm { return w.matches(vmName: vm.name, uuid: vm.uuid) }
                     return w.appliesToHost
                 }
@@ -137,14 +165,14 @@ public struct Evaluator: Sendable {
                     reason = w.reason
                 } else {
                     for i in covering {
-                        if let k = expired.firstIndex(where: { $0.waiver == i }) { expired[k].rules.append(r.id) }
-                        else { expired.append((i, r.layer, [r.id])) }
+                        if let k = expired.firstIndex(where: { $0.waiver == i }) { expired[k].rules.append(p.id) }
+                        else { expired.append((i, p.layer, [p.id])) }
                     }
                 }
             }
-            findings.append(Finding(rule: r.id, layer: r.layer, severity: p.severity, status: status, title: r.title,
-                                    observed: observed(paths, interpreter), expected: r.expected,
-                                    remediation: r.remediation, reason: reason, waiver: waiverJSON))
+            findings.append(Finding(rule: p.id, layer: p.layer, severity: p.severity, status: status, title: p.title,
+                                    observed: observed(paths, &interpreter), expected: p.expected,
+                                    remediation: p.remediation, reason: reason, waiver: waiverJSON))
             weights.append(p.weight)
         }
 
@@ -164,11 +192,10 @@ public struct Evaluator: Sendable {
         return (findings, weights)
     }
 
-    private func observed(_ paths: [FactPath], _ interpreter: Interpreter) -> JSONValue {
-        var out: [String: JSONValue] = [:]
-        for p in paths where out[p.text] == nil {
-            out[p.text] = interpreter.lookup(p) ?? .null
-        }
+    /// The values of the paths (already distinct) the rule read.
+    private func observed(_ paths: [FactPath], _ interpreter: inout Interpreter) -> JSONValue {
+        var out: [String: JSONValue] = Dictionary(minimumCapacity: paths.count)
+        for p in paths { out[p.text] = interpreter.lookup(p) ?? .null }
         return .object(out)
     }
 }

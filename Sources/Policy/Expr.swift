@@ -5,10 +5,23 @@ import Foundation
 public struct FactPath: Sendable, Hashable, CustomStringConvertible {
     public let components: [String]
     public let text: String
+    /// Index in the evaluator's table of distinct paths (-1 until interned), so that a path read
+    /// by many rules is looked up once per VM.
+    public internal(set) var slot: Int = -1
 
     public init(_ components: [String]) {
         self.components = components
         self.text = components.joined(separator: ".")
+    }
+
+    public static func == (a: FactPath, b: FactPath) -> Bool { a.components == b.components }
+    public func hash(into h: inout Hasher) { h.combine(components) }
+
+    /// This path with its slot in `table` (added when new).
+    func interned(_ table: inout [String: Int]) -> FactPath {
+        var p = self
+        if let s = table[text] { p.slot = s } else { p.slot = table.count; table[text] = p.slot }
+        return p
     }
 
     public var isHost: Bool { components.first == "host" }
@@ -62,6 +75,25 @@ public indirect enum Expr: Sendable, Equatable {
     case matches(Expr, Pattern)
     case call(Function, Expr)
     case quantifier(Quantifier, name: String, slot: Int, source: Expr, body: Expr)
+}
+
+extension Expr {
+    /// The same tree with every fact path given its slot in `table`.
+    func interned(_ table: inout [String: Int]) -> Expr {
+        switch self {
+        case .literal, .variable: return self
+        case .list(let items): return .list(items.map { $0.interned(&table) })
+        case .path(let p): return .path(p.interned(&table))
+        case .not(let e): return .not(e.interned(&table))
+        case .and(let a, let b): return .and(a.interned(&table), b.interned(&table))
+        case .or(let a, let b): return .or(a.interned(&table), b.interned(&table))
+        case .compare(let op, let a, let b): return .compare(op, a.interned(&table), b.interned(&table))
+        case .matches(let a, let p): return .matches(a.interned(&table), p)
+        case .call(let f, let a): return .call(f, a.interned(&table))
+        case .quantifier(let q, let name, let slot, let source, let body):
+            return .quantifier(q, name: name, slot: slot, source: source.interned(&table), body: body.interned(&table))
+        }
+    }
 }
 
 extension Expr: CustomStringConvertible {

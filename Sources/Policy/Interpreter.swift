@@ -20,13 +20,23 @@ public struct Interpreter {
         let index: Int
     }
 
+    /// A looked-up fact path, cached by the path's slot.
+    enum Cached {
+        case unloaded
+        case absent
+        case present(JSONValue)
+    }
+
     let domain: JSONValue
     let host: JSONValue
     private var env: [Binding] = []
+    private var cache: [Cached]
 
-    public init(domain: JSONValue, host: JSONValue) {
+    /// `slots`: the number of interned paths (see `Expr.interned`), 0 for no caching.
+    public init(domain: JSONValue, host: JSONValue, slots: Int = 0) {
         self.domain = domain
         self.host = host
+        self.cache = Array(repeating: .unloaded, count: slots)
     }
 
     /// Evaluates an expression as a condition.
@@ -36,9 +46,20 @@ public struct Interpreter {
     }
 
     /// The value at a fact path as the facts hold it (nil when absent), for `observed`.
-    public func lookup(_ path: FactPath) -> JSONValue? {
-        if path.isHost, let v = Interpreter.walk(host, path.components[...]) { return v }
-        return Interpreter.walk(domain, path.components[...])
+    public mutating func lookup(_ path: FactPath) -> JSONValue? {
+        let slot = path.slot
+        if slot >= 0 && slot < cache.count {
+            switch cache[slot] {
+            case .present(let v): return v
+            case .absent: return nil
+            case .unloaded: break
+            }
+        }
+        var found: JSONValue? = nil
+        if path.isHost { found = Interpreter.walk(host, path.components[...]) }
+        if found == nil { found = Interpreter.walk(domain, path.components[...]) }
+        if slot >= 0 && slot < cache.count { cache[slot] = found.map { .present($0) } ?? .absent }
+        return found
     }
 
     static func walk(_ root: JSONValue, _ components: ArraySlice<String>) -> JSONValue? {
@@ -150,15 +171,10 @@ public struct Interpreter {
         switch e {
         case .literal(let v): return .value(v)
         case .path(let p):
-            let isHost = p.isHost
-            if isHost, let v = Interpreter.walk(host, p.components[...]) {
-                if v.isNull { return .unknown(reason(for: p.text, isHost: true, present: true)) }
-                return .value(v)
+            guard let v = lookup(p) else {
+                return .unknown(reason(for: p.text, isHost: p.isHost, present: false))
             }
-            guard let v = Interpreter.walk(domain, p.components[...]) else {
-                return .unknown(reason(for: p.text, isHost: isHost, present: false))
-            }
-            if v.isNull { return .unknown(reason(for: p.text, isHost: isHost, present: true)) }
+            if v.isNull { return .unknown(reason(for: p.text, isHost: p.isHost, present: true)) }
             return .value(v)
         case .variable(let name, let slot, let rest):
             let b = env[slot]

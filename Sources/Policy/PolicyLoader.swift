@@ -164,12 +164,20 @@ struct PolicyLoader {
             if scope == .host && !isHost {
                 diagnostics.append(f.diag(key, "\(key), column \(ref.column): a host rule can only use host facts (host.*), not '\(ref.schemaPath)'", column: ref.column))
                 ok = false
-            } else if let schema, !schema.knows(ref.schemaPath) {
+            } else if let schema, !PolicyLoader.knows(schema, ref.schemaPath) {
                 diagnostics.append(f.diag(key, "\(key), column \(ref.column): unknown fact path '\(ref.schemaPath)'\(suggestion(ref.schemaPath))", column: ref.column))
                 ok = false
             }
         }
         return ok ? e : nil
+    }
+
+    /// A documented path, or an element of a documented list (`process.cmdline.0` is checked
+    /// as `process.cmdline[]`).
+    static func knows(_ schema: FactSchema, _ path: String) -> Bool {
+        if schema.knows(path) { return true }
+        if path.hasSuffix("[]") { return knows(schema, String(path.dropLast(2))) }
+        return false
     }
 
     /// The closest documented path, when one is close enough to be a likely typo.

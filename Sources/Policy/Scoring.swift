@@ -15,6 +15,9 @@ import Core
 public enum Scoring {
     public static let criticalCap = 69
 
+    private static let layerIndex: [Layer: Int] =
+        Dictionary(uniqueKeysWithValues: Layer.allCases.enumerated().map { ($1, $0) })
+
     public static func grade(_ score: Int) -> String {
         switch score {
         case 90...: return "A"
@@ -29,9 +32,11 @@ public enum Scoring {
     public static func score(_ findings: inout [Finding], weights: [Double]) -> Score {
         precondition(findings.count == weights.count)
         struct Acc { var applicable = 0.0, passed = 0.0, importance = 0.0, counts = LayerScore(score: 100) }
-        var acc: [Layer: Acc] = [:]
+        let layerIndex: [Layer: Int] = Scoring.layerIndex
+        var acc = [Acc?](repeating: nil, count: Layer.allCases.count)
         for (f, w) in zip(findings, weights) {
-            var a = acc[f.layer] ?? Acc()
+            let li = layerIndex[f.layer]!
+            var a = acc[li] ?? Acc()
             switch f.status {
             case .pass:
                 a.counts.pass += 1; a.applicable += w; a.passed += w; a.importance = max(a.importance, w)
@@ -44,15 +49,15 @@ public enum Scoring {
             case .notApplicable:
                 break
             }
-            acc[f.layer] = a
+            acc[li] = a
         }
-        let totalImportance = acc.values.reduce(0) { $0 + ($1.applicable > 0 ? $1.importance : 0) }
+        let totalImportance = acc.reduce(0) { $0 + (($1?.applicable ?? 0) > 0 ? $1!.importance : 0) }
 
         var raw = 100.0
         for i in findings.indices {
             findings[i].pointsLost = 0
             guard findings[i].status == .fail || findings[i].status == .unknown, totalImportance > 0,
-                  let a = acc[findings[i].layer], a.applicable > 0 else { continue }
+                  let a = acc[layerIndex[findings[i].layer]!], a.applicable > 0 else { continue }
             let lost = 100 * (a.importance / totalImportance) * (weights[i] / a.applicable)
             findings[i].pointsLost = lost
             raw -= lost
@@ -78,7 +83,8 @@ public enum Scoring {
         }
 
         var layers: [String: LayerScore] = [:]
-        for (layer, a) in acc {
+        for (layer, slot) in zip(Layer.allCases, acc) {
+            guard let a = slot else { continue }
             var ls = a.counts
             if a.applicable > 0 {
                 ls.score = Int((100 * a.passed / a.applicable).rounded())

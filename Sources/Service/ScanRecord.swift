@@ -14,6 +14,10 @@ public struct ScanRecord: Sendable, Hashable, Codable {
         case schedule
         /// The scan run when the service starts.
         case startup
+        /// A libvirt domain event (only the affected domains are re-read from libvirt).
+        case event
+        /// libvirt came back after being unreachable: a full resync.
+        case reconnect
     }
 
     /// Counts from the scan's report, once done.

@@ -22,6 +22,53 @@ public struct ServiceConfig: Sendable, Equatable {
     public var dataDir: String = "/var/lib/virtaudit"
     public var logLevel: LogLevel = .info
     public var limits: Limits = Limits()
+    /// Scan history kept in `<data_dir>/history.sqlite3`.
+    public var history: History = History()
+    /// Periodic audit reports.
+    public var reports: Reports = Reports()
+    /// When to alert and where to.
+    public var alerts: Alerts = Alerts()
+    /// Subscribe to libvirt domain events and rescan the affected domain at once.
+    public var events: Bool = true
+
+    public struct History: Sendable, Equatable {
+        public var maxAgeDays: Int = 90
+        public var maxScans: Int = 5000
+        /// Complete report documents kept for the newest scans.
+        public var fullReports: Int = 20
+        public init() {}
+    }
+
+    public struct Reports: Sendable, Equatable {
+        /// Directory for report files; nil means `<data_dir>/reports`.
+        public var directory: String? = nil
+        /// Seconds between reports; 0 writes none (`virtaudit report` still works).
+        public var intervalSeconds: Int = 86_400
+        public var formats: [String] = ["json", "html", "markdown"]
+        /// Reports kept (older ones are deleted).
+        public var keep: Int = 30
+        public init() {}
+    }
+
+    public struct Alerts: Sendable, Equatable {
+        public var newFindingSeverities: [String] = ["critical", "high"]
+        /// A VM whose grade falls below this letter; nil turns the alert off.
+        public var gradeBelow: String? = "C"
+        public var hostScoreDrop: Int? = 10
+        public var libvirtUnreachableSeconds: Int? = 300
+        public var webhookURL: String? = nil
+        /// File holding the HMAC-SHA256 secret for the webhook signature.
+        public var webhookSecretFile: String? = nil
+        public var webhookTimeoutSeconds: Int = 10
+        /// Command run with the alert JSON on standard input.
+        public var command: [String]? = nil
+        public var commandTimeoutSeconds: Int = 30
+        public var retryBaseSeconds: Int = 5
+        public var retryMaxSeconds: Int = 600
+        /// Undelivered alerts are retried this long, then marked expired.
+        public var expireHours: Int = 24
+        public init() {}
+    }
 
     public enum LogLevel: String, Sendable, Equatable, CaseIterable {
         case trace, debug, info, notice, warning, error, critical
@@ -117,6 +164,90 @@ public struct ServiceConfig: Sendable, Equatable {
                 config.logLevel = level
             case "limits":
                 config.limits = try parseLimits(value, reader: &reader)
+            case "history":
+                try section(key, value, reader: reader) { sub, node in
+                    switch sub {
+                    case "max_age_days": config.history.maxAgeDays = try reader.int("history.\(sub)", node, in: 1...36_500)
+                    case "max_scans": config.history.maxScans = try reader.int("history.\(sub)", node, in: 1...10_000_000)
+                    case "full_reports": config.history.fullReports = try reader.int("history.\(sub)", node, in: 0...100_000)
+                    default: return false
+                    }
+                    return true
+                }
+            case "reports":
+                try section(key, value, reader: reader) { sub, node in
+                    let k = "reports.\(sub)"
+                    switch sub {
+                    case "directory": config.reports.directory = try reader.optionalString(k, node)
+                    case "interval_seconds":
+                        let v = try reader.int(k, node, in: 0...(86_400 * 366))
+                        if v != 0 && v < 60 {
+                            throw ServiceConfigError.invalidValue(file: file, key: k, line: YAMLTree.line(node),
+                                message: "must be 0 (no periodic reports) or at least 60 seconds, got \(v)")
+                        }
+                        config.reports.intervalSeconds = v
+                    case "keep": config.reports.keep = try reader.int(k, node, in: 1...100_000)
+                    case "formats":
+                        let list = try reader.stringList(k, node)
+                        for f in list where !["json", "html", "markdown"].contains(f) {
+                            throw ServiceConfigError.invalidValue(file: file, key: k, line: YAMLTree.line(node),
+                                message: "formats are json, html and markdown, got '\(f)'")
+                        }
+                        config.reports.formats = list
+                    default: return false
+                    }
+                    return true
+                }
+            case "alerts":
+                try section(key, value, reader: reader) { sub, node in
+                    let k = "alerts.\(sub)"
+                    switch sub {
+                    case "new_finding_severities":
+                        let list = try reader.stringList(k, node)
+                        for sev in list where !["critical", "high", "medium", "low", "info"].contains(sev) {
+                            throw ServiceConfigError.invalidValue(file: file, key: k, line: YAMLTree.line(node),
+                                message: "severities are critical, high, medium, low and info, got '\(sev)'")
+                        }
+                        config.alerts.newFindingSeverities = list
+                    case "grade_below":
+                        let g = try reader.optionalString(k, node)
+                        if let g, !["A", "B", "C", "D", "E", "F"].contains(g) {
+                            throw ServiceConfigError.invalidValue(file: file, key: k, line: YAMLTree.line(node),
+                                message: "must be a grade letter A-F, got '\(g)'")
+                        }
+                        config.alerts.gradeBelow = g
+                    case "host_score_drop": config.alerts.hostScoreDrop = try reader.optionalInt(k, node, in: 1...100)
+                    case "libvirt_unreachable_seconds":
+                        config.alerts.libvirtUnreachableSeconds = try reader.optionalInt(k, node, in: 1...(86_400 * 30))
+                    case "webhook_url":
+                        let u = try reader.optionalString(k, node)
+                        if let u, !(u.hasPrefix("http://") || u.hasPrefix("https://")) || URL(string: u ?? "") == nil {
+                            throw ServiceConfigError.invalidValue(file: file, key: k, line: YAMLTree.line(node),
+                                message: "must be an http:// or https:// URL, got '\(u ?? "")'")
+                        }
+                        config.alerts.webhookURL = u
+                    case "webhook_secret_file": config.alerts.webhookSecretFile = try reader.optionalString(k, node)
+                    case "webhook_timeout_seconds": config.alerts.webhookTimeoutSeconds = try reader.int(k, node, in: 1...300)
+                    case "command":
+                        let list = try reader.stringList(k, node)
+                        guard let first = list.first, first.hasPrefix("/") else {
+                            throw ServiceConfigError.invalidValue(file: file, key: k, line: YAMLTree.line(node),
+                                message: "must be a list whose first element is an absolute program path")
+                        }
+                        config.alerts.command = list
+                    case "command_timeout_seconds": config.alerts.commandTimeoutSeconds = try reader.int(k, node, in: 1...3600)
+                    case "retry_base_seconds": config.alerts.retryBaseSeconds = try reader.int(k, node, in: 1...3600)
+                    case "retry_max_seconds": config.alerts.retryMaxSeconds = try reader.int(k, node, in: 1...86_400)
+                    case "expire_hours": config.alerts.expireHours = try reader.int(k, node, in: 1...(24 * 30))
+                    default: return false
+                    }
+                    return true
+                }
+            case "events":
+                guard case .scalar(let sc) = value, let b = Bool(sc.string.lowercased()) else {
+                    throw ServiceConfigError.invalidValue(file: file, key: key, line: YAMLTree.line(value), message: "must be true or false")
+                }
+                config.events = b
             default:
                 throw ServiceConfigError.unknownKey(file: file, key: key, line: line)
             }
@@ -127,6 +258,24 @@ public struct ServiceConfig: Sendable, Equatable {
                 message: "must be an IPv4 or IPv6 address such as 127.0.0.1 or ::1, got '\(config.listen)'")
         }
         return config
+    }
+
+    /// Reads a mapping section; `body` returns false for a key it does not know (an error).
+    private static func section(_ key: String, _ node: Node, reader: OptionReader,
+                                _ body: (String, Node) throws -> Bool) throws {
+        guard case .mapping(let mapping) = node else {
+            throw ServiceConfigError.notAMapping(file: reader.file, key: key, line: YAMLTree.line(node))
+        }
+        var seen: Set<String> = []
+        for (keyNode, value) in mapping {
+            let sub = keyNode.string ?? "\(keyNode.any)"
+            guard try body(sub, value) else {
+                throw ServiceConfigError.unknownKey(file: reader.file, key: "\(key).\(sub)", line: YAMLTree.line(keyNode))
+            }
+            guard seen.insert(sub).inserted else {
+                throw ServiceConfigError.duplicateKey(file: reader.file, key: "\(key).\(sub)", line: YAMLTree.line(keyNode))
+            }
+        }
     }
 
     private static func parseLimits(_ node: Node, reader: inout OptionReader) throws -> Limits {
@@ -225,6 +374,16 @@ private struct OptionReader {
     func optionalString(_ key: String, _ node: Node) throws -> String? {
         if case .scalar = node, YAMLTree.tagName(node) == .null { return nil }
         return try string(key, node)
+    }
+
+    func optionalInt(_ key: String, _ node: Node, in range: ClosedRange<Int>) throws -> Int? {
+        if case .scalar = node, YAMLTree.tagName(node) == .null { return nil }
+        return try int(key, node, in: range)
+    }
+
+    func stringList(_ key: String, _ node: Node) throws -> [String] {
+        guard case .sequence(let seq) = node else { throw invalid(key, node, "must be a list") }
+        return try seq.map { try string(key, $0) }
     }
 
     func int(_ key: String, _ node: Node, in range: ClosedRange<Int>) throws -> Int {

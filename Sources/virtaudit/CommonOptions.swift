@@ -69,3 +69,18 @@ extension AuditOptions {
         ScanSettings(uri: connect, root: HostRoot(root), policiesDirectory: policiesDirectory(), waiversPath: waivers)
     }
 }
+
+extension PolicyLocation {
+    /// A directory shipped with virtaudit (`web`), looked up like the policies.
+    static func shipped(_ name: String) -> String? {
+        let fm = FileManager.default
+        var candidates = [fm.currentDirectoryPath + "/" + name]
+        var dir = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+        for _ in 0..<4 {
+            candidates.append(dir.appendingPathComponent(name).path)
+            dir = dir.deletingLastPathComponent()
+        }
+        candidates.append("/usr/share/virtaudit/" + name)
+        return candidates.first { fm.fileExists(atPath: $0 + "/index.html") }
+    }
+}

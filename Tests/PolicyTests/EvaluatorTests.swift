@@ -139,4 +139,49 @@ final class EvaluatorTests: XCTestCase {
         XCTAssertEqual(a.findings, b.findings)
         XCTAssertEqual(a.score, b.score)
     }
+
+    func testOneEvaluatorKeepsNoStateBetweenVMs() throws {
+        let e = try evaluator()
+        var root = confined
+        root.set("process.uid", to: 0)
+        let a = e.evaluateDomain(name: "a", uuid: "", facts: root, host: [:])
+        let b = e.evaluateDomain(name: "b", uuid: "", facts: confined, host: [:])
+        let c = e.evaluateDomain(name: "c", uuid: "", facts: root, host: [:])
+        XCTAssertEqual(a.findings.first?.status, .fail)
+        XCTAssertEqual(b.findings.first?.status, .pass)
+        XCTAssertEqual(c.findings, a.findings)
+    }
+
+    /// The worked examples of Docs/scoring.md.
+    func testScoringDocumentExamples() throws {
+        let rules = """
+        rules:
+          - {id: dac.non-root-user, layer: dac, severity: critical, title: t, check: sandbox.a, remediation: r}
+          - {id: dac.no-capabilities, layer: dac, severity: high, title: t, check: sandbox.b, remediation: r}
+          - {id: mac.svirt-label, layer: mac, severity: high, title: t, check: sandbox.c, remediation: r}
+          - {id: mac.unique-mcs, layer: mac, severity: medium, title: t, check: sandbox.d, remediation: r}
+          - {id: seccomp.filter, layer: seccomp, severity: high, title: t, check: sandbox.e, remediation: r}
+          - {id: namespaces.private-mount, layer: namespaces, severity: medium, title: t, check: sandbox.f, remediation: r}
+        """
+        let schema = FactSchema([testSchema.sortedFields, [FactField("sandbox", .any, "test facts")]])
+        let e = Evaluator(policies: try PolicySet.load(sources: [PolicySource(path: "r.yaml", text: rules)], schema: schema), waivers: .none)
+        func run(_ values: [String: JSONValue]) -> DomainVerdict {
+            var f: JSONValue = [:]
+            for k in ["a", "b", "c", "d", "e", "f"] { f.set("sandbox." + k, to: values[k] ?? true) }
+            return e.evaluateDomain(name: "vm", uuid: "", facts: f, host: [:])
+        }
+        let one = run(["d": false])
+        XCTAssertEqual(one.score.score, 92)
+        XCTAssertEqual(one.score.grade, "A")
+        XCTAssertEqual(one.findings[3].pointsLost, 8)
+        let root = run(["a": false])
+        XCTAssertEqual([root.score.score], [69])
+        XCTAssertEqual(root.score.grade, "D")
+        XCTAssertEqual(root.findings[0].pointsLost, 31)
+        let unknown = run(["e": nil])
+        XCTAssertEqual(unknown.score.score, 76)
+        XCTAssertEqual(unknown.findings[4].status, .unknown)
+        XCTAssertEqual(unknown.findings[4].pointsLost, 24)
+        XCTAssertEqual(run(["e": false]).score.score, 76)
+    }
 }

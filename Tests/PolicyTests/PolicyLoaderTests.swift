@@ -151,4 +151,12 @@ final class PolicyLoaderTests: XCTestCase {
             XCTAssertTrue((error as! PolicyError).description.contains("not a directory"))
         }
     }
+
+    func testIndexIntoADocumentedListIsAKnownPath() throws {
+        let text = "rules:\n  - {id: a.b, layer: dac, severity: low, title: t, check: process.cmdline.0 matches 'qemu', remediation: r}\n"
+        let set = try PolicySet.load(sources: [PolicySource(path: "i.yaml", text: text)], schema: testSchema)
+        XCTAssertEqual(set.rules.count, 1)
+        let bad = text.replacingOccurrences(of: "process.cmdline.0", with: "process.cmdlin.0")
+        XCTAssertThrowsError(try PolicySet.load(sources: [PolicySource(path: "i.yaml", text: bad)], schema: testSchema))
+    }
 }

@@ -80,4 +80,59 @@ final class ProfileTests: XCTestCase {
         let set = try PolicySet.load(sources: sources, schema: testSchema)
         XCTAssertEqual(set.defaultProfile.name, "baseline")
     }
+
+    func testRaiseMakesEverySeverityStricterButKeepsInfo() throws {
+        let rules = """
+        rules:
+          - {id: a.low, layer: dac, severity: low, title: t, check: process.uid != 0, remediation: r}
+          - {id: a.high, layer: dac, severity: high, title: t, check: process.uid != 0, remediation: r}
+          - {id: a.crit, layer: dac, severity: critical, title: t, check: process.uid != 0, remediation: r}
+          - {id: a.info, layer: dac, severity: info, title: t, check: process.uid != 0, remediation: r}
+          - {id: a.fixed, layer: dac, severity: medium, weight: 2, title: t, check: process.uid != 0, remediation: r}
+        """
+        let profile = "profile:\n  name: strictest\n  default: true\n  raise: 2\n  severity:\n    a.low: low\n"
+        let set = try PolicySet.load(sources: [PolicySource(path: "r.yaml", text: rules), PolicySource(path: "p.yaml", text: profile)],
+                                     schema: testSchema)
+        let v = Evaluator(policies: set, waivers: .none).evaluateDomain(name: "vm", uuid: "u", facts: ["process": ["uid": 0]], host: [:])
+        XCTAssertEqual(v.findings.map(\.severity), [.low, .critical, .critical, .info, .critical])
+        // A raised default weight follows the severity; an explicit weight stays.
+        let p = try XCTUnwrap(set.profile(named: "strictest"))
+        XCTAssertEqual(set.rules.map { $0.weight(at: p.severity(for: $0)) }, [1, 10, 10, 0, 2])
+    }
+
+    func testBadRaiseIsAnError() {
+        let profile = "profile:\n  name: p\n  raise: lots\n"
+        XCTAssertThrowsError(try PolicySet.load(sources: [PolicySource(path: "p.yaml", text: profile)], schema: testSchema)) { error in
+            XCTAssertEqual((error as! PolicyError).description,
+                           "p.yaml:3: profile p: 'raise' must be a number of severity levels from 0 to 3, found 'lots'")
+        }
+    }
+
+    func testShippedHardenedProfileIncludesHardenedRulesOneLevelUp() throws {
+        let root = URL(fileURLWithPath: fixture("x")).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("policies/profiles").path
+        var sources = try ["baseline.yaml", "hardened.yaml", "passthrough.yaml"].map {
+            PolicySource(path: $0, text: try String(contentsOfFile: root + "/" + $0, encoding: .utf8))
+        }
+        for f in ["dac.yaml", "sandbox.yaml"] {
+            let path = fixture("policy-valid") + "/rules/" + f
+            sources.append(PolicySource(path: path, text: try String(contentsOfFile: path, encoding: .utf8)))
+        }
+        let e = Evaluator(policies: try PolicySet.load(sources: sources, schema: testSchema), waivers: .none)
+        let facts: JSONValue = ["domain": ["running": true, "metadata": ["profile": "hardened"]],
+                                "process": ["uid": 5, "gid": 5, "capabilities": ["effective": []]],
+                                "sandbox": ["spawn": "deny"], "devices": ["hostdevs": [["driver": "vfio-pci"]]]]
+        let hardened = e.evaluateDomain(name: "vm", uuid: "u", facts: facts, host: [:])
+        XCTAssertEqual(hardened.profile, "hardened")
+        XCTAssertEqual(hardened.findings.map(\.rule), ["dac.non-root-user", "dac.no-capabilities", "qemu-sandbox.spawn-deny", "device-isolation.vfio-only"])
+        XCTAssertEqual(hardened.findings.map(\.severity), [.critical, .critical, .high, .critical])
+        var meta = facts
+        meta.set("domain.metadata.profile", to: "vfio")
+        let pt = e.evaluateDomain(name: "vm", uuid: "u", facts: meta, host: [:])
+        XCTAssertEqual(pt.profile, "passthrough")
+        XCTAssertEqual(pt.findings.map(\.rule), ["dac.non-root-user", "dac.no-capabilities", "device-isolation.vfio-only"])
+        XCTAssertEqual(pt.findings.last?.severity, .critical)
+        meta.set("domain.metadata", to: [:])
+        XCTAssertEqual(e.evaluateDomain(name: "vm", uuid: "u", facts: meta, host: [:]).profile, "baseline")
+    }
 }

@@ -1,0 +1,59 @@
+/// Listening address, limits and timeouts of an `HTTPServer`.
+public struct HTTPServerConfig: Sendable {
+    /// An IPv4 or IPv6 literal (`127.0.0.1`, `::1`, `0.0.0.0`, `::`). No name resolution.
+    public var host: String = "127.0.0.1"
+    /// 0 picks a free port; `HTTPServer.boundPort` reports it.
+    public var port: Int = 8470
+    /// Open connections at most; one more is answered `503` and closed.
+    public var maxConnections: Int = 2048
+    public var maxRequestLineBytes: Int = 8 * 1024
+    public var maxHeaderBytes: Int = 16 * 1024
+    public var maxHeaderCount: Int = 100
+    public var maxBodyBytes: Int = 1 << 20
+    /// Seconds to receive a whole request head (and, on a new connection, its first byte).
+    public var headerTimeout: Double = 10
+    /// Seconds a keep-alive connection may stay idle between requests.
+    public var idleTimeout: Double = 30
+    /// Seconds to receive a request body once its head is complete.
+    public var bodyTimeout: Double = 30
+    /// Seconds a peer may leave a response unread before the connection is dropped.
+    public var writeTimeout: Double = 30
+    /// Threads that call the handler.
+    public var workerThreads: Int = 4
+    /// Seconds `shutdown(graceful: true)` waits for in-flight requests before closing them.
+    public var shutdownTimeout: Double = 10
+    /// Hand HEAD requests to the handler as GET (the body is then dropped): a handler written
+    /// for GET answers HEAD correctly without knowing about it.
+    public var headAsGet: Bool = true
+    /// Socket listen backlog.
+    public var backlog: Int32 = 1024
+
+    public init(host: String = "127.0.0.1", port: Int = 8470) {
+        self.host = host
+        self.port = port
+    }
+
+    var parserLimits: HTTPParserLimits {
+        HTTPParserLimits(maxRequestLineBytes: maxRequestLineBytes, maxHeaderBytes: maxHeaderBytes,
+                         maxHeaderCount: maxHeaderCount, maxBodyBytes: maxBodyBytes)
+    }
+}
+
+/// One line of the request log: what the service writes at debug level for each request.
+public struct HTTPRequestLog: Sendable, CustomStringConvertible {
+    public var method: String
+    /// The decoded path (without the query), or the raw start of the line for a request that
+    /// could not be parsed.
+    public var path: String
+    public var status: Int
+    /// Response body bytes sent (after compression, 0 for HEAD).
+    public var bytes: Int
+    /// Seconds from the complete request to the response being queued.
+    public var duration: Double
+    public var remote: String
+
+    public var description: String {
+        let ms = (duration * 10000).rounded() / 10
+        return "\(remote) \(method) \(path) \(status) \(bytes)B \(ms)ms"
+    }
+}

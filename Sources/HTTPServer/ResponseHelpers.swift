@@ -1,0 +1,193 @@
+/// Response decorations the API layer and `StaticFiles` apply: ETags with `If-None-Match`
+/// (304), and gzip when the client accepts it.
+///
+/// Order matters: `prepare` runs `conditional` first (the ETag is the hash of the identity
+/// body), then `compressIfAccepted`, which turns a strong ETag weak when it compresses (the
+/// gzip bytes are another representation); `If-None-Match` uses the weak comparison, so a
+/// client holding either validator gets its 304.
+public enum ResponseHelpers {
+    /// Types worth compressing.
+    public static func isCompressible(contentType: String?) -> Bool {
+        guard let ct = contentType?.split(separator: ";").first?.trimmingASCII(" \t").lowercased() else { return false }
+        if ct.hasPrefix("text/") { return true }
+        switch ct {
+        case "application/json", "application/javascript", "application/xml", "image/svg+xml",
+             "application/manifest+json", "application/problem+json", "application/x-ndjson":
+            return true
+        default:
+            return ct.hasSuffix("+json") || ct.hasSuffix("+xml")
+        }
+    }
+
+    /// A strong ETag from a fast hash of the body: `"<length>-<fnv1a64>"` in hex.
+    public static func etag(for body: [UInt8]) -> String {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        body.withUnsafeBufferPointer { buf in
+            for b in buf {
+                h ^= UInt64(b)
+                h = h &* 0x0000_0100_0000_01B3
+            }
+        }
+        return "\"" + String(body.count, radix: 16) + "-" + String(h, radix: 16) + "\""
+    }
+
+    /// The entity tags of an `If-None-Match` value; `["*"]` for the wildcard.
+    public static func entityTags(_ value: String) -> [String] {
+        var tags: [String] = []
+        var rest = Substring(value)
+        while true {
+            while let f = rest.first, f == " " || f == "\t" || f == "," { rest = rest.dropFirst() }
+            if rest.isEmpty { break }
+            if rest.hasPrefix("*") { tags.append("*"); rest = rest.dropFirst(); continue }
+            var weak = false
+            if rest.hasPrefix("W/") { weak = true; rest = rest.dropFirst(2) }
+            guard rest.first == "\"" else {
+                // Not a quoted tag: skip to the next comma.
+                if let comma = rest.firstIndex(of: ",") { rest = rest[comma...] } else { break }
+                continue
+            }
+            let body = rest.dropFirst()
+            guard let close = body.firstIndex(of: "\"") else { break }
+            tags.append((weak ? "W/" : "") + "\"" + body[..<close] + "\"")
+            rest = body[body.index(after: close)...]
+        }
+        return tags
+    }
+
+    /// Weak comparison (RFC 9110 section 8.8.3.2): equal opaque tags, either may be weak.
+    public static func weakMatch(_ a: String, _ b: String) -> Bool {
+        func opaque(_ t: String) -> Substring { t.hasPrefix("W/") ? t.dropFirst(2) : Substring(t) }
+        return opaque(a) == opaque(b)
+    }
+
+    /// Adds an ETag to a successful GET/HEAD response (unless it has one) and answers
+    /// `304 Not Modified` when `If-None-Match` matches it (a list, `*`, weak tags).
+    public static func conditional(request: HTTPRequest, response: HTTPResponse) -> HTTPResponse {
+        guard request.method == "GET" || request.method == "HEAD", response.status == 200 else { return response }
+        var response = response
+        let tag: String
+        if let existing = response.headers["etag"] { tag = existing } else {
+            tag = etag(for: response.body)
+            response.headers.add("ETag", tag)
+        }
+        let conditions = request.headers.values("if-none-match")
+        guard !conditions.isEmpty else { return response }
+        let tags = conditions.flatMap(entityTags)
+        guard tags.contains(where: { $0 == "*" || weakMatch($0, tag) }) else { return response }
+        var headers = HTTPHeaders()
+        for f in response.headers {
+            switch f.name.lowercased() {
+            case "etag", "cache-control", "vary", "content-location", "expires", "last-modified",
+                 "x-content-type-options":
+                headers.add(f.name, f.value)
+            default: break
+            }
+        }
+        return HTTPResponse(status: 304, headers: headers, body: [])
+    }
+
+    /// The q-value the `Accept-Encoding` header gives `gzip` (0 when refused). A missing header
+    /// means no preference: gzip is not used.
+    public static func gzipQuality(acceptEncoding: String?) -> Double {
+        guard let value = acceptEncoding else { return 0 }
+        var gzip: Double? = nil
+        var star: Double? = nil
+        for item in value.split(separator: ",") {
+            let parts = item.split(separator: ";")
+            guard let coding = parts.first?.trimmingASCII(" \t").lowercased(), !coding.isEmpty else { continue }
+            var q = 1.0
+            for param in parts.dropFirst() {
+                let kv = param.split(separator: "=", maxSplits: 1)
+                if kv.count == 2, kv[0].trimmingASCII(" \t").lowercased() == "q" {
+                    q = Double(kv[1].trimmingASCII(" \t")) ?? 0
+                    if !(0...1).contains(q) { q = 0 }
+                }
+            }
+            switch coding {
+            case "gzip", "x-gzip": gzip = max(gzip ?? 0, q)
+            case "*": star = q
+            default: break
+            }
+        }
+        return gzip ?? star ?? 0
+    }
+
+    /// Gzips a successful response when the request accepts gzip, the body has at least
+    /// `minimumBytes` and its type is compressible. Adds `Vary: Accept-Encoding` whenever the
+    /// response could have been compressed, so caches keep the variants apart.
+    public static func compressIfAccepted(request: HTTPRequest, response: HTTPResponse,
+                                          minimumBytes: Int = 1024) -> HTTPResponse {
+        guard (200..<300).contains(response.status), response.status != 204, response.status != 206,
+              response.headers["content-encoding"] == nil,
+              response.body.count >= minimumBytes,
+              isCompressible(contentType: response.headers["content-type"]) else { return response }
+        var response = response
+        let vary = response.headers.values("vary").joined(separator: ",").lowercased()
+        if !vary.contains("accept-encoding") && !vary.contains("*") { response.headers.add("Vary", "Accept-Encoding") }
+        guard gzipQuality(acceptEncoding: request.headers.values("accept-encoding").joined(separator: ",")
+                            .nilIfEmpty) > 0,
+              let compressed = HTTPCompression.gzip(response.body), compressed.count < response.body.count
+        else { return response }
+        response.body = compressed
+        response.headers.add("Content-Encoding", "gzip")
+        if let tag = response.headers["etag"], !tag.hasPrefix("W/") {
+            response.headers.replace("ETag", "W/" + tag)
+        }
+        return response
+    }
+
+    /// `conditional` then `compressIfAccepted`: what a GET endpoint normally wants.
+    public static func prepare(request: HTTPRequest, response: HTTPResponse) -> HTTPResponse {
+        compressIfAccepted(request: request, response: conditional(request: request, response: response))
+    }
+
+    /// A JSON error body: `{"error":{"code":"...","message":"..."}}`.
+    public static func errorResponse(status: Int, code: String? = nil, message: String) -> HTTPResponse {
+        let c = code ?? errorCode(status)
+        let body = "{\"error\":{\"code\":\(jsonString(c)),\"message\":\(jsonString(message))}}"
+        return HTTPResponse(status: status, contentType: "application/json", body: Array(body.utf8))
+    }
+
+    /// The error code used in JSON error bodies for a status.
+    public static func errorCode(_ status: Int) -> String {
+        switch status {
+        case 400: return "bad_request"
+        case 404: return "not_found"
+        case 405: return "method_not_allowed"
+        case 408: return "request_timeout"
+        case 413: return "content_too_large"
+        case 414: return "uri_too_long"
+        case 431: return "header_fields_too_large"
+        case 500: return "internal_error"
+        case 501: return "not_implemented"
+        case 503: return "service_unavailable"
+        case 505: return "http_version_not_supported"
+        default: return status >= 500 ? "server_error" : "client_error"
+        }
+    }
+
+    static func jsonString(_ s: String) -> String {
+        var out = "\""
+        for u in s.unicodeScalars {
+            switch u {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "<": out += "\\u003c"
+            case ">": out += "\\u003e"
+            case "&": out += "\\u0026"
+            default:
+                if u.value < 0x20 || u.value == 0x7F || u.value == 0x2028 || u.value == 0x2029 {
+                    let hex = String(u.value, radix: 16)
+                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+                } else {
+                    out.unicodeScalars.append(u)
+                }
+            }
+        }
+        return out + "\""
+    }
+}
+
+extension String {
+    var nilIfEmpty: String? { isEmpty ? nil : self }
+}

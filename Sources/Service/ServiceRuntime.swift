@@ -1,0 +1,328 @@
+import Audit
+import Core
+import Foundation
+import History
+import HTTPServer
+import Inventory
+import Logging
+import Reporting
+import Synchronization
+
+/// `virtaudit serve`: wires the scan pipeline, the result store, history, alerts, reports and
+/// the HTTP server together, and runs until SIGTERM/SIGINT.
+/// `coordinator` is assigned once, at the end of `init`, and never changed: hence unchecked.
+public final class ServiceRuntime: @unchecked Sendable {
+    public let config: ServiceConfig
+    public let store: ResultStore
+    public let history: HistoryStore
+    public let link: LibvirtLink
+    let auditor: Auditor
+    let logger: Logger
+    let tokens: TokenStore
+    let dispatcher: AlertDispatcher
+    let alertPolicy: AlertPolicy
+    let reportWriter: ReportWriter?
+    private(set) var coordinator: ScanCoordinator!
+    let server: HTTPServer
+
+    /// What the next scan must do: a full listing, or only re-fetching domains named by events.
+    private struct Pending {
+        var full = true
+        var uuids: Set<String> = []
+        var rescanAfterCurrent = false
+        var records: [DomainRecord] = []
+        var hostInfo: Result<LibvirtHostInfo, InventoryError>?
+        var previous: ScanReport?
+        var scansTotal = 0
+        var failuresTotal = 0
+        var eventsTotal = 0
+        var lastUnreachableAlert: Date?
+    }
+    private let pending = Mutex(Pending())
+    private let stopping = Atomic<Bool>(false)
+
+    public init(config: ServiceConfig, logger: Logger) throws {
+        self.config = config
+        self.logger = logger
+        tokens = try config.validate()
+        auditor = try Auditor(settings: ScanSettings(uri: config.connect, root: HostRoot(config.root),
+                                                     policiesDirectory: config.policiesDir, waiversPath: config.waiversFile))
+        history = try HistoryStore(directory: config.dataDir, retention: .init(
+            maxAge: TimeInterval(config.history.maxAgeDays) * 86_400, maxScans: config.history.maxScans,
+            fullReports: config.history.fullReports))
+        link = LibvirtLink(uri: config.connect)
+        store = ResultStore()
+
+        var sinks: [any AlertSink] = []
+        if let url = config.alerts.webhookURL.flatMap(URL.init(string:)) {
+            var secret: String?
+            if let f = config.alerts.webhookSecretFile {
+                guard let s = try? String(contentsOfFile: f, encoding: .utf8) else {
+                    throw ServiceConfigError.unreadable(file: f, reason: "cannot read the webhook secret")
+                }
+                secret = s.trimmingWhitespace()
+            }
+            sinks.append(WebhookSink(url: url, secret: secret, timeout: TimeInterval(config.alerts.webhookTimeoutSeconds)))
+        }
+        if let argv = config.alerts.command {
+            sinks.append(CommandSink(argv: argv, timeout: TimeInterval(config.alerts.commandTimeoutSeconds)))
+        }
+        dispatcher = AlertDispatcher(store: history, sinks: sinks, baseDelay: TimeInterval(config.alerts.retryBaseSeconds),
+                                     maxDelay: TimeInterval(config.alerts.retryMaxSeconds),
+                                     ttl: TimeInterval(config.alerts.expireHours) * 3600)
+        alertPolicy = AlertPolicy(newFindingSeverities: config.alerts.newFindingSeverities.compactMap(Severity.init(rawValue:)),
+                                  gradeBelow: config.alerts.gradeBelow, hostScoreDrop: config.alerts.hostScoreDrop,
+                                  libvirtUnreachableSeconds: config.alerts.libvirtUnreachableSeconds.map(Double.init))
+        reportWriter = config.reports.intervalSeconds > 0
+            ? ReportWriter(directory: config.reports.directory ?? config.dataDir + "/reports",
+                           formats: config.reports.formats.compactMap(ReportWriter.Format.init(rawValue:)),
+                           keep: config.reports.keep)
+            : nil
+
+        var http = HTTPServerConfig(host: config.listen, port: config.port)
+        http.maxConnections = config.limits.maxConnections
+        http.maxHeaderBytes = config.limits.maxHeaderBytes
+        http.maxBodyBytes = config.limits.maxBodyBytes
+        http.headerTimeout = Double(config.limits.readTimeoutSeconds)
+        http.bodyTimeout = Double(config.limits.readTimeoutSeconds)
+        http.idleTimeout = Double(config.limits.idleTimeoutSeconds)
+        http.writeTimeout = Double(config.limits.writeTimeoutSeconds)
+        let routes = RouteTable()
+        let requestLogger = logger
+        server = HTTPServer(config: http, handler: routes, log: { entry in
+            requestLogger.debug("request", metadata: [
+                "http.method": .string(entry.method), "http.path": .string(entry.path),
+                "http.status": .stringConvertible(entry.status), "http.bytes": .stringConvertible(entry.bytes),
+                "http.duration_ms": .string(String(format: "%.2f", entry.duration * 1000)), "remote": .string(entry.remote),
+            ])
+        })
+
+        // The previous report (for alerts and "what changed") survives restarts through history.
+        if let last = try? history.scans(limit: 1).first, let data = try? history.report(id: last.id),
+           let value = try? JSONValue(parsing: data), let report = try? value.decode(ScanReport.self) {
+            pending.withLock { $0.previous = report }
+        }
+
+        coordinator = ScanCoordinator(store: store, logger: logger, onFinish: { [weak self] record in
+            self?.scanFinished(record)
+        }, scan: { [weak self] id in
+            guard let self else { throw LibvirtLink.Unavailable(description: "service stopping") }
+            return try self.runScan(id: id)
+        })
+        let trigger = FullScanTrigger(runtime: self)
+        let router = APIRouter(store: store, trigger: trigger, tokens: tokens, logger: logger,
+                               policies: { [policies = auditor.policies] in PolicyJSON.describe(policies) },
+                               staticFiles: StaticFiles(root: config.webDir), maxBodyBytes: config.limits.maxBodyBytes)
+        routes.install(ServiceRoutes(runtime: self, router: router, authenticator: Authenticator(tokens: tokens, logger: logger)))
+    }
+
+    // MARK: Scanning
+
+    /// One scan: a full listing, or (after events) only the affected domains re-fetched.
+    func runScan(id: String) throws -> ScanReport {
+        let started = Date()
+        let (full, uuids, cached, cachedInfo) = pending.withLock { p -> (Bool, Set<String>, [DomainRecord], Result<LibvirtHostInfo, InventoryError>?) in
+            let r = (p.full || p.hostInfo == nil, p.uuids, p.records, p.hostInfo)
+            p.full = false
+            p.uuids = []
+            return r
+        }
+        let connection: LibvirtConnection
+        do { connection = try link.connection() } catch {
+            pending.withLock { $0.full = true; $0.failuresTotal += 1 }
+            throw error
+        }
+        store.setLibvirtConnected(true)
+        var records: [DomainRecord]
+        var info: Result<LibvirtHostInfo, InventoryError>
+        do {
+            if full {
+                (records, info) = try auditor.fetch(connection: connection)
+            } else {
+                records = try auditor.refresh(cached, uuids: uuids, connection: connection)
+                info = cachedInfo!
+            }
+        } catch {
+            link.invalidate(error)
+            pending.withLock { $0.full = true; $0.failuresTotal += 1 }
+            throw error
+        }
+        let libvirtMs = Date().timeIntervalSince(started) * 1000
+        var report = auditor.assemble(records: records, hostInfo: info, started: started, libvirtMs: libvirtMs)
+        report.scanId = id
+        pending.withLock {
+            $0.records = records
+            $0.hostInfo = info
+            $0.scansTotal += 1
+        }
+        store.setStale(false)
+        logger.info("scan assembled", metadata: [
+            "scan.id": .string(id), "scan.kind": .string(full ? "full" : "domains"),
+            "scan.refreshed": .stringConvertible(uuids.count), "scan.ms": .string(String(format: "%.1f", report.durationMs)),
+        ])
+        afterScan(report)
+        return report
+    }
+
+    /// History, alerts and reports for a successful scan. Failures here are logged, never fatal.
+    func afterScan(_ report: ScanReport) {
+        do { try history.record(report) } catch {
+            logger.error("history write failed", metadata: ["error": .string("\(error)")])
+        }
+        let previous = pending.withLock { p -> ScanReport? in
+            let prev = p.previous
+            p.previous = report
+            return prev
+        }
+        let alerts = AlertEngine.evaluate(previous: previous, current: report, policy: alertPolicy)
+        if !alerts.isEmpty, !dispatcher.sinks.isEmpty {
+            do {
+                let n = try dispatcher.enqueue(alerts)
+                if n > 0 { logger.notice("alerts queued", metadata: ["alerts.count": .stringConvertible(n)]) }
+            } catch {
+                logger.error("alert outbox write failed", metadata: ["error": .string("\(error)")])
+            }
+        }
+    }
+
+    func scanFinished(_ record: ScanRecord) {
+        let again = pending.withLock { p -> Bool in
+            let r = p.rescanAfterCurrent
+            p.rescanAfterCurrent = false
+            return r
+        }
+        if again && !stopping.load(ordering: .relaxed) { _ = coordinator.requestScan(trigger: .event) }
+    }
+
+    /// A full scan (start-up, schedule, API request, reconnect).
+    public func requestFullScan(trigger: ScanRecord.Trigger) -> ScanRecord {
+        pending.withLock { $0.full = true }
+        return coordinator.requestScan(trigger: trigger)
+    }
+
+    /// A libvirt event for one domain: rescan it now (or right after the scan in progress).
+    public func domainChanged(uuid: String) {
+        let active = store.activeRecord()
+        pending.withLock { p in
+            p.uuids.insert(uuid)
+            p.eventsTotal += 1
+            if active?.state == .running { p.rescanAfterCurrent = true }
+        }
+        if active?.state != .running { _ = coordinator.requestScan(trigger: .event) }
+    }
+
+    public func libvirtReconnected() {
+        _ = requestFullScan(trigger: .reconnect)
+    }
+
+    // MARK: Observability
+
+    func metrics() -> String {
+        let p = pending.withLock { ($0.scansTotal, $0.failuresTotal, $0.eventsTotal) }
+        let counts = (try? history.alertCounts()) ?? [:]
+        return MetricsRenderer.render(store.snapshot?.report, state: .init(
+            libvirtConnected: store.isLibvirtConnected, stale: store.isStale, scansTotal: p.0, scanFailuresTotal: p.1,
+            alerts: Dictionary(counts.map { ($0.key.rawValue, $0.value) }, uniquingKeysWith: { a, _ in a }), eventsTotal: p.2))
+    }
+
+    // MARK: Running
+
+    /// Starts everything; returns once the server listens.
+    public func start() throws {
+        try server.start()
+        logger.notice("listening", metadata: ["address": .string(config.listen), "port": .stringConvertible(server.boundPort),
+                                              "tokens": .stringConvertible(!tokens.isEmpty)])
+        _ = requestFullScan(trigger: .startup)
+        startLoop(name: "schedule", every: config.scanIntervalSeconds > 0 ? TimeInterval(config.scanIntervalSeconds) : nil) { [weak self] in
+            _ = self?.requestFullScan(trigger: .schedule)
+        }
+        startLoop(name: "reconnect", every: 1) { [weak self] in self?.watchLibvirt() }
+        startLoop(name: "alerts", every: dispatcher.sinks.isEmpty ? nil : 2) { [weak self] in
+            guard let self else { return }
+            let d = self.dispatcher
+            let done = DispatchSemaphore(value: 0)
+            Task.detached {
+                _ = await d.deliverDue()
+                done.signal()
+            }
+            done.wait()
+        }
+        if let writer = reportWriter {
+            startLoop(name: "reports", every: TimeInterval(config.reports.intervalSeconds), immediately: false) { [weak self] in
+                guard let self, let report = self.store.snapshot?.report else { return }
+                do {
+                    let w = try writer.write(report, previous: writer.latestReport())
+                    self.logger.info("report written", metadata: ["report.files": .string(w.files.joined(separator: ","))])
+                } catch {
+                    self.logger.error("report failed", metadata: ["error": .string("\(error)")])
+                }
+            }
+        }
+    }
+
+    public var boundPort: Int { server.boundPort }
+
+    /// While libvirt is down: retry on the link's backoff, resync fully when it is back, and
+    /// raise the "unreachable" alert once it has been down long enough.
+    func watchLibvirt() {
+        guard !link.isConnected || store.isStale else { return }
+        if let since = link.downSince, let alert = AlertEngine.libvirtUnreachable(since: since, uri: config.connect, policy: alertPolicy) {
+            let due = pending.withLock { p -> Bool in
+                if p.lastUnreachableAlert == since { return false }
+                p.lastUnreachableAlert = since
+                return true
+            }
+            if due, !dispatcher.sinks.isEmpty { _ = try? dispatcher.enqueue([alert]) }
+        }
+        if let retry = link.retryAt, retry > Date() { return }
+        if store.activeRecord() == nil { libvirtReconnected() }
+    }
+
+    private func startLoop(name: String, every interval: TimeInterval?, immediately: Bool = false, _ body: @escaping @Sendable () -> Void) {
+        guard let interval else { return }
+        let thread = Thread { [weak self] in
+            var first = true
+            while let self, !self.stopping.load(ordering: .relaxed) {
+                if !(first && immediately) {
+                    let deadline = Date().addingTimeInterval(interval)
+                    while Date() < deadline && !self.stopping.load(ordering: .relaxed) { Thread.sleep(forTimeInterval: min(0.2, interval)) }
+                    if self.stopping.load(ordering: .relaxed) { return }
+                }
+                first = false
+                body()
+            }
+        }
+        thread.name = "virtaudit-\(name)"
+        thread.start()
+    }
+
+    /// Graceful stop: no new connections, in-flight requests finish, loops end.
+    public func stop() {
+        stopping.store(true, ordering: .relaxed)
+        coordinator.stop()
+        server.shutdown(graceful: true)
+        logger.notice("stopped")
+    }
+}
+
+/// `POST /api/v1/scans` asks for a full scan.
+struct FullScanTrigger: ScanTrigger {
+    weak var runtime: ServiceRuntime?
+    func requestScan() -> ScanRecord {
+        guard let r = runtime else { return ScanRecord(id: "", state: .failed, trigger: .request, requestedAt: "") }
+        return r.requestFullScan(trigger: .request)
+    }
+}
+
+/// Lets the server start before the routes (which need the runtime) exist.
+final class RouteTable: HTTPHandler, @unchecked Sendable {
+    private let lock = NSLock()
+    private var handler: (any HTTPHandler)?
+    func install(_ h: any HTTPHandler) { lock.withLock { handler = h } }
+    func handle(_ request: HTTPRequest) -> HTTPResponse {
+        guard let h = lock.withLock({ handler }) else {
+            return ResponseHelpers.errorResponse(status: 503, message: "starting")
+        }
+        return h.handle(request)
+    }
+}

@@ -1,0 +1,47 @@
+import ArgumentParser
+import Audit
+import Core
+import Foundation
+import Reporting
+
+struct ReportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "report",
+        abstract: "Scan now and write an audit report (JSON, HTML, Markdown) to a directory.",
+        discussion: """
+            Files are named by time (virtaudit-20261123T025100000Z.json/.html/.md), written under a \
+            temporary name and renamed, and say what changed since the newest report already in \
+            the directory. The oldest are removed beyond --keep.
+            """
+    )
+
+    @OptionGroup var audit: AuditOptions
+
+    @Option(name: [.short, .long], help: ArgumentHelp("Report directory.", valueName: "dir"))
+    var output: String = "reports"
+
+    @Option(help: "Formats to write (json, html, markdown); repeatable.")
+    var format: [String] = ["json", "html", "markdown"]
+
+    @Option(help: "Reports to keep in the directory.")
+    var keep: Int = 30
+
+    func validate() throws {
+        for f in format where ReportWriter.Format(rawValue: f) == nil {
+            throw ValidationError("--format \(f): use json, html or markdown")
+        }
+        if keep < 1 { throw ValidationError("--keep must be at least 1") }
+    }
+
+    func run() throws {
+        let report: ScanReport
+        do { report = try Auditor(settings: audit.settings()).scan() } catch { fail("\(error)") }
+        let writer = ReportWriter(directory: output, formats: format.compactMap(ReportWriter.Format.init(rawValue:)), keep: keep)
+        do {
+            let written = try writer.write(report, previous: writer.latestReport())
+            for f in written.files { print(f) }
+        } catch {
+            fail("\(error)")
+        }
+    }
+}

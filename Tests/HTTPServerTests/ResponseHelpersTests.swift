@@ -1,0 +1,85 @@
+@testable import HTTPServer
+import XCTest
+
+final class ResponseHelpersTests: XCTestCase {
+    private func request(_ headers: [(String, String)] = [], method: String = "GET") -> HTTPRequest {
+        HTTPRequest(method: method, target: "/x", path: "/x", headers: HTTPHeaders(headers))
+    }
+
+    private let json = HTTPResponse(status: 200, contentType: "application/json",
+                                    body: Array(String(repeating: "{\"a\":1},", count: 300).utf8))
+
+    func testETagIsStableAndDependsOnTheBody() {
+        XCTAssertEqual(ResponseHelpers.etag(for: [1, 2, 3]), ResponseHelpers.etag(for: [1, 2, 3]))
+        XCTAssertNotEqual(ResponseHelpers.etag(for: [1, 2, 3]), ResponseHelpers.etag(for: [1, 2, 4]))
+        XCTAssertTrue(ResponseHelpers.etag(for: []).hasPrefix("\""))
+        XCTAssertTrue(ResponseHelpers.etag(for: []).hasSuffix("\""))
+    }
+
+    func testConditionalAddsETagAndAnswers304ForMatchingTagsListsAndStar() {
+        let plain = ResponseHelpers.conditional(request: request(), response: json)
+        let tag = plain.headers["ETag"]!
+        XCTAssertEqual(plain.status, 200)
+        for header in [tag, "\"zz\", " + tag, "*", "W/" + tag, "\"a\",W/\(tag) , \"b\""] {
+            let r = ResponseHelpers.conditional(request: request([("If-None-Match", header)]), response: json)
+            XCTAssertEqual(r.status, 304, header)
+            XCTAssertEqual(r.body, [], header)
+            XCTAssertEqual(r.headers["ETag"], tag, header)
+            XCTAssertNil(r.headers["Content-Type"], header)
+        }
+        XCTAssertEqual(ResponseHelpers.conditional(request: request([("If-None-Match", "\"other\"")]), response: json).status, 200)
+    }
+
+    func testConditionalLeavesErrorsAndPostsAlone() {
+        let notFound = HTTPResponse(status: 404, contentType: "application/json", body: [1])
+        XCTAssertEqual(ResponseHelpers.conditional(request: request([("If-None-Match", "*")]), response: notFound).status, 404)
+        let post = ResponseHelpers.conditional(request: request([("If-None-Match", "*")], method: "POST"), response: json)
+        XCTAssertEqual(post.status, 200)
+        XCTAssertNil(post.headers["ETag"])
+    }
+
+    func testGzipQualityHonoursQValues() {
+        XCTAssertEqual(ResponseHelpers.gzipQuality(acceptEncoding: nil), 0)
+        XCTAssertEqual(ResponseHelpers.gzipQuality(acceptEncoding: "gzip, deflate, br"), 1)
+        XCTAssertEqual(ResponseHelpers.gzipQuality(acceptEncoding: "gzip;q=0"), 0)
+        XCTAssertEqual(ResponseHelpers.gzipQuality(acceptEncoding: "GZIP ; Q=0.5"), 0.5)
+        XCTAssertEqual(ResponseHelpers.gzipQuality(acceptEncoding: "*;q=0.3"), 0.3)
+        XCTAssertEqual(ResponseHelpers.gzipQuality(acceptEncoding: "gzip;q=0, *"), 0)
+        XCTAssertEqual(ResponseHelpers.gzipQuality(acceptEncoding: "br, identity"), 0)
+        XCTAssertEqual(ResponseHelpers.gzipQuality(acceptEncoding: "gzip;q=7"), 0)
+    }
+
+    func testCompressIfAcceptedGzipsLargeCompressibleBodiesOnly() throws {
+        let accepted = request([("Accept-Encoding", "gzip")])
+        let gz = ResponseHelpers.compressIfAccepted(request: accepted, response: json)
+        XCTAssertEqual(gz.headers["Content-Encoding"], "gzip")
+        XCTAssertEqual(gz.headers["Vary"], "Accept-Encoding")
+        XCTAssertEqual(HTTPCompression.gunzip(gz.body), json.body)
+
+        let refused = ResponseHelpers.compressIfAccepted(request: request([("Accept-Encoding", "gzip;q=0")]), response: json)
+        XCTAssertNil(refused.headers["Content-Encoding"])
+        XCTAssertEqual(refused.headers["Vary"], "Accept-Encoding")
+
+        let small = HTTPResponse(status: 200, contentType: "application/json", body: Array("{}".utf8))
+        XCTAssertNil(ResponseHelpers.compressIfAccepted(request: accepted, response: small).headers["Content-Encoding"])
+
+        let png = HTTPResponse(status: 200, contentType: "image/png", body: json.body)
+        XCTAssertNil(ResponseHelpers.compressIfAccepted(request: accepted, response: png).headers["Content-Encoding"])
+    }
+
+    func testPrepareWeakensTheETagOfACompressedBodyAndStillRevalidates() {
+        let accepted = request([("Accept-Encoding", "gzip")])
+        let first = ResponseHelpers.prepare(request: accepted, response: json)
+        let tag = try! XCTUnwrap(first.headers["ETag"])
+        XCTAssertTrue(tag.hasPrefix("W/\""))
+        let again = ResponseHelpers.prepare(request: request([("Accept-Encoding", "gzip"), ("If-None-Match", tag)]), response: json)
+        XCTAssertEqual(again.status, 304)
+    }
+
+    func testErrorResponseIsJSONWithCodeAndEscapedMessage() {
+        let r = ResponseHelpers.errorResponse(status: 400, message: "bad \"x\" <y>\n")
+        XCTAssertEqual(r.headers["Content-Type"], "application/json")
+        XCTAssertEqual(String(decoding: r.body, as: UTF8.self),
+                       "{\"error\":{\"code\":\"bad_request\",\"message\":\"bad \\\"x\\\" \\u003cy\\u003e\\u000a\"}}")
+    }
+}

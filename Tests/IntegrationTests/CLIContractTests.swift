@@ -1,0 +1,89 @@
+import Foundation
+import XCTest
+import Core
+
+/// Runs the built `virtaudit` executable the way users and scripts do, and checks the output
+/// contract and the exit statuses.
+final class CLIContractTests: XCTestCase {
+    struct Run { var status: Int32; var stdout: Data; var stderr: String }
+
+    static var executable: String {
+        let beside = Bundle.main.bundleURL.deletingLastPathComponent().appendingPathComponent("virtaudit").path
+        if FileManager.default.isExecutableFile(atPath: beside) { return beside }
+        let here = Bundle.main.bundleURL.appendingPathComponent("virtaudit").path
+        if FileManager.default.isExecutableFile(atPath: here) { return here }
+        return LiveLab.repository + "/.build/debug/virtaudit"
+    }
+
+    func run(_ args: [String]) throws -> Run {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: Self.executable)
+        p.arguments = args
+        p.currentDirectoryURL = URL(fileURLWithPath: LiveLab.repository)
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        try p.run()
+        let o = out.fileHandleForReading.readDataToEndOfFile()
+        let e = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return Run(status: p.terminationStatus, stdout: o, stderr: String(decoding: e, as: UTF8.self))
+    }
+
+    func testJSONOutputCarriesTheDocumentedContract() throws {
+        try LiveLab.requireLab()
+        let r = try run(["scan", "--format", "json"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let doc = try JSONValue(parsing: r.stdout)
+        XCTAssertNotNil(doc[path: "host.facts"]?.objectValue)
+        XCTAssertNotNil(doc[path: "host.findings"]?.arrayValue)
+        let domains = try XCTUnwrap(doc["domains"]?.arrayValue)
+        let root = try XCTUnwrap(domains.first { $0["name"] == .string(LiveLab.rootDAC) })
+        for key in ["name", "uuid", "state", "facts", "findings", "score", "grade"] {
+            XCTAssertNotNil(root[key], "domain lacks \(key)")
+        }
+        XCTAssertEqual(root[path: "facts.process.uid"], .int(0))
+        XCTAssertNotNil(root[path: "facts.process.seccomp.mode"]?.intValue)
+        XCTAssertNotNil(root[path: "facts.process.noNewPrivs"]?.boolValue)
+        XCTAssertNotNil(root[path: "facts.process.capabilities.effective"]?.arrayValue)
+        XCTAssertNotNil(root[path: "facts.process.namespaces.mnt.sharedWithHost"]?.boolValue)
+        let finding = try XCTUnwrap(root["findings"]?.arrayValue?.first)
+        for key in ["rule", "layer", "severity", "status", "observed", "expected", "remediation"] {
+            XCTAssertNotNil(finding[key], "finding lacks \(key)")
+        }
+    }
+
+    func testFailUnderExitsOneWhenAVMScoresBelow() throws {
+        try LiveLab.requireLab()
+        let r = try run(["scan", "--format", "json", "--fail-under", "101"])
+        XCTAssertEqual(r.status, 1, r.stderr)
+        XCTAssertFalse(r.stdout.isEmpty, "the report is still printed")
+        let ok = try run(["scan", "--fail-under", "0"])
+        XCTAssertEqual(ok.status, 0, ok.stderr)
+    }
+
+    func testTableIsTheDefaultFormat() throws {
+        try LiveLab.requireLab()
+        let r = try run(["scan"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let text = String(decoding: r.stdout, as: UTF8.self)
+        XCTAssertTrue(text.contains("NAME"), text)
+        XCTAssertTrue(text.contains(LiveLab.rootDAC), text)
+    }
+
+    func testConnectionErrorExitsTwoWithOneLineReason() throws {
+        let r = try run(["scan", "--connect", "test:///nonexistent/node.xml"])
+        XCTAssertEqual(r.status, 2)
+        let lines = r.stderr.split(separator: "\n")
+        XCTAssertEqual(lines.count, 1, r.stderr)
+        XCTAssertTrue(r.stderr.hasPrefix("virtaudit: "), r.stderr)
+    }
+
+    func testUsageErrorExitsTwo() throws {
+        let r = try run(["scan", "--format", "yaml"])
+        XCTAssertEqual(r.status, 2)
+        XCTAssertEqual(r.stderr.split(separator: "\n").count, 1, r.stderr)
+        let missing = try run(["scan", "--root", "/nonexistent-root"])
+        XCTAssertEqual(missing.status, 2)
+    }
+}

@@ -1,0 +1,35 @@
+import Foundation
+import XCTest
+import Audit
+import Core
+
+/// The live lab: libvirtd on qemu:///system with the guests of `scripts/lab`.
+enum LiveLab {
+    static let uri = "qemu:///system"
+    static let confined = "va-confined"
+    static let rootDAC = "va-rootdac"
+
+    static var repository: String {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().path
+    }
+
+    static var required: Bool { ProcessInfo.processInfo.environment["VIRTAUDIT_REQUIRE_LIBVIRT"] == "1" }
+
+    /// Skips (or, in CI, fails) when the lab is not up.
+    static func requireLab(file: StaticString = #filePath, line: UInt = #line) throws {
+        let pid = "/run/libvirt/qemu/\(rootDAC).pid"
+        guard FileManager.default.fileExists(atPath: pid),
+              FileManager.default.fileExists(atPath: "/run/libvirt/qemu/\(confined).pid") else {
+            let msg = "live lab not running (scripts/lab up): \(pid) missing"
+            if required { XCTFail(msg, file: file, line: line); throw XCTSkip(msg) }
+            throw XCTSkip(msg)
+        }
+    }
+
+    static func scan() throws -> ScanReport {
+        let settings = ScanSettings(uri: uri, root: HostRoot("/"), policiesDirectory: repository + "/policies")
+        let auditor = try Auditor(settings: settings)
+        return try auditor.scan()
+    }
+}
