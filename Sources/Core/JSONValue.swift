@@ -79,17 +79,20 @@ extension JSONValue {
     /// Stores `value` at a dotted path, creating intermediate objects (replacing non-objects).
     /// Mutates in place: only the objects on the path are touched, none is copied.
     public mutating func set(_ path: String, to value: JSONValue) {
-        let parts = path.split(separator: ".")
-        set(parts[...], to: value)
+        set(component: path[...], to: value)
     }
 
-    private mutating func set(_ parts: ArraySlice<Substring>, to value: JSONValue) {
-        guard let first = parts.first else { self = value; return }
+    /// Empty components are skipped (`a..b` is `a.b`), as `split(separator:)` does.
+    private mutating func set(component path: Substring, to value: JSONValue) {
+        var rest = path
+        while rest.utf8.first == UInt8(ascii: ".") { rest = rest.dropFirst() }
+        guard !rest.isEmpty else { self = value; return }
+        let end = rest.firstIndex(of: ".") ?? rest.endIndex
         var dict: [String: JSONValue]
         if case .object(let d) = self { dict = d } else { dict = [:] }
         // Drop this value's reference so that `dict` is the only owner of its storage.
         self = .null
-        dict[String(first), default: .null].set(parts.dropFirst(), to: value)
+        dict[String(rest[..<end]), default: .null].set(component: rest[end...], to: value)
         self = .object(dict)
     }
 
