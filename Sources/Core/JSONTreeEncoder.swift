@@ -1,3 +1,4 @@
+import Dispatch
 import Foundation
 
 /// Encodes any `Encodable` straight into a `JSONValue` tree.
@@ -15,6 +16,68 @@ public enum JSONTreeEncoder {
 }
 
 /// A value under construction: finished, or a container still being filled.
+/// Arrays whose elements are encoded on several threads at once (the domains of a report).
+private protocol ParallelTreeEncodable {
+    var elementCount: Int { get }
+    func encodeElementsInParallel(codingPath: [any CodingKey]) throws -> [JSONValue]
+}
+
+enum ParallelEncoding {
+    /// Below this many elements an array is encoded on the calling thread.
+    static let minimumElements = 64
+
+    /// Runs `body` for every index in `0..<count` over the machine's cores, in contiguous chunks.
+    static func forEachChunk(_ count: Int, _ body: @Sendable (Range<Int>) -> Void) {
+        let workers = min(max(1, ProcessInfo.processInfo.activeProcessorCount), max(1, count / 16))
+        if workers == 1 { body(0..<count); return }
+        let chunk = (count + workers - 1) / workers
+        DispatchQueue.concurrentPerform(iterations: workers) { w in
+            let start = w * chunk, end = min(count, start + chunk)
+            if start < end { body(start..<end) }
+        }
+    }
+}
+
+/// Slots written by exactly one worker each, read after every worker finished.
+final class ParallelSlots<T>: @unchecked Sendable {
+    private let slots: UnsafeMutableBufferPointer<T?>
+    init(count: Int) {
+        slots = .allocate(capacity: count)
+        slots.initialize(repeating: nil)
+    }
+    deinit {
+        slots.baseAddress?.deinitialize(count: slots.count)
+        slots.deallocate()
+    }
+    func set(_ i: Int, _ value: T) { slots[i] = value }
+    func values() -> [T] { slots.map { $0! } }
+}
+
+/// A value handed to the worker threads, which only read it (the elements being encoded, the
+/// coding path for error messages).
+private struct ReadOnlyBox<T>: @unchecked Sendable {
+    let value: T
+    init(_ value: T) { self.value = value }
+}
+
+extension Array: ParallelTreeEncodable where Element: Encodable {
+    fileprivate var elementCount: Int { count }
+
+    fileprivate func encodeElementsInParallel(codingPath: [any CodingKey]) throws -> [JSONValue] {
+        let results = ParallelSlots<Result<JSONValue, any Error>>(count: count)
+        let path = ReadOnlyBox(codingPath)
+        let elements = ReadOnlyBox(self)
+        ParallelEncoding.forEachChunk(count) { range in
+            for i in range {
+                results.set(i, Result {
+                    try TreeEncoder.box(elements.value[i], codingPath: path.value + [IndexKey(intValue: i)]).resolve()
+                })
+            }
+        }
+        return try results.values().map { try $0.get() }
+    }
+}
+
 private enum Slot {
     case value(JSONValue)
     case object(ObjectRef)
@@ -115,6 +178,8 @@ private final class TreeEncoder: Encoder {
             return .value(try number(Double("\(v)") ?? Double(v), codingPath))
         case let v as Data: return .value(.string(v.base64EncodedString()))
         case let v as URL: return .value(.string(v.absoluteString))
+        case let v as any ParallelTreeEncodable where v.elementCount >= ParallelEncoding.minimumElements:
+            return .value(.array(try v.encodeElementsInParallel(codingPath: codingPath)))
         case let v as Decimal:
             let d = Double("\(v)") ?? NSDecimalNumber(decimal: v).doubleValue
             return .value(try number(d, codingPath))

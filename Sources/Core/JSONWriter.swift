@@ -1,3 +1,4 @@
+import Dispatch
 import Foundation
 
 /// Fast, deterministic JSON serialization: object keys are sorted, so equal values always give
@@ -25,7 +26,8 @@ public enum JSONWriter {
         string(try JSONValue(encoding: value), pretty: pretty)
     }
 
-    private static func write(_ value: JSONValue, into out: inout [UInt8], pretty: Bool, indent: Int) {
+    private static func write(_ value: JSONValue, into out: inout [UInt8], pretty: Bool, indent: Int,
+                              parallel: Bool = true) {
         switch value {
         case .null: append("null", &out)
         case .bool(let b): append(b ? "true" : "false", &out)
@@ -35,6 +37,24 @@ public enum JSONWriter {
             else if d.rounded() == d && abs(d) < 1e15 { writeInt(Int(d), into: &out) }
             else { append(String(d), &out) }
         case .string(let s): writeString(s, into: &out)
+        case .array(let items) where parallel && items.count >= ParallelEncoding.minimumElements:
+            // Large arrays (a report's domains): chunks written on several threads, then joined.
+            let parts = ParallelSlots<[UInt8]>(count: items.count)
+            ParallelEncoding.forEachChunk(items.count) { range in
+                for i in range {
+                    var buf: [UInt8] = []
+                    write(items[i], into: &buf, pretty: pretty, indent: indent + 1, parallel: false)
+                    parts.set(i, buf)
+                }
+            }
+            out.append(UInt8(ascii: "["))
+            for (n, part) in parts.values().enumerated() {
+                if n > 0 { out.append(UInt8(ascii: ",")) }
+                if pretty { newline(&out, indent + 1) }
+                out.append(contentsOf: part)
+            }
+            if pretty { newline(&out, indent) }
+            out.append(UInt8(ascii: "]"))
         case .array(let items):
             if items.isEmpty { append("[]", &out); return }
             out.append(UInt8(ascii: "["))
@@ -43,7 +63,7 @@ public enum JSONWriter {
                 if !first { out.append(UInt8(ascii: ",")) }
                 first = false
                 if pretty { newline(&out, indent + 1) }
-                write(item, into: &out, pretty: pretty, indent: indent + 1)
+                write(item, into: &out, pretty: pretty, indent: indent + 1, parallel: parallel)
             }
             if pretty { newline(&out, indent) }
             out.append(UInt8(ascii: "]"))
@@ -57,7 +77,7 @@ public enum JSONWriter {
                 if pretty { newline(&out, indent + 1) }
                 writeString(key, into: &out)
                 if pretty { append(": ", &out) } else { out.append(UInt8(ascii: ":")) }
-                write(member, into: &out, pretty: pretty, indent: indent + 1)
+                write(member, into: &out, pretty: pretty, indent: indent + 1, parallel: parallel)
             }
             if pretty { newline(&out, indent) }
             out.append(UInt8(ascii: "}"))
