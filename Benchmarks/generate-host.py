@@ -185,13 +185,16 @@ def main():
             bridge = f"pci{seg:04x}:00/{seg:04x}:00:01.{bus % 8}"
             dev_real = f"devices/{bridge}/{d}"
             os.makedirs(f"{root}/sys/{dev_real}", exist_ok=True)
-            for attr, val in [("vendor", "0x10de"), ("device", "0x1db6"), ("class", "0x030200")]:
+            for attr, val in [("vendor", "0x10de"), ("device", "0x1db6"), ("class", "0x030200"),
+                              ("subsystem_vendor", "0x10de"), ("subsystem_device", "0x124a")]:
                 write(f"{root}/sys/{dev_real}/{attr}", val + "\n")
             symlink(f"../../../{dev_real}", f"{root}/sys/bus/pci/devices/{d}")
             symlink(f"../../../../bus/pci/drivers/vfio-pci", f"{root}/sys/{dev_real}/driver")
             symlink(f"../../../../kernel/iommu_groups/{grp}", f"{root}/sys/{dev_real}/iommu_group")
             symlink(f"../../../../devices/{bridge}/{d}", f"{root}/sys/kernel/iommu_groups/{grp}/devices/{d}")
             write(f"{root}/sys/kernel/iommu_groups/{grp}/type", "DMA-FQ\n")
+            write(f"{root}/sys/kernel/iommu_groups/{grp}/reserved_regions",
+                  "0x00000000fee00000 0x00000000feefffff msi\n0x000000fd00000000 0x000000ffffffffff reserved\n")
             os.makedirs(f"{root}/sys/bus/pci/drivers/vfio-pci", exist_ok=True)
             gpu_index += 1
         nodes.append(domain_xml(i, name, u, kind, hostdev, legacy, shutoff))

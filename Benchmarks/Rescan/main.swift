@@ -5,7 +5,8 @@
 // Opens the libvirt connection once, as the service does, then scans K times on it and
 // encodes each report to JSON (the tree conversion and the writer timed apart). Prints one JSON
 // object: min/median/max of the scan, of each stage (the report's stats.stagesMs), of the
-// encoding, the files read per scan, and the resident memory after the last scan.
+// encoding, the CPU time of the scan and of the encoding (all threads), the files read per
+// scan, and the resident memory after the last scan.
 import Audit
 import Core
 import Foundation
@@ -42,6 +43,14 @@ func now() -> Double {
     var ts = timespec()
     clock_gettime(CLOCK_MONOTONIC, &ts)
     return Double(ts.tv_sec) * 1000 + Double(ts.tv_nsec) / 1_000_000
+}
+
+/// CPU time of the whole process (every thread), in milliseconds.
+func cpuMs() -> Double {
+    var ru = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &ru)
+    return Double(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000
+        + Double(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1000
 }
 
 func summary(_ v: [Double]) -> JSONValue {
@@ -83,6 +92,8 @@ do {
 let setupMs = now() - t0
 
 var scanMs: [Double] = []
+var scanCPUMs: [Double] = []
+var encodeCPUMs: [Double] = []
 var treeMs: [Double] = []
 var writeMs: [Double] = []
 var encodeMs: [Double] = []
@@ -93,16 +104,20 @@ var domains = 0
 var running = 0
 for _ in 0..<options.iterations {
     let reads0 = FileReader.readCount.load(ordering: .relaxed)
+    let cpu0 = cpuMs()
     let a = now()
     let report: ScanReport
     do { report = try auditor.scan(connection: connection) } catch { usage("scan: \(error)") }
     let b = now()
+    let cpu1 = cpuMs()
     let reads = FileReader.readCount.load(ordering: .relaxed) - reads0
     let tree: JSONValue
     do { tree = try JSONValue(encoding: report) } catch { usage("encode: \(error)") }
     let c = now()
     let text = JSONWriter.string(tree)
     let d = now()
+    encodeCPUMs.append(cpuMs() - cpu1)
+    scanCPUMs.append(cpu1 - cpu0)
     bytes = text.utf8.count
     scanMs.append(b - a)
     treeMs.append(c - b)
@@ -125,7 +140,9 @@ let out: JSONValue = .object([
     "setupMs": .double(setupMs),
     "scanMs": summary(scanMs),
     "stagesMs": .object(stages.mapValues { summary($0) }),
+    "scanCPUMs": summary(scanCPUMs),
     "encodeMs": summary(encodeMs),
+    "encodeCPUMs": summary(encodeCPUMs),
     "encodeStagesMs": .object(["tree": summary(treeMs), "write": summary(writeMs)]),
     "filesReadPerScan": summary(filesRead),
     "reportBytes": .int(bytes),
