@@ -397,7 +397,13 @@ def report(results, info, args):
                         fmt((enc.get("tree") or {}).get("median"), ".1f"),
                         fmt((enc.get("write") or {}).get("median"), ".1f")])
     lines += table(hdr3, rows3)
-    svc = results_service = info.get("service") or {}
+    svc = info.get("service") or {}
+    for other in info.get("services", []):
+        if other is svc or other.get("error"):
+            continue
+        p("")
+        p(f"idle service ({other.get('n')} VMs, fixed cost): CPU {fmt(other.get('idle_cpu_pct'), '.3f')} %; "
+          f"VmRSS {fmt((other.get('rss_kib') or 0) / 1024, '.1f')} MiB (VmHWM {fmt((other.get('hwm_kib') or 0) / 1024, '.1f')} MiB)")
     p("")
     if svc.get("error"):
         p(f"idle service: {svc['error']}")
@@ -414,6 +420,15 @@ def report(results, info, args):
               f"median {a['median']:.1f} ms; request to done: median {fmt(rt.get('median'), '.1f')} ms")
         if svc.get("rescan_error"):
             p(f"API rescan: {svc['rescan_error']}")
+    r1 = by_n(results, args.idle_n)
+    rs1 = (r1 or {}).get("rescan") or {}
+    if rs1.get("rssWithReportKiB"):
+        k = lambda key: fmt((rs1.get(key) or 0) / 1024, ".1f")
+        p("")
+        p(f"resident memory of virtaudit-bench at {args.idle_n} VMs (freed memory trimmed before each reading), MiB: "
+          f"process before connecting {k('rssBeforeConnectKiB')}, after opening the test:/// connection "
+          f"{k('rssAfterConnectKiB')} (libvirt's in-process test driver), after loading policies {k('rssAfterSetupKiB')}, "
+          f"with the latest report kept {k('rssWithReportKiB')}, after dropping it {k('rssWithoutReportKiB')}")
     p("")
     p("goals:")
     for g in goals(results, svc):
@@ -527,12 +542,16 @@ def main():
         host = generate(n, work, args.seed)
         results.append(measure_size(args, n, host, args.repeats, work))
     if args.service:
-        n = args.idle_n
-        log(f"idle service, N={n}, {args.idle_seconds:.0f} s")
-        host = generate(n, work, args.seed)
-        svc = idle_service(args, host, work)
-        svc["n"] = n
-        info["service"] = svc
+        # The service's fixed cost first (a 10-VM host), then the goal's 1,000 VMs.
+        info["services"] = []
+        for n in sorted({10, args.idle_n}):
+            log(f"idle service, N={n}, {args.idle_seconds:.0f} s")
+            host = generate(n, work, args.seed)
+            svc = idle_service(args, host, work)
+            svc["n"] = n
+            info["services"].append(svc)
+            if n == args.idle_n:
+                info["service"] = svc
     info["loadavg_end"] = open("/proc/loadavg").read().split()[:3]
     text = report(results, info, args)
     print(text)

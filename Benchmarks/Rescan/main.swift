@@ -77,19 +77,32 @@ func number(_ v: JSONValue?) -> Double? {
     }
 }
 
+/// glibc's malloc_trim(0): hands freed memory back before resident memory is read.
+func trimHeap() {
+    guard let f = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "malloc_trim") else { return }
+    _ = unsafeBitCast(f, to: (@convention(c) (Int) -> Int32).self)(0)
+}
+
 let options = Options(CommandLine.arguments)
 let settings = ScanSettings(uri: options.connect, root: HostRoot(options.root), policiesDirectory: options.policies)
 
+let rssBeforeConnect = residentKiB("VmRSS")
 let t0 = now()
 let connection: LibvirtConnection
 let auditor: Auditor
+var rssAfterConnect: Int? = nil
 do {
     connection = try LibvirtConnection(uri: options.connect)
+    trimHeap()
+    rssAfterConnect = residentKiB("VmRSS")
     auditor = try Auditor(settings: settings)
 } catch {
     usage("\(error)")
 }
 let setupMs = now() - t0
+trimHeap()
+let rssAfterSetup = residentKiB("VmRSS")
+var lastReport: ScanReport? = nil
 
 var scanMs: [Double] = []
 var scanCPUMs: [Double] = []
@@ -125,12 +138,21 @@ for _ in 0..<options.iterations {
     encodeMs.append(d - b)
     filesRead.append(Double(reads))
     domains = report.domains.count
+    lastReport = report
     running = report.domains.filter { $0.state == "running" }.count
     if case .object(let root) = tree, case .object(let stats)? = root["stats"],
        case .object(let st)? = stats["stagesMs"] {
         for (k, v) in st { if let x = number(v) { stages[k, default: []].append(x) } }
     }
 }
+
+// What one report costs to keep (the service keeps the latest): resident memory with only the
+// report alive, freed memory handed back first.
+trimHeap()
+let rssWithReport = residentKiB("VmRSS")
+lastReport = nil
+trimHeap()
+let rssWithoutReport = residentKiB("VmRSS")
 
 let out: JSONValue = .object([
     "uri": .string(options.connect),
@@ -148,5 +170,10 @@ let out: JSONValue = .object([
     "reportBytes": .int(bytes),
     "rssKiB": residentKiB("VmRSS").map { .int($0) } ?? .null,
     "hwmKiB": residentKiB("VmHWM").map { .int($0) } ?? .null,
+    "rssBeforeConnectKiB": rssBeforeConnect.map { .int($0) } ?? .null,
+    "rssAfterConnectKiB": rssAfterConnect.map { .int($0) } ?? .null,
+    "rssAfterSetupKiB": rssAfterSetup.map { .int($0) } ?? .null,
+    "rssWithReportKiB": rssWithReport.map { .int($0) } ?? .null,
+    "rssWithoutReportKiB": rssWithoutReport.map { .int($0) } ?? .null,
 ])
 print(JSONWriter.string(out, pretty: true))
