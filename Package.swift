@@ -26,6 +26,8 @@ let package = Package(
                        providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CSQLite", path: "Sources/CSQLite", pkgConfig: "sqlite3",
                        providers: [.apt(["libsqlite3-dev"])]),
+        // Linux calls Swift cannot make directly (variadic prctl).
+        .systemLibrary(name: "CLinux", path: "Sources/CLinux"),
         .systemLibrary(name: "CCrypto", path: "Sources/CCrypto", pkgConfig: "libcrypto",
                        providers: [.apt(["libssl-dev"])]),
 
@@ -51,7 +53,7 @@ let package = Package(
         .target(name: "HTTPServer", dependencies: ["Core", "CZlib"], swiftSettings: strict),
         // The long-running service: config, API, auth, scheduling.
         .target(name: "Service", dependencies: [
-            "Core", "Audit", "Policy", "HTTPServer", "CCrypto", "Inventory", "History", "Reporting",
+            "Core", "Audit", "Policy", "HTTPServer", "CCrypto", "CLinux", "Inventory", "History", "Reporting",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Yams", package: "Yams"),
         ], swiftSettings: strict),

@@ -42,8 +42,8 @@ public struct HTTPServerConfig: Sendable {
 /// One line of the request log: what the service writes at debug level for each request.
 public struct HTTPRequestLog: Sendable, CustomStringConvertible {
     public var method: String
-    /// The decoded path (without the query), or the raw start of the line for a request that
-    /// could not be parsed.
+    /// The decoded path (without the query), control characters re-encoded (`%0A`) so a
+    /// request cannot forge log lines; `-` for a request that could not be parsed.
     public var path: String
     public var status: Int
     /// Response body bytes sent (after compression, 0 for HEAD).
@@ -51,6 +51,29 @@ public struct HTTPRequestLog: Sendable, CustomStringConvertible {
     /// Seconds from the complete request to the response being queued.
     public var duration: Double
     public var remote: String
+
+    public init(method: String, path: String, status: Int, bytes: Int, duration: Double, remote: String) {
+        self.method = method
+        self.path = HTTPRequestLog.escapeControls(path)
+        self.status = status
+        self.bytes = bytes
+        self.duration = duration
+        self.remote = remote
+    }
+
+    static func escapeControls(_ s: String) -> String {
+        guard s.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) else { return s }
+        var out = ""
+        for u in s.unicodeScalars {
+            if u.value < 0x20 || u.value == 0x7F {
+                let hex = String(u.value, radix: 16, uppercase: true)
+                out += "%" + (hex.count == 1 ? "0" + hex : hex)
+            } else {
+                out.unicodeScalars.append(u)
+            }
+        }
+        return out
+    }
 
     public var description: String {
         let ms = (duration * 10000).rounded() / 10

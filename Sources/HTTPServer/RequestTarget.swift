@@ -56,11 +56,10 @@ public enum RequestTarget {
     /// Percent-decodes once. `%zz` and a truncated `%4` are errors; so are NUL bytes and
     /// sequences that do not form valid UTF-8.
     public static func decode<S: StringProtocol>(_ s: S, plusIsSpace: Bool) throws(HTTPParseError) -> String {
-        let utf8 = Array(s.utf8)
-        if !utf8.contains(0x25) && !(plusIsSpace && utf8.contains(0x2B)) {
-            if utf8.contains(0) { throw HTTPParseError(400, "NUL byte in request target") }
+        if !s.utf8.contains(where: { $0 == 0x25 || $0 == 0 || (plusIsSpace && $0 == 0x2B) }) {
             return String(s)
         }
+        let utf8 = Array(s.utf8)
         var out: [UInt8] = []
         out.reserveCapacity(utf8.count)
         var i = 0

@@ -86,12 +86,14 @@ final class WorkerPool: Sendable {
         let response = handler.handle(request)
         let keepAlive = parsed.keepAlive && !loop.isStopping && !ResponseSerializer.wantsClose(response)
         let bytes = ResponseSerializer.serialize(response, keepAlive: keepAlive, omitBody: isHead)
-        loop.complete(Completion(fd: item.fd, serial: item.serial, bytes: bytes, keepAlive: keepAlive))
+        // Logged before the response is handed back, so log lines of one connection keep the
+        // order of its requests.
         if let log {
             log(HTTPRequestLog(method: parsed.request.method, path: parsed.request.path, status: response.status,
                                bytes: isHead ? 0 : response.body.count, duration: Socket.now() - item.received,
                                remote: parsed.request.remoteAddress))
         }
+        loop.complete(Completion(fd: item.fd, serial: item.serial, bytes: bytes, keepAlive: keepAlive))
     }
 }
 

@@ -1,4 +1,5 @@
 import Core
+import Foundation
 
 /// Turns findings into a 0-100 score, a grade and per-layer sub-scores, and sets each finding's
 /// `pointsLost`. See Docs/scoring.md for the method and worked examples.
@@ -9,11 +10,16 @@ import Core
 /// - Each layer counts with an importance equal to the highest weight among its applicable
 ///   findings (10 for a layer with a critical rule), so a fully failed layer loses its whole
 ///   share no matter how many rules it has: layers matter independently.
-/// - score = 100 × Σ importance·subscore / Σ importance. A failing or unknown `critical`
-///   finding caps the score at 69 (grade D); the points the cap removes are charged to those
-///   critical findings, so the points lost always add up to 100 − score.
+/// - score = 100 × Σ importance·subscore / Σ importance. Each failing or unknown `critical`
+///   finding multiplies that by 0.69, so the grade is at most D, two missing critical controls
+///   weigh more than one, and a VM that is worse in other layers still scores lower. The points
+///   this removes are charged to those critical findings, so the points lost always add up to
+///   100 − score.
 public enum Scoring {
+    /// The highest score a VM with a failing critical finding can get (grade D).
     public static let criticalCap = 69
+    /// The factor each failing or unknown critical finding applies.
+    public static let criticalFactor = 0.69
 
     private static let layerIndex: [Layer: Int] =
         Dictionary(uniqueKeysWithValues: Layer.allCases.enumerated().map { ($1, $0) })
@@ -68,15 +74,16 @@ public enum Scoring {
         let criticals = findings.indices.filter {
             findings[$0].severity == .critical && (findings[$0].status == .fail || findings[$0].status == .unknown)
         }
-        if !criticals.isEmpty && raw > Double(criticalCap) {
-            // Charge the capped-away points to the critical findings, in proportion to their weight
-            // (equally when they weigh nothing).
-            let extra = raw - Double(criticalCap)
+        if !criticals.isEmpty {
+            // Scale (not clamp) so the order between VMs survives; charge the removed points to
+            // the critical findings, in proportion to their weight (equally when they weigh nothing).
+            let capped = raw * pow(criticalFactor, Double(criticals.count))
+            let extra = raw - capped
             let total = criticals.reduce(0.0) { $0 + weights[$1] }
             for i in criticals {
                 findings[i].pointsLost += total > 0 ? extra * weights[i] / total : extra / Double(criticals.count)
             }
-            score = criticalCap
+            score = min(criticalCap, Int(capped.rounded()))
         }
         for i in findings.indices {
             findings[i].pointsLost = (findings[i].pointsLost * 100).rounded() / 100

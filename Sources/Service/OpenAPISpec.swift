@@ -32,6 +32,8 @@ tags:
     description: Starting scans and following them.
   - name: service
     description: Health and self-description.
+  - name: history
+    description: Scores over time, differences between scans, alert delivery (history database).
 paths:
   /healthz:
     get:
@@ -344,6 +346,85 @@ paths:
         "401": {$ref: "#/components/responses/Unauthorized"}
         "403": {$ref: "#/components/responses/Forbidden"}
         "404": {$ref: "#/components/responses/NotFound"}
+  /api/v1/history:
+    get:
+      tags: [history]
+      operationId: getHistory
+      summary: Scores of the host or one VM over time, oldest first (from the history database).
+      parameters:
+        - name: target
+          in: query
+          description: "`host`, or a VM's uuid or name."
+          schema: {type: string, pattern: "^[A-Za-z0-9_.:+-]{1,128}$", default: host}
+        - name: limit
+          in: query
+          schema: {type: integer, minimum: 1, maximum: 5000, default: 500}
+      responses:
+        "200":
+          description: The points.
+          content:
+            application/json:
+              schema: {$ref: "#/components/schemas/History"}
+        "400": {$ref: "#/components/responses/BadRequest"}
+        "401": {$ref: "#/components/responses/Unauthorized"}
+        "403": {$ref: "#/components/responses/Forbidden"}
+        "404": {$ref: "#/components/responses/NotFound"}
+  /api/v1/diff:
+    get:
+      tags: [history]
+      operationId: getDiff
+      summary: What changed between two scans (default, the two newest) - new, resolved and changed findings.
+      parameters:
+        - name: from
+          in: query
+          schema: {type: string, pattern: "^[A-Za-z0-9-]{1,64}$"}
+        - name: to
+          in: query
+          schema: {type: string, pattern: "^[A-Za-z0-9-]{1,64}$"}
+      responses:
+        "200":
+          description: The differences.
+          content:
+            application/json:
+              schema: {$ref: "#/components/schemas/ScanDiff"}
+        "400": {$ref: "#/components/responses/BadRequest"}
+        "401": {$ref: "#/components/responses/Unauthorized"}
+        "403": {$ref: "#/components/responses/Forbidden"}
+        "404": {$ref: "#/components/responses/NotFound"}
+  /api/v1/alerts:
+    get:
+      tags: [history]
+      operationId: listAlerts
+      summary: Alerts in the outbox and their delivery state (pending, delivered, failed, expired).
+      parameters:
+        - name: state
+          in: query
+          schema: {type: string, enum: [pending, delivered, failed, expired]}
+        - name: limit
+          in: query
+          schema: {type: integer, minimum: 1, maximum: 1000, default: 100}
+      responses:
+        "200":
+          description: Newest first.
+          content:
+            application/json:
+              schema: {$ref: "#/components/schemas/Alerts"}
+        "400": {$ref: "#/components/responses/BadRequest"}
+        "401": {$ref: "#/components/responses/Unauthorized"}
+        "403": {$ref: "#/components/responses/Forbidden"}
+  /metrics:
+    get:
+      tags: [service]
+      operationId: getMetrics
+      summary: Prometheus metrics (text exposition format 0.0.4).
+      responses:
+        "200":
+          description: Scores, grades, failing findings by severity and layer, scan duration, libvirt state, alert deliveries.
+          content:
+            text/plain:
+              schema: {type: string}
+        "401": {$ref: "#/components/responses/Unauthorized"}
+        "403": {$ref: "#/components/responses/Forbidden"}
   /api/v1/openapi.yaml:
     get:
       tags: [service]
@@ -436,6 +517,90 @@ components:
         application/json:
           schema: {$ref: "#/components/schemas/Error"}
   schemas:
+    History:
+      type: object
+      required: [target, points]
+      properties:
+        target: {type: string}
+        points:
+          type: array
+          items:
+            type: object
+            required: [scanId, at, score, grade, state, name, failing]
+            properties:
+              scanId: {type: string}
+              at: {type: string}
+              score: {type: integer}
+              grade: {type: string}
+              state: {type: string}
+              name: {type: string}
+              failing: {type: integer}
+    StoredFinding:
+      type: object
+      required: [rule, status, severity, layer, title]
+      properties:
+        rule: {type: string}
+        status: {type: string}
+        severity: {type: string}
+        layer: {type: string}
+        title: {type: string}
+    DiffChange:
+      type: object
+      required: [target, name, finding]
+      properties:
+        target: {type: string}
+        name: {type: string}
+        finding: {$ref: "#/components/schemas/StoredFinding"}
+        previous: {$ref: "#/components/schemas/StoredFinding"}
+    ScanDiff:
+      type: object
+      required: [from, to, fromAt, toAt, new, resolved, changed, scoreChanges, addedTargets, removedTargets]
+      properties:
+        from: {type: string}
+        to: {type: string}
+        fromAt: {type: string}
+        toAt: {type: string}
+        new: {type: array, items: {$ref: "#/components/schemas/DiffChange"}}
+        resolved: {type: array, items: {$ref: "#/components/schemas/DiffChange"}}
+        changed: {type: array, items: {$ref: "#/components/schemas/DiffChange"}}
+        scoreChanges:
+          type: array
+          items:
+            type: object
+            properties:
+              target: {type: string}
+              name: {type: string}
+              fromScore: {type: integer}
+              toScore: {type: integer}
+              fromGrade: {type: string}
+              toGrade: {type: string}
+        addedTargets: {type: array, items: {type: string}}
+        removedTargets: {type: array, items: {type: string}}
+    Alerts:
+      type: object
+      required: [alerts, counts, sinks]
+      properties:
+        alerts:
+          type: array
+          items:
+            type: object
+            required: [id, dedupeKey, sink, createdAt, payload, state, attempts, nextAttemptAt, expiresAt]
+            properties:
+              id: {type: integer}
+              dedupeKey: {type: string}
+              sink: {type: string}
+              createdAt: {type: string}
+              payload: {type: object}
+              state: {type: string, enum: [pending, delivered, failed, expired]}
+              attempts: {type: integer}
+              nextAttemptAt: {type: string}
+              lastError: {type: string}
+              deliveredAt: {type: string}
+              expiresAt: {type: string}
+        counts:
+          type: object
+          additionalProperties: {type: integer}
+        sinks: {type: array, items: {type: string}}
     Error:
       type: object
       required: [error]
@@ -664,7 +829,7 @@ components:
       properties:
         id: {type: string}
         state: {type: string, enum: [queued, running, done, failed]}
-        trigger: {type: string, enum: [request, schedule, startup]}
+        trigger: {type: string, enum: [request, schedule, startup, event, reconnect]}
         requestedAt: {type: string, format: date-time}
         startedAt: {type: string, format: date-time, nullable: true}
         finishedAt: {type: string, format: date-time, nullable: true}

@@ -34,7 +34,7 @@ public final class ScanCoordinator: ScanTrigger, @unchecked Sendable {
         defer { condition.unlock() }
         if let active = store.activeRecord() { return active }
         let record = ScanRecord(id: UUID().uuidString.lowercased(), state: .queued, trigger: trigger,
-                                requestedAt: Timestamp.string(store.clock()))
+                                requestedAt: Timestamp.format(store.clock()))
         store.upsert(record)
         Thread.detachNewThread { [self] in run(record) }
         return record
@@ -74,7 +74,7 @@ public final class ScanCoordinator: ScanTrigger, @unchecked Sendable {
     private func run(_ queued: ScanRecord) {
         var record = queued
         record.state = .running
-        record.startedAt = Timestamp.string(store.clock())
+        record.startedAt = Timestamp.format(store.clock())
         store.upsert(record)
         logger.info("scan started", metadata: ["scan.id": .string(record.id), "scan.trigger": .string(record.trigger.rawValue)])
         do {
@@ -93,7 +93,7 @@ public final class ScanCoordinator: ScanTrigger, @unchecked Sendable {
             record.error = "\(error)"
             logger.error("scan failed", metadata: ["scan.id": .string(record.id), "error": .string("\(error)")])
         }
-        record.finishedAt = Timestamp.string(store.clock())
+        record.finishedAt = Timestamp.format(store.clock())
         store.upsert(record)
         onFinish?(record)
         // A scan of a large host frees hundreds of megabytes of intermediate trees; glibc keeps

@@ -89,7 +89,7 @@ public struct ServiceConfig: Sendable, Equatable {
 
     public struct Limits: Sendable, Equatable {
         /// Connections served at once; further clients wait in the listen backlog.
-        public var maxConnections: Int = 64
+        public var maxConnections: Int = 2048
         /// Time allowed to receive a complete request (headers and body).
         public var readTimeoutSeconds: Int = 10
         /// Time allowed to send a response.

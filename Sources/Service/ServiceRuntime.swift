@@ -1,4 +1,5 @@
 import Audit
+import CLinux
 import Core
 import Foundation
 import History
@@ -23,6 +24,7 @@ public final class ServiceRuntime: @unchecked Sendable {
     let alertPolicy: AlertPolicy
     let reportWriter: ReportWriter?
     private(set) var coordinator: ScanCoordinator!
+    private(set) var monitor: DomainEventMonitor?
     let server: HTTPServer
 
     /// What the next scan must do: a full listing, or only re-fetching domains named by events.
@@ -201,7 +203,8 @@ public final class ServiceRuntime: @unchecked Sendable {
     }
 
     /// A libvirt event for one domain: rescan it now (or right after the scan in progress).
-    public func domainChanged(uuid: String) {
+    public func domainChanged(uuid: String, kind: String = "event") {
+        logger.debug("libvirt event", metadata: ["vm.uuid": .string(uuid), "event": .string(kind)])
         let active = store.activeRecord()
         pending.withLock { p in
             p.uuids.insert(uuid)
@@ -229,6 +232,34 @@ public final class ServiceRuntime: @unchecked Sendable {
 
     /// Starts everything; returns once the server listens.
     public func start() throws {
+        // A libvirt connection whose daemon went away raises SIGPIPE on the next call.
+        signal(SIGPIPE, SIG_IGN)
+        raiseFileLimit(for: config.limits.maxConnections)
+        // Capabilities the unit grants (CAP_SYS_PTRACE, ambient) stay with this process; programs
+        // it runs (the alert command) must not inherit them.
+        if virtaudit_clear_ambient_capabilities() != 0 {
+            logger.debug("ambient capabilities not cleared", metadata: ["errno": .stringConvertible(errno)])
+        }
+        if config.events {
+            // libvirt's event loop must run before the scanning connection opens: it also answers
+            // libvirtd's keepalive pings, without which an idle connection is dropped.
+            let m = DomainEventMonitor(uri: config.connect, onEvent: { [weak self] event in
+                self?.domainChanged(uuid: event.domainUUID, kind: event.kind.rawValue)
+            }, onStateChange: { [weak self] state in
+                guard let self else { return }
+                switch state {
+                case .connected:
+                    self.logger.info("libvirt events connected", metadata: ["uri": .string(self.config.connect)])
+                    if self.store.snapshot != nil { self.libvirtReconnected() }
+                case .disconnected(let reason):
+                    self.logger.warning("libvirt events disconnected", metadata: ["reason": .string(reason)])
+                    self.store.setStale(true)
+                    self.store.setLibvirtConnected(false)
+                }
+            })
+            try m.start()
+            monitor = m
+        }
         try server.start()
         logger.notice("listening", metadata: ["address": .string(config.listen), "port": .stringConvertible(server.boundPort),
                                               "tokens": .stringConvertible(!tokens.isEmpty)])
@@ -261,6 +292,24 @@ public final class ServiceRuntime: @unchecked Sendable {
     }
 
     public var boundPort: Int { server.boundPort }
+
+    /// Each connection is a descriptor: lift the soft RLIMIT_NOFILE (often 1024) towards what
+    /// `max_connections` needs, up to the hard limit, and say so when the hard limit is lower.
+    func raiseFileLimit(for connections: Int) {
+        var limit = rlimit()
+        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return }
+        let wanted = rlim_t(connections + 256)
+        guard limit.rlim_cur < wanted else { return }
+        let target = min(wanted, limit.rlim_max)
+        var raised = limit
+        raised.rlim_cur = target
+        if setrlimit(Int32(RLIMIT_NOFILE.rawValue), &raised) == 0, target >= wanted {
+            logger.debug("file limit raised", metadata: ["nofile": .stringConvertible(target)])
+        } else {
+            logger.warning("open-file limit below max_connections; clients past it get 503",
+                           metadata: ["nofile": .stringConvertible(target), "max_connections": .stringConvertible(connections)])
+        }
+    }
 
     /// While libvirt is down: retry on the link's backoff, resync fully when it is back, and
     /// raise the "unreachable" alert once it has been down long enough.
@@ -299,6 +348,7 @@ public final class ServiceRuntime: @unchecked Sendable {
     /// Graceful stop: no new connections, in-flight requests finish, loops end.
     public func stop() {
         stopping.store(true, ordering: .relaxed)
+        monitor?.stop()
         coordinator.stop()
         server.shutdown(graceful: true)
         logger.notice("stopped")

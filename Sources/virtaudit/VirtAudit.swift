@@ -21,8 +21,16 @@ struct VirtAudit: AsyncParsableCommand {
 
     /// Usage errors exit 2 with a one-line reason (not ArgumentParser's 64), help and version 0.
     static func main() async {
+        var command: any ParsableCommand
         do {
-            var command = try parseAsRoot()
+            command = try parseAsRoot()
+        } catch {
+            if exitCode(for: error) == .success { exit(withError: error) }
+            let message = VirtAudit.message(for: error).split(separator: "\n").first.map(String.init) ?? "\(error)"
+            FileHandle.standardError.write(Data("virtaudit: \(message) (see --help)\n".utf8))
+            Foundation.exit(2)
+        }
+        do {
             if var async = command as? any AsyncParsableCommand {
                 try await async.run()
             } else {
@@ -33,7 +41,8 @@ struct VirtAudit: AsyncParsableCommand {
         } catch {
             if exitCode(for: error) == .success { exit(withError: error) }
             let message = VirtAudit.message(for: error).split(separator: "\n").first.map(String.init) ?? "\(error)"
-            FileHandle.standardError.write(Data("virtaudit: \(message) (see --help)\n".utf8))
+            let hint = error is ValidationError ? " (see --help)" : ""
+            FileHandle.standardError.write(Data("virtaudit: \(message)\(hint)\n".utf8))
             Foundation.exit(2)
         }
     }

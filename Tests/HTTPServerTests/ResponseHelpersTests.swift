@@ -12,6 +12,16 @@ final class ResponseHelpersTests: XCTestCase {
     func testETagIsStableAndDependsOnTheBody() {
         XCTAssertEqual(ResponseHelpers.etag(for: [1, 2, 3]), ResponseHelpers.etag(for: [1, 2, 3]))
         XCTAssertNotEqual(ResponseHelpers.etag(for: [1, 2, 3]), ResponseHelpers.etag(for: [1, 2, 4]))
+        // A change in any lane of a 32-byte block, a trailing word or the tail changes the tag;
+        // so does the length.
+        let base = [UInt8](repeating: 7, count: 77)
+        var tags: Set<String> = [ResponseHelpers.etag(for: base), ResponseHelpers.etag(for: base + [0])]
+        for i in [0, 9, 31, 36, 63, 70, 76] {
+            var changed = base
+            changed[i] ^= 0x40
+            tags.insert(ResponseHelpers.etag(for: changed))
+        }
+        XCTAssertEqual(tags.count, 9)
         XCTAssertTrue(ResponseHelpers.etag(for: []).hasPrefix("\""))
         XCTAssertTrue(ResponseHelpers.etag(for: []).hasSuffix("\""))
     }

@@ -33,3 +33,32 @@ enum LiveLab {
         return try auditor.scan()
     }
 }
+
+/// Runs the built `virtaudit` executable the way users and scripts do.
+enum CLI {
+    struct Run { var status: Int32; var stdout: Data; var stderr: String }
+
+    static var executable: String {
+        let beside = Bundle.main.bundleURL.deletingLastPathComponent().appendingPathComponent("virtaudit").path
+        if FileManager.default.isExecutableFile(atPath: beside) { return beside }
+        let here = Bundle.main.bundleURL.appendingPathComponent("virtaudit").path
+        if FileManager.default.isExecutableFile(atPath: here) { return here }
+        return LiveLab.repository + "/.build/debug/virtaudit"
+    }
+
+    static func run(_ args: [String]) throws -> Run {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: Self.executable)
+        p.arguments = args
+        p.currentDirectoryURL = URL(fileURLWithPath: LiveLab.repository)
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        try p.run()
+        let o = out.fileHandleForReading.readDataToEndOfFile()
+        let e = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return Run(status: p.terminationStatus, stdout: o, stderr: String(decoding: e, as: UTF8.self))
+    }
+
+}

@@ -175,9 +175,10 @@ final class EvaluatorTests: XCTestCase {
         XCTAssertEqual(one.score.grade, "A")
         XCTAssertEqual(one.findings[3].pointsLost, 8)
         let root = run(["a": false])
-        XCTAssertEqual([root.score.score], [69])
-        XCTAssertEqual(root.score.grade, "D")
-        XCTAssertEqual(root.findings[0].pointsLost, 31)
+        // Raw 75 × 0.69 = 51.75.
+        XCTAssertEqual([root.score.score], [52])
+        XCTAssertEqual(root.score.grade, "F")
+        XCTAssertEqual(root.findings[0].pointsLost, 48.25, accuracy: 0.01)
         let unknown = run(["e": nil])
         XCTAssertEqual(unknown.score.score, 76)
         XCTAssertEqual(unknown.findings[4].status, .unknown)

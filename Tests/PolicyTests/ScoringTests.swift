@@ -61,17 +61,35 @@ final class ScoringTests: XCTestCase {
         list += (0..<20).map { finding(.dac, .high, .pass, "d.\($0)") }
         list.append(finding(.dac, .critical, .fail, "dac.root"))
         let (capped, fs) = score(list)
-        XCTAssertEqual(capped.score, Scoring.criticalCap)
+        // Raw 95.41 × 0.69 = 65.83.
+        XCTAssertEqual(capped.score, 66)
         XCTAssertEqual(capped.grade, "D")
         // The cap's points are charged to the critical finding.
         let total = fs.reduce(0) { $0 + $1.pointsLost }
-        XCTAssertEqual(total, 100 - Double(capped.score), accuracy: 0.05)
-        XCTAssertEqual(fs.last?.pointsLost ?? 0, 31, accuracy: 0.05)
+        XCTAssertEqual(total, 100 - Double(capped.score), accuracy: 0.5)
+        XCTAssertEqual(fs.last?.pointsLost ?? 0, 34.17, accuracy: 0.05)
         // The same rule at high severity does not cap.
         list[list.count - 1].severity = .high
         let (uncapped, _) = score(list)
         XCTAssertGreaterThan(uncapped.score, 90)
         XCTAssertEqual(uncapped.grade, "A")
+    }
+
+    func testCriticallyFailingVMsKeepTheirOrder() {
+        // Two VMs run qemu as root; the second also fails one of three MAC rules. Both are capped,
+        // and the second still scores lower (a clamp to 69 would make them equal).
+        let good = [finding(.dac, .critical, .fail, "dac.root"), finding(.dac, .high, .pass, "d.1")]
+            + (0..<3).map { finding(.mac, .high, .pass, "m.\($0)") } + [finding(.seccomp, .high, .pass)]
+        var worse = good
+        worse[2].status = .fail
+        let (a, _) = score(good), (b, _) = score(worse)
+        // good: raw 100 × (3.75 + 6 + 6)/22 = 71.6 -> 49.4; worse: raw 62.5 -> 43.1.
+        XCTAssertEqual([a.score, b.score], [49, 43])
+        // A second critical failure costs another factor 0.69.
+        var twice = good
+        twice[1].severity = .critical
+        twice[1].status = .fail
+        XCTAssertLessThan(score(twice).0.score, a.score)
     }
 
     func testUnknownCriticalCapsLikeAFail() {

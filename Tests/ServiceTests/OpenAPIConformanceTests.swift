@@ -100,8 +100,8 @@ final class OpenAPIConformanceTests: XCTestCase {
     }
 
     func testFinishedScanRecordsMatchTheirSchema() throws {
-        var record = ScanRecord(id: "a", state: .done, trigger: .schedule, requestedAt: Timestamp.string(Date()),
-                                startedAt: Timestamp.string(Date()), finishedAt: Timestamp.string(Date()))
+        var record = ScanRecord(id: "a", state: .done, trigger: .schedule, requestedAt: Timestamp.format(Date()),
+                                startedAt: Timestamp.format(Date()), finishedAt: Timestamp.format(Date()))
         record.result = ScanRecord.ResultSummary(report: Sample.report(stale: true))
         XCTAssertEqual(violations(record.json, ["$ref": "#/components/schemas/ScanRecord"]), [])
     }

@@ -22,13 +22,22 @@ public struct NamespaceReference: Sendable, Hashable {
     public var inodes: [String: UInt64]
     /// Why each earlier candidate was passed over, or why none could be used.
     public var attempts: [String]
+    /// Kinds the reference cannot stand for, with the reason (their comparison is unknown).
+    public var distrusted: [String: String]
 
-    public init(source: Source?, pid: Int?, inodes: [String: UInt64], attempts: [String] = []) {
+    public init(source: Source?, pid: Int?, inodes: [String: UInt64], attempts: [String] = [],
+                distrusted: [String: String] = [:]) {
         self.source = source
         self.pid = pid
         self.inodes = inodes
         self.attempts = attempts
+        self.distrusted = distrusted
     }
+
+    /// On a live host the auditor's own mount namespace is no host reference: a service manager
+    /// (systemd's ProtectSystem=, PrivateTmp=) gives the service a private one, and comparing qemu
+    /// against it would call a qemu in the host's mount namespace "private".
+    static let selfMountReason = "the host mount namespace is unknown: neither PID 1 nor libvirtd could be read, and the auditor's own mount namespace may be private (systemd sandboxing)"
 
     /// The daemons accepted as the libvirt reference: pid file under /run, and expected comm.
     public static let daemons: [(pidFile: String, comm: String)] = [
@@ -90,8 +99,14 @@ public struct NamespaceReference: Sendable, Hashable {
             return NamespaceReference(source: nil, pid: nil, inodes: [:], attempts: attempts)
         }
         var selfPid: Int? = nil
-        if root.isLive, let link = try? reader.readLink(root.proc("self")) { selfPid = Int(link) }
-        return NamespaceReference(source: .self, pid: selfPid, inodes: me.inodes, attempts: attempts)
+        var inodes = me.inodes
+        var distrusted: [String: String] = [:]
+        if root.isLive {
+            if let link = try? reader.readLink(root.proc("self")) { selfPid = Int(link) }
+            inodes["mnt"] = nil
+            distrusted["mnt"] = selfMountReason
+        }
+        return NamespaceReference(source: .self, pid: selfPid, inodes: inodes, attempts: attempts, distrusted: distrusted)
     }
 
     /// A candidate is usable when its mount namespace and every kind other than those the kernel

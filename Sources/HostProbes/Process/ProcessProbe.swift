@@ -186,7 +186,8 @@ public enum ProcessProbe {
                 b.set(base + ".sharedWithHost", .bool(inode == hostInode))
                 if inode != hostInode { privateKinds.append(kind) }
             } else {
-                let reason = host.failureReason ?? "the host reference (\(host.source?.rawValue ?? "none")) has no \(kind) namespace"
+                let reason = host.failureReason ?? host.distrusted[kind]
+                    ?? "the host reference (\(host.source?.rawValue ?? "none")) has no \(kind) namespace"
                 b.setUnknown(base + ".hostInode", reason: reason)
                 b.setUnknown(base + ".sharedWithHost", reason: reason)
                 undecided.append(kind)

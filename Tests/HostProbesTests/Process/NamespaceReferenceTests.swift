@@ -57,3 +57,35 @@ final class NamespaceReferenceTests: XCTestCase {
         }
     }
 }
+
+/// On a live host, falling back to the auditor's own namespaces must not decide mount-namespace
+/// sharing: a sandboxed service has a private mount namespace of its own.
+final class NamespaceReferenceLiveSelfTests: XCTestCase {
+    func testLiveSelfFallbackDistrustsTheMountNamespace() {
+        let live = ProcReader.live
+        // PID 1 unreadable and no libvirt daemon: only /proc/self is left.
+        let reader = ProcReader(
+            read: { (p: String) throws(ProbeError) -> [UInt8] in
+                if p.hasSuffix("libvirtd.pid") || p.hasSuffix("virtqemud.pid") { throw .notFound(path: p) }
+                return try live.read(p)
+            },
+            readLink: { (p: String) throws(ProbeError) -> String in
+                if p.hasPrefix("/proc/1/") { throw .permissionDenied(path: p) }
+                return try live.readLink(p)
+            },
+            exists: live.exists)
+        let ref = NamespaceReference.resolve(root: HostRoot("/"), reader: reader)
+        XCTAssertEqual(ref.source, .self)
+        XCTAssertNil(ref.inodes["mnt"])
+        XCTAssertNotNil(ref.inodes["net"])
+        XCTAssertNotNil(ref.distrusted["mnt"])
+
+        var b = FactBuilder()
+        ProcessProbe.collect(pid: Int(getpid()), root: HostRoot("/"), hostNamespaces: ref, into: &b, reader: live)
+        let facts = b.facts
+        XCTAssertEqual(facts[path: "process.namespaces.mnt.sharedWithHost"], .null)
+        XCTAssertEqual(FactBuilder.reason(for: "process.namespaces.mnt.sharedWithHost", in: facts),
+                       NamespaceReference.selfMountReason)
+        XCTAssertEqual(facts[path: "process.namespaces.net.sharedWithHost"], .bool(true))
+    }
+}

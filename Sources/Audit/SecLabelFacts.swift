@@ -1,0 +1,133 @@
+import Core
+import Inventory
+
+/// `labels.*`: the security labels libvirt says it gave the domain (the `<seclabel>` elements of
+/// the live XML) compared with what the qemu process actually runs with. A mismatch means the
+/// process is not the one libvirt labelled, or labelling failed: a layer the XML promises is
+/// not there.
+enum SecLabelFacts {
+    static let schema: [FactField] = [
+        FactField("labels.dac.configured", .bool, source: "<seclabel model='dac'><label>",
+                  "The live XML carries a DAC label (libvirt writes the one it applied)."),
+        FactField("labels.dac.label", .string, source: "<seclabel model='dac'><label>", "The label, e.g. +64055:+64055 or libvirt-qemu:kvm."),
+        FactField("labels.dac.uid", .int, source: "label, /etc/passwd", "The label's user as a uid."),
+        FactField("labels.dac.gid", .int, source: "label, /etc/group", "The label's group as a gid."),
+        FactField("labels.dac.matchesProcess", .bool, source: "labels.dac.uid/gid vs process.uid/gid",
+                  "The running qemu's effective uid and gid are the label's."),
+        FactField("labels.selinux.configured", .bool, source: "<seclabel model='selinux'>", "The domain has an SELinux seclabel."),
+        FactField("labels.selinux.type", .string, source: "<seclabel type>", "dynamic (libvirt picks unique categories), static or none."),
+        FactField("labels.selinux.relabel", .bool, source: "<seclabel relabel>", "libvirt relabels the domain's images."),
+        FactField("labels.selinux.label", .string, source: "<seclabel><label>", "The process label libvirt applied (live XML)."),
+        FactField("labels.selinux.imagelabel", .string, source: "<seclabel><imagelabel>", "The label of the domain's images."),
+        FactField("labels.selinux.matchesProcess", .bool, source: "labels.selinux.label vs process.selinux.context",
+                  "The running qemu's SELinux context is the label libvirt applied."),
+        FactField("labels.apparmor.configured", .bool, source: "<seclabel model='apparmor'>", "The domain has an AppArmor seclabel."),
+        FactField("labels.apparmor.label", .string, source: "<seclabel model='apparmor'><label>", "The profile libvirt applied (libvirt-<uuid>)."),
+        FactField("labels.apparmor.matchesProcess", .bool, source: "labels.apparmor.label vs process.apparmor.profile",
+                  "The running qemu is confined by the profile libvirt applied."),
+    ]
+
+    static func collect(_ d: InventoryDomain, root: HostRoot, accounts: Accounts, into f: inout FactBuilder) {
+        guard case .success(let def) = d.definition else {
+            f.setUnknown("labels", reason: "domain XML could not be parsed")
+            return
+        }
+        let running = d.record.isActive
+        let processTree = f.tree
+        func processValue(_ path: String) -> JSONValue? {
+            guard let v = processTree[path: path], !v.isNull else { return nil }
+            return v
+        }
+        func compare(_ path: String, _ decide: () -> Bool?, missing: String) {
+            guard running else { return f.setUnknown(path, reason: "domain is not running: no process to compare") }
+            if let r = decide() { f.set(path, .bool(r)) } else { f.setUnknown(path, reason: missing) }
+        }
+
+        // DAC
+        let dac = def.seclabels.first { $0.model == "dac" && $0.label != nil }
+        f.set("labels.dac.configured", .bool(dac != nil))
+        f.set("labels.dac.label", .from(dac?.label))
+        let owner = dac?.label.flatMap { accounts.resolve(label: $0) }
+        f.set("labels.dac.uid", .from(owner?.uid))
+        f.set("labels.dac.gid", .from(owner?.gid))
+        if dac != nil {
+            compare("labels.dac.matchesProcess", {
+                guard let o = owner, let uid = processValue("process.uid")?.intValue,
+                      let gid = processValue("process.gid")?.intValue else { return nil }
+                return o.uid == uid && o.gid == gid
+            }, missing: owner == nil ? "the DAC label \(dac?.label ?? "") names an unknown user or group"
+                                     : "the process's uid/gid could not be read")
+        } else {
+            f.set("labels.dac.matchesProcess", .null)
+        }
+
+        // SELinux
+        let se = def.seclabels.first { $0.model == "selinux" }
+        f.set("labels.selinux.configured", .bool(se != nil))
+        f.set("labels.selinux.type", .from(se?.type))
+        f.set("labels.selinux.relabel", .from(se.map(\.relabel)))
+        f.set("labels.selinux.label", .from(se?.label))
+        f.set("labels.selinux.imagelabel", .from(se?.imagelabel))
+        if let label = se?.label {
+            compare("labels.selinux.matchesProcess", {
+                processValue("process.selinux.context")?.stringValue.map { $0 == label }
+            }, missing: "the process's SELinux context could not be read")
+        } else {
+            f.set("labels.selinux.matchesProcess", .null)
+        }
+
+        // AppArmor
+        let aa = def.seclabels.first { $0.model == "apparmor" }
+        f.set("labels.apparmor.configured", .bool(aa != nil))
+        f.set("labels.apparmor.label", .from(aa?.label))
+        if let label = aa?.label {
+            compare("labels.apparmor.matchesProcess", {
+                processValue("process.apparmor.profile")?.stringValue.map { $0 == label }
+            }, missing: "the process's AppArmor profile could not be read")
+        } else {
+            f.set("labels.apparmor.matchesProcess", .null)
+        }
+    }
+}
+
+/// Users and groups of the host (`etc/passwd`, `etc/group` under the root), for DAC labels
+/// written with names (`libvirt-qemu:kvm`) rather than numbers (`+64055:+64055`).
+struct Accounts: Sendable {
+    var users: [String: (uid: Int, gid: Int)] = [:]
+    var groups: [String: Int] = [:]
+
+    static func read(root: HostRoot) -> Accounts {
+        var a = Accounts()
+        if let text = try? FileReader.readString(root.etc("passwd")) {
+            for line in text.split(separator: "\n") {
+                let p = line.split(separator: ":", omittingEmptySubsequences: false)
+                if p.count >= 4, let uid = Int(p[2]), let gid = Int(p[3]) { a.users[String(p[0])] = (uid, gid) }
+            }
+        }
+        if let text = try? FileReader.readString(root.etc("group")) {
+            for line in text.split(separator: "\n") {
+                let p = line.split(separator: ":", omittingEmptySubsequences: false)
+                if p.count >= 3, let gid = Int(p[2]) { a.groups[String(p[0])] = gid }
+            }
+        }
+        return a
+    }
+
+    /// `+N:+N`, `name:group`, or `name` alone (its primary group).
+    func resolve(label: String) -> (uid: Int, gid: Int)? {
+        let parts = label.split(separator: ":", maxSplits: 1).map(String.init)
+        guard let userPart = parts.first else { return nil }
+        let uid: Int?
+        var gid: Int?
+        if userPart.hasPrefix("+") { uid = Int(userPart.dropFirst()) } else {
+            uid = users[userPart]?.uid
+            gid = users[userPart]?.gid
+        }
+        if parts.count == 2 {
+            let g = parts[1]
+            gid = g.hasPrefix("+") ? Int(g.dropFirst()) : groups[g]
+        }
+        guard let u = uid, let g = gid else { return nil }
+        return (u, g)
+    }
+}

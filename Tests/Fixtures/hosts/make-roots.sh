@@ -1,0 +1,238 @@
+#!/usr/bin/env bash
+# Regenerates the root/ trees of the fixture hosts (Tests/Fixtures/hosts/<host>/root): the host
+# files the probes read, copied from the single-concern fixtures (host-*, iommu-*), plus one
+# /proc/<pid> per running domain of the host's node.xml (status, cmdline, cgroup, ns/*, root,
+# attr/current, attr/apparmor/current) and its libvirt pid file /run/libvirt/qemu/<name>.pid.
+# node.xml files are written by hand; this script only builds root/. See Docs/fixture-hosts.md.
+# Run from anywhere: Tests/Fixtures/hosts/make-roots.sh
+set -euo pipefail
+cd "$(dirname "$0")"
+F=..
+STATUS_TEMPLATE=$F/proc-selinux-svirt/proc/5012/status
+
+# The host's own namespaces (/proc/1/ns), the reference every qemu is compared with.
+declare -A HOSTNS=([cgroup]=4026531835 [ipc]=4026531839 [mnt]=4026531840 [net]=4026531833
+                   [pid]=4026531836 [time]=4026531834 [user]=4026531837 [uts]=4026531838)
+
+ns_links() { # DIR PRIVATE-NS-LIST BASE
+  local dir=$1 private=" $2 " base=$3 n i=0
+  mkdir -p "$dir"
+  for n in cgroup ipc mnt net pid time user uts; do
+    if [[ $private == *" $n "* ]]; then
+      ln -sfn "$n:[$((base + i))]" "$dir/$n"
+    else
+      ln -sfn "$n:[${HOSTNS[$n]}]" "$dir/$n"
+    fi
+    i=$((i + 1))
+  done
+}
+
+host_init() { # ROOT: pid 1 (systemd) with the host namespaces
+  mkdir -p "$1/proc/1"
+  printf 'systemd\n' >"$1/proc/1/comm"
+  ns_links "$1/proc/1/ns" "" 0
+}
+
+# Capability masks (CapInh CapPrm CapEff CapBnd CapAmb) for the kernel's 41 capabilities.
+caps_for() {
+  case $1 in
+    none) echo "0000000000000000 0000000000000000 0000000000000000 000001ffffffffff 0000000000000000" ;;
+    full) echo "0000000000000000 000001ffffffffff 000001ffffffffff 000001ffffffffff 0000000000000000" ;;
+    # CAP_NET_ADMIN (12) and CAP_NET_RAW (13) granted as ambient by an emulator wrapper.
+    ambient) echo "0000000000003000 0000000000003000 0000000000003000 000001ffffffffff 0000000000003000" ;;
+  esac
+}
+
+# qemu ROOT PID NAME UUID DOMID key=value...
+#   uid=107 caps=none|full|ambient nnp=1 seccomp=2 filters=1 private="mnt" cgroup=machine|service
+#   selinux=<context> apparmor=<label> sandbox=<-sandbox value or empty> extra=<more arguments>
+qemu() {
+  local root=$1 pid=$2 name=$3 uuid=$4 domid=$5; shift 5
+  local uid=107 caps=none nnp=1 seccomp=2 filters=1 private="mnt" cgroup=machine selinux="" apparmor=""
+  local sandbox="on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny" extra="" machine=pc-q35-8.2
+  local rootlink=/ kv
+  for kv in "$@"; do local "$kv"; done
+  local d=$root/proc/$pid
+  mkdir -p "$d"
+  read -r ci cp ce cb ca <<<"$(caps_for "$caps")"
+  awk -v pid="$pid" -v uid="$uid" -v ci="$ci" -v cp="$cp" -v ce="$ce" -v cb="$cb" -v ca="$ca" \
+      -v nnp="$nnp" -v sc="$seccomp" -v sf="$filters" 'BEGIN { FS = OFS = "\t" }
+    $1 == "Tgid:" || $1 == "Pid:" || $1 == "NStgid:" || $1 == "NSpid:" { $2 = pid }
+    $1 == "Uid:" || $1 == "Gid:" { $2 = uid; $3 = uid; $4 = uid; $5 = uid }
+    $1 == "Groups:" { $2 = (uid == 0 ? "0 " : "36 " uid " ") }
+    $1 == "CapInh:" { $2 = ci } $1 == "CapPrm:" { $2 = cp } $1 == "CapEff:" { $2 = ce }
+    $1 == "CapBnd:" { $2 = cb } $1 == "CapAmb:" { $2 = ca }
+    $1 == "NoNewPrivs:" { $2 = nnp } $1 == "Seccomp:" { $2 = sc } $1 == "Seccomp_filters:" { $2 = sf }
+    { print }' "$STATUS_TEMPLATE" >"$d/status"
+  local args=(/usr/bin/qemu-system-x86_64 -name "guest=$name,debug-threads=on" -S
+    -object "{\"qom-type\":\"secret\",\"id\":\"masterKey0\",\"format\":\"raw\",\"file\":\"/var/lib/libvirt/qemu/domain-$domid-$name/master-key.aes\"}"
+    -machine "$machine,usb=off,dump-guest-core=off,memory-backend=pc.ram" -accel kvm -cpu host,migratable=on -m 2048
+    -object '{"qom-type":"memory-backend-ram","id":"pc.ram","size":2147483648}' -overcommit mem-lock=off
+    -smp 2,sockets=2,cores=1,threads=1 -uuid "$uuid" -no-user-config -nodefaults
+    -chardev socket,id=charmonitor,fd=30,server=on,wait=off -mon chardev=charmonitor,id=monitor,mode=control
+    -rtc base=utc,driftfix=slew -no-shutdown -boot strict=on)
+  [ -n "$sandbox" ] && args+=(-sandbox "$sandbox")
+  # shellcheck disable=SC2206
+  [ -n "$extra" ] && args+=($extra)
+  args+=(-msg timestamp=on)
+  printf '%s\0' "${args[@]}" >"$d/cmdline"
+  local esc=${name//-/\\x2d}
+  case $cgroup in
+    machine) printf '0::/machine.slice/machine-qemu\\x2d%s\\x2d%s.scope/libvirt/emulator\n' "$domid" "$esc" >"$d/cgroup" ;;
+    service) printf '0::/system.slice/libvirtd.service\n' >"$d/cgroup" ;;
+  esac
+  ns_links "$d/ns" "$private" $((4026532400 + pid % 1000 * 10))
+  ln -sfn "$rootlink" "$d/root"
+  if [ -n "$selinux" ]; then
+    mkdir -p "$d/attr"; printf '%s\0' "$selinux" >"$d/attr/current"
+  fi
+  if [ -n "$apparmor" ]; then
+    mkdir -p "$d/attr/apparmor"
+    printf '%s\n' "$apparmor" >"$d/attr/current"
+    printf '%s\n' "$apparmor" >"$d/attr/apparmor/current"
+  fi
+  mkdir -p "$root/run/libvirt/qemu"
+  printf '%s' "$pid" >"$root/run/libvirt/qemu/$name.pid"
+}
+
+# Host files: kernel, cpu, LSM state from one of the host-* fixtures.
+host_files() { # ROOT FROM
+  mkdir -p "$1"
+  cp -a "$F/$2/proc" "$F/$2/sys" "$1/"
+  [ -d "$F/$2/etc" ] && cp -a "$F/$2/etc" "$1/"
+  return 0
+}
+
+# The sysfs IOMMU/PCI tree and /proc/interrupts, /proc/cmdline of one of the iommu-* fixtures.
+iommu_files() { # ROOT FROM
+  mkdir -p "$1/sys" "$1/proc"
+  cp -a "$F/$2/sys/." "$1/sys/"
+  [ -f "$F/$2/proc/interrupts" ] && cp "$F/$2/proc/interrupts" "$1/proc/"
+  if [ -d "$F/$2/etc" ]; then mkdir -p "$1/etc"; cp -a "$F/$2/etc/." "$1/etc/"; fi
+  return 0
+}
+
+kvm_node() { # ROOT GID: /dev/kvm (a plain file; its mode 0660/0666 is applied by the tests, git keeps none)
+  mkdir -p "$1/dev" "$1/etc"
+  : >"$1/dev/kvm"
+  printf 'root:x:0:\nkvm:x:%s:qemu\nqemu:x:107:\nlibvirt:x:993:\n' "$2" >"$1/etc/group"
+}
+
+for h in hardened weak apparmor selinux-lax devices-shared devices-vf-pf devices-pci-stub devices-passthrough devices-none vanished; do
+  rm -rf "$h/root"
+done
+
+# --- hardened: RHEL 9 with SELinux enforcing, a hardened qemu.conf, IOMMU with a clean GPU group.
+r=hardened/root
+host_files $r host-selinux
+iommu_files $r iommu-clean-gpu
+printf 'BOOT_IMAGE=(hd0,gpt2)/vmlinuz-5.14.0-427.13.1.el9_4.x86_64 root=/dev/mapper/rhel-root ro crashkernel=1G-4G:192M,4G-64G:256M,64G-:512M rd.lvm.lv=rhel/root intel_iommu=on nosmt lockdown=integrity\n' >$r/proc/cmdline
+cp hardened/qemu.conf $r/etc/libvirt/qemu.conf
+kvm_node $r 36
+host_init $r
+qemu $r 4101 db-primary 6f3c2a10-4b1e-4c0d-8e21-7a9d5b3c1e01 1 selinux="system_u:system_r:svirt_t:s0:c117,c502"
+qemu $r 4102 web-frontend 6f3c2a10-4b1e-4c0d-8e21-7a9d5b3c1e02 2 selinux="system_u:system_r:svirt_t:s0:c38,c911"
+qemu $r 4103 gpu-render 6f3c2a10-4b1e-4c0d-8e21-7a9d5b3c1e03 3 selinux="system_u:system_r:svirt_t:s0:c240,c777" \
+  extra="-device {\"driver\":\"vfio-pci\",\"host\":\"0000:01:00.0\",\"id\":\"hostdev0\",\"bus\":\"pci.3\",\"addr\":\"0x0\"} -device {\"driver\":\"vfio-pci\",\"host\":\"0000:01:00.1\",\"id\":\"hostdev1\",\"bus\":\"pci.4\",\"addr\":\"0x0\"}"
+qemu $r 4104 vault-snp 6f3c2a10-4b1e-4c0d-8e21-7a9d5b3c1e04 4 selinux="system_u:system_r:svirt_t:s0:c5,c640" \
+  private="ipc mnt net pid user uts" machine=pc-q35-8.2,confidential-guest-support=lsec0 \
+  extra="-object {\"qom-type\":\"sev-snp-guest\",\"id\":\"lsec0\",\"cbitpos\":51,\"reduced-phys-bits\":1,\"policy\":196608}"
+
+# --- weak: Debian lab hypervisor with every layer missing.
+r=weak/root
+host_files $r host-weak
+rm -rf $r/dev
+kvm_node $r 104
+host_init $r
+qemu $r 2201 lab-root 9c0e5b7a-1d2f-4e3a-8b4c-5d6e7f809a01 1 uid=0 caps=full nnp=0 seccomp=0 filters=0 private="" \
+  cgroup=service sandbox="off" machine=pc-i440fx-7.2 \
+  extra="-vnc 0.0.0.0:0 -serial tcp:0.0.0.0:4555,server=on,wait=off -device {\"driver\":\"ivshmem-plain\",\"id\":\"shmem0\",\"memdev\":\"shmmem-shmem0\"}"
+qemu $r 2202 lab-peer 9c0e5b7a-1d2f-4e3a-8b4c-5d6e7f809a02 2 uid=0 caps=full nnp=0 seccomp=0 filters=0 private="" \
+  cgroup=service sandbox="off" machine=pc-i440fx-7.2 \
+  extra="-device {\"driver\":\"ivshmem-plain\",\"id\":\"shmem0\",\"memdev\":\"shmmem-shmem0\"}"
+qemu $r 2203 lab-netcap 9c0e5b7a-1d2f-4e3a-8b4c-5d6e7f809a03 3 uid=64055 caps=ambient nnp=0 seccomp=0 filters=0 private="" \
+  cgroup=service sandbox="off" machine=pc-i440fx-7.2 extra="-sandbox on,obsolete=allow"
+qemu $r 2204 lab-container 9c0e5b7a-1d2f-4e3a-8b4c-5d6e7f809a04 4 uid=0 caps=full nnp=0 seccomp=2 filters=1 private="mnt cgroup" \
+  cgroup=service sandbox="" machine=pc-i440fx-7.2
+
+# --- apparmor: Ubuntu 24.04 with AppArmor and libvirt-<uuid> profiles.
+r=apparmor/root
+host_files $r host-apparmor
+mkdir -p $r/etc/libvirt
+cp apparmor/qemu.conf $r/etc/libvirt/qemu.conf
+printf 'BOOT_IMAGE=/vmlinuz-6.8.0-45-generic root=/dev/mapper/ubuntu--vg-ubuntu--lv ro quiet splash vt.handoff=7\n' >$r/proc/cmdline
+cat >$r/sys/kernel/security/apparmor/profiles <<'EOP'
+libvirt-2d7e8f90-6a5b-4c3d-9e1f-0a1b2c3d4e01 (enforce)
+libvirt-2d7e8f90-6a5b-4c3d-9e1f-0a1b2c3d4e02 (complain)
+libvirt-2d7e8f90-6a5b-4c3d-9e1f-0a1b2c3d4e03 (enforce)
+virt-aa-helper (enforce)
+libvirtd (enforce)
+libvirtd//qemu_bridge_helper (enforce)
+/usr/lib/snapd/snap-confine (enforce)
+/usr/lib/snapd/snap-confine//mount-namespace-capture-helper (enforce)
+rsyslogd (enforce)
+tcpdump (enforce)
+EOP
+kvm_node $r 993
+host_init $r
+qemu $r 3301 ubuntu-app 2d7e8f90-6a5b-4c3d-9e1f-0a1b2c3d4e01 1 uid=64055 apparmor="libvirt-2d7e8f90-6a5b-4c3d-9e1f-0a1b2c3d4e01 (enforce)"
+qemu $r 3302 ubuntu-debug 2d7e8f90-6a5b-4c3d-9e1f-0a1b2c3d4e02 2 uid=64055 apparmor="libvirt-2d7e8f90-6a5b-4c3d-9e1f-0a1b2c3d4e02 (complain)"
+qemu $r 3303 ubuntu-clone 2d7e8f90-6a5b-4c3d-9e1f-0a1b2c3d4e05 3 uid=64055 apparmor="libvirt-2d7e8f90-6a5b-4c3d-9e1f-0a1b2c3d4e03 (enforce)"
+
+# --- selinux-lax: SELinux enforcing, but static labels copied between domains.
+r=selinux-lax/root
+host_files $r host-selinux
+cp hardened/qemu.conf $r/etc/libvirt/qemu.conf
+kvm_node $r 36
+host_init $r
+qemu $r 5101 billing-a 7b1d3e5f-0a2c-4e6f-8a1b-3c5d7e9f1a01 1 selinux="system_u:system_r:svirt_t:s0:c100,c200"
+qemu $r 5102 billing-b 7b1d3e5f-0a2c-4e6f-8a1b-3c5d7e9f1a02 2 selinux="system_u:system_r:svirt_t:s0:c100,c200"
+qemu $r 5103 ops-tools 7b1d3e5f-0a2c-4e6f-8a1b-3c5d7e9f1a03 3 selinux="system_u:system_r:svirt_t:s0-s0:c0.c1023"
+qemu $r 5104 legacy-app 7b1d3e5f-0a2c-4e6f-8a1b-3c5d7e9f1a04 4 selinux="system_u:system_r:svirt_t:s0"
+qemu $r 5105 admin-shell 7b1d3e5f-0a2c-4e6f-8a1b-3c5d7e9f1a05 5 selinux="unconfined_u:unconfined_r:unconfined_t:s0-s0:c0.c1023"
+
+# --- device hosts: the SELinux host's hygiene, the sysfs of one iommu-* fixture each.
+device_host() { # NAME IOMMU-FIXTURE CMDLINE
+  local r=$1/root
+  host_files $r host-selinux
+  rm -rf $r/sys/devices/system/cpu/smt
+  cp -a $F/host-selinux/sys/devices/system/cpu/smt $r/sys/devices/system/cpu/
+  iommu_files $r $2
+  printf '%s\n' "$3" >$r/proc/cmdline
+  cp hardened/qemu.conf $r/etc/libvirt/qemu.conf
+  kvm_node $r 36
+  host_init $r
+}
+device_host devices-shared iommu-shared-group \
+  "BOOT_IMAGE=/boot/vmlinuz-linux root=/dev/nvme0n1p2 rw intel_iommu=on iommu=nopt loglevel=3 nosmt"
+qemu devices-shared/root 6101 turing-gpu 8e2f4a6c-1b3d-4f5e-9a7b-2c4d6e8f0a01 1 selinux="system_u:system_r:svirt_t:s0:c11,c22"
+qemu devices-shared/root 6102 turing-gpu-b 8e2f4a6c-1b3d-4f5e-9a7b-2c4d6e8f0a02 2 selinux="system_u:system_r:svirt_t:s0:c33,c44"
+
+device_host devices-vf-pf iommu-vf-pf \
+  "BOOT_IMAGE=/vmlinuz-5.15.0-119-generic root=/dev/mapper/vg0-root ro console=ttyS0,115200n8 amd_iommu=on nosmt"
+qemu devices-vf-pf/root 6201 nfv-a 3a5c7e9b-2d4f-4a6c-8e0b-1d3f5a7c9e01 1 selinux="system_u:system_r:svirt_t:s0:c101,c202"
+qemu devices-vf-pf/root 6202 nfv-b 3a5c7e9b-2d4f-4a6c-8e0b-1d3f5a7c9e02 2 selinux="system_u:system_r:svirt_t:s0:c303,c404"
+
+device_host devices-pci-stub iommu-pci-stub \
+  "BOOT_IMAGE=/vmlinuz-3.10.0-1160.el7.x86_64 root=/dev/mapper/centos-root ro intel_iommu=on pci-stub.ids=1002:6798,1002:aaa0 rhgb quiet nosmt"
+qemu devices-pci-stub/root 6301 cad-legacy 5c7e9a1b-3d5f-4b7d-9f1a-2e4a6c8e0b01 1 selinux="system_u:system_r:svirt_t:s0:c12,c34"
+
+device_host devices-passthrough iommu-passthrough \
+  "BOOT_IMAGE=/vmlinuz-6.8.12-4-pve root=/dev/mapper/pve-root ro quiet intel_iommu=on iommu=pt intremap=off pcie_acs_override=downstream,multifunction nosmt"
+qemu devices-passthrough/root 6401 gaming 1e3a5c7d-9b1f-4d3e-8a5c-7e9b1d3f5a01 1 selinux="system_u:system_r:svirt_t:s0:c55,c66"
+
+device_host devices-none iommu-none \
+  "BOOT_IMAGE=/vmlinuz-6.1.0-25-amd64 root=UUID=0b1e7c5a-77f2-4c43-8d0e-5b8a1f3e9c20 ro quiet intel_iommu=off nosmt"
+qemu devices-none/root 6501 no-iommu-gpu 4d6f8a0c-2e4a-4c6e-8b0d-3f5b7d9f1b01 1 selinux="system_u:system_r:svirt_t:s0:c77,c88"
+
+# --- vanished: a hardened host where one domain's qemu exited after libvirt wrote its pid file.
+r=vanished/root
+host_files $r host-selinux
+cp hardened/qemu.conf $r/etc/libvirt/qemu.conf
+kvm_node $r 36
+host_init $r
+qemu $r 7101 steady 0e2c4a6e-8f1b-4d3f-9a5c-6e8a0c2e4f01 1 selinux="system_u:system_r:svirt_t:s0:c9,c19"
+mkdir -p $r/run/libvirt/qemu
+printf '7102' >$r/run/libvirt/qemu/flicker.pid
+
+echo "fixture host roots regenerated"
