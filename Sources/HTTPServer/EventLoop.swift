@@ -1,26 +1,53 @@
 import Glibc
 import Synchronization
 
-/// The single thread that owns every socket: it accepts, reads and parses, enforces the
-/// timeouts, hands complete requests to the workers and writes their responses back.
+/// What the event loops of one server share: the loops themselves (the accepting loop deals
+/// connections out round-robin) and the count of open connections, which the cap applies to.
+final class LoopGroup: @unchecked Sendable {
+    /// Set once, before any loop thread starts.
+    var loops: [EventLoop] = []
+    /// Open connections, rejected ones excluded, over all loops.
+    let open = Atomic<Int>(0)
+}
+
+/// An accepted socket on its way from the accepting loop to the loop that will own it.
+struct Handoff: Sendable {
+    let fd: Int32
+    let serial: UInt64
+    let remote: String
+}
+
+/// One event-loop thread. Each loop owns its own epoll set and the sockets in it: it reads
+/// and parses, enforces the timeouts, answers requests and writes the responses. The first
+/// loop also owns the listening socket and deals accepted connections out to all loops in
+/// turn (round-robin), so every core serves connections without sharing them.
 ///
-/// Level-triggered epoll. Workers never touch a socket: they post a `Completion` and poke an
-/// eventfd. Each connection has at most one request with a worker; pipelined requests wait in
-/// its parser and are answered in order.
+/// A request is answered on the loop itself when the handler is a `NonBlockingHTTPHandler`
+/// that answers it inline: the head is serialized into a reused buffer and sent together with
+/// the body (`sendmsg`, two iovecs, no copy of the body); only what the socket does not take
+/// is queued. Otherwise the request goes to the worker pool, which posts a `Completion` back
+/// and pokes the loop's eventfd; the loop writes it.
+///
+/// Level-triggered epoll. Each connection has at most one request with a worker; pipelined
+/// requests wait in its parser and are answered in order.
 final class EventLoop: @unchecked Sendable {
     private let config: HTTPServerConfig
     private let limits: HTTPParserLimits
     private let pool: WorkerPool
+    private let group: LoopGroup
+    private let inlineHandler: (any NonBlockingHTTPHandler)?
     private let log: (@Sendable (HTTPRequestLog) -> Void)?
     private let epfd: Int32
     private let wakeFD: Int32
+    /// The listening socket (first loop only; -1 elsewhere and once closed).
     private var listenFD: Int32
     /// Kept open to be closed when accept fails with EMFILE, so the pending connection can be
     /// accepted and closed instead of spinning.
-    private var reserveFD: Int32
+    private var reserveFD: Int32 = -1
 
     // Shared with other threads.
     private let completions = Mutex<[Completion]>([])
+    private let incoming = Mutex<(list: [Handoff], closed: Bool)>(([], false))
     private let stopRequest = Mutex<Bool?>(nil)   // nil: run; true: graceful; false: immediate
     private let stopping = Atomic<Bool>(false)
 
@@ -28,7 +55,11 @@ final class EventLoop: @unchecked Sendable {
     private var connections: [Int32: Connection] = [:]
     private var rejectedCount = 0
     private var nextSerial: UInt64 = 0
+    private var nextLoop = 0
+    private var closing = false
     private var readBuffer = [UInt8](repeating: 0, count: 64 * 1024)
+    private var headBuffer: [UInt8] = []
+    private let dateField = DateField()
     private var shutdownDeadline = Double.infinity
     private var nextSweep = 0.0
     private let tick: Double
@@ -36,24 +67,38 @@ final class EventLoop: @unchecked Sendable {
     private static let maxPendingOut = 256 * 1024
     private static let lingerSeconds = 2.0
     private static let stopLingerSeconds = 0.2
+    private static let continueBytes = Array("HTTP/1.1 100 Continue\r\n\r\n".utf8)
 
-    init(config: HTTPServerConfig, listenFD: Int32, pool: WorkerPool,
+    init(config: HTTPServerConfig, listenFD: Int32, pool: WorkerPool, group: LoopGroup,
+         inlineHandler: (any NonBlockingHTTPHandler)?,
          log: (@Sendable (HTTPRequestLog) -> Void)?) throws(HTTPServerError) {
         self.config = config
         self.limits = config.parserLimits
         self.pool = pool
+        self.group = group
+        self.inlineHandler = inlineHandler
         self.log = log
         self.listenFD = listenFD
         let shortest = min(config.headerTimeout, config.idleTimeout, config.bodyTimeout, config.writeTimeout)
         self.tick = max(0.01, min(0.25, shortest / 4))
         self.maxRejecting = max(16, config.maxConnections / 8)
+        headBuffer.reserveCapacity(1024)
         epfd = LinuxEvents.create()
         if epfd < 0 { throw .socket(call: "epoll_create1", errno: errno) }
         wakeFD = LinuxEvents.eventFD()
         if wakeFD < 0 { let e = errno; close(epfd); throw .socket(call: "eventfd", errno: e) }
-        reserveFD = open("/dev/null", O_RDONLY | O_CLOEXEC)
-        add(listenFD, events: LinuxEvents.IN)
+        if listenFD >= 0 {
+            reserveFD = open("/dev/null", O_RDONLY | O_CLOEXEC)
+            add(listenFD, events: LinuxEvents.IN)
+        }
         add(wakeFD, events: LinuxEvents.IN)
+    }
+
+    /// Closes the descriptors of a loop whose thread never ran.
+    func discard() {
+        close(wakeFD)
+        close(epfd)
+        if reserveFD >= 0 { close(reserveFD) }
     }
 
     var isStopping: Bool { stopping.load(ordering: .acquiring) }
@@ -69,6 +114,18 @@ final class EventLoop: @unchecked Sendable {
             return empty
         }
         if wasEmpty { wake() }
+    }
+
+    /// Gives this loop an accepted socket. False when the loop has already finished (the
+    /// caller closes the socket).
+    func handOff(_ h: Handoff) -> Bool {
+        let r = incoming.withLock { inc -> (Bool, Bool) in
+            if inc.closed { return (false, false) }
+            inc.list.append(h)
+            return (true, inc.list.count == 1)
+        }
+        if r.1 { wake() }
+        return r.0
     }
 
     func requestStop(graceful: Bool) {
@@ -93,11 +150,12 @@ final class EventLoop: @unchecked Sendable {
             let timeoutMS = Int32(tick * 1000)
             let n = LinuxEvents.wait(epfd, &events, timeoutMS: timeoutMS)
             if n < 0 && errno != EINTR { break }
+            var woken = false
             for i in 0..<max(0, Int(n)) {
                 let ev = events.event(i)
                 let fd = ev.fd
                 if fd == listenFD && listenFD >= 0 { acceptAll(); continue }
-                if fd == wakeFD { drainWake(); continue }
+                if fd == wakeFD { drainWake(); woken = true; continue }
                 guard let conn = connections[fd] else { continue }
                 if ev.events & (LinuxEvents.HUP | LinuxEvents.ERR) != 0 && !conn.lingering {
                     // Both directions are gone (or reset): nobody can read a response.
@@ -109,8 +167,11 @@ final class EventLoop: @unchecked Sendable {
                 }
                 if ev.events & LinuxEvents.OUT != 0, connections[fd] === conn { flush(conn) }
             }
-            handleCompletions()
-            if let graceful = stopRequest.withLock({ $0 }), listenFD >= 0 || !graceful {
+            if woken {
+                adoptIncoming()
+                handleCompletions()
+            }
+            if let graceful = stopRequest.withLock({ $0 }), !closing || !graceful {
                 beginStop(graceful: graceful)
                 if !graceful { break }
             }
@@ -119,8 +180,16 @@ final class EventLoop: @unchecked Sendable {
                 sweep(now)
                 nextSweep = now + tick
             }
-            if listenFD < 0 && (connections.isEmpty || now >= shutdownDeadline) { break }
+            if closing && (connections.isEmpty || now >= shutdownDeadline) { break }
         }
+        closing = true
+        let late = incoming.withLock { inc -> [Handoff] in
+            inc.closed = true
+            let l = inc.list
+            inc.list = []
+            return l
+        }
+        for h in late { close(h.fd); group.open.subtract(1, ordering: .relaxed) }
         for conn in Array(connections.values) { closeConnection(conn) }
         if listenFD >= 0 { close(listenFD); listenFD = -1 }
         close(wakeFD)
@@ -129,13 +198,17 @@ final class EventLoop: @unchecked Sendable {
     }
 
     private func beginStop(graceful: Bool) {
+        if !closing {
+            closing = true
+            shutdownDeadline = Socket.now() + config.shutdownTimeout
+        }
         if listenFD >= 0 {
             _ = LinuxEvents.control(epfd, LinuxEvents.CTL_DEL, listenFD, events: 0)
             close(listenFD)
             listenFD = -1
-            shutdownDeadline = Socket.now() + config.shutdownTimeout
         }
         if !graceful { return }
+        adoptIncoming()
         // Lingering connections already have their response; do not wait long for their peers.
         let soon = Socket.now() + EventLoop.stopLingerSeconds
         for conn in connections.values where conn.lingering { conn.deadline = min(conn.deadline, soon) }
@@ -153,6 +226,7 @@ final class EventLoop: @unchecked Sendable {
 
     private func handleCompletions() {
         let done = completions.withLock { list -> [Completion] in
+            if list.isEmpty { return [] }
             let l = list
             list.removeAll(keepingCapacity: true)
             return l
@@ -163,7 +237,7 @@ final class EventLoop: @unchecked Sendable {
             conn.sentContinue = false
             conn.served += 1
             conn.lastPhase = nil
-            if !c.keepAlive || listenFD < 0 { conn.closeAfterWrite = true }
+            if !c.keepAlive || closing { conn.closeAfterWrite = true }
             queue(conn, c.bytes)
             flush(conn)
         }
@@ -196,11 +270,11 @@ final class EventLoop: @unchecked Sendable {
                 }
             }
             let remote = Socket.address(storage).host
-            let now = Socket.now()
             nextSerial += 1
-            if connections.count - rejectedCount >= config.maxConnections {
+            if group.open.load(ordering: .relaxed) >= config.maxConnections {
                 guard rejectedCount < maxRejecting else { close(fd); continue }
-                let conn = Connection(fd: fd, serial: nextSerial, remote: remote, limits: limits, now: now, rejected: true)
+                let conn = Connection(fd: fd, serial: nextSerial, remote: remote, limits: limits,
+                                      now: Socket.now(), rejected: true)
                 connections[fd] = conn
                 rejectedCount += 1
                 add(fd, events: 0)
@@ -208,13 +282,42 @@ final class EventLoop: @unchecked Sendable {
                 sendError(conn, status: 503, message: "too many connections")
                 continue
             }
-            Socket.setNoDelay(fd)
-            let conn = Connection(fd: fd, serial: nextSerial, remote: remote, limits: limits, now: now)
-            connections[fd] = conn
-            add(fd, events: LinuxEvents.IN)
-            conn.interest = LinuxEvents.IN
-            updateDeadline(conn, now: now)
+            group.open.add(1, ordering: .relaxed)
+            let loops = group.loops
+            let target = loops.isEmpty ? self : loops[nextLoop % loops.count]
+            nextLoop &+= 1
+            let h = Handoff(fd: fd, serial: nextSerial, remote: remote)
+            if target === self {
+                adopt(h)
+            } else if !target.handOff(h) {
+                close(fd)
+                group.open.subtract(1, ordering: .relaxed)
+            }
         }
+    }
+
+    private func adoptIncoming() {
+        let list = incoming.withLock { inc -> [Handoff] in
+            if inc.list.isEmpty { return [] }
+            let l = inc.list
+            inc.list.removeAll(keepingCapacity: true)
+            return l
+        }
+        for h in list { adopt(h) }
+    }
+
+    private func adopt(_ h: Handoff) {
+        if closing {
+            close(h.fd)
+            group.open.subtract(1, ordering: .relaxed)
+            return
+        }
+        Socket.setNoDelay(h.fd)
+        let conn = Connection(fd: h.fd, serial: h.serial, remote: h.remote, limits: limits, now: Socket.now())
+        connections[h.fd] = conn
+        add(h.fd, events: LinuxEvents.IN)
+        conn.interest = LinuxEvents.IN
+        updateDeadline(conn, now: Socket.now())
     }
 
     // MARK: reading and parsing
@@ -244,24 +347,35 @@ final class EventLoop: @unchecked Sendable {
         process(conn)
     }
 
-    /// Parses the next request if the connection may start one, and dispatches it.
+    /// Parses and answers the requests the connection may start now (several when pipelined
+    /// and answered inline), dispatches one to the workers when the handler defers, then sends
+    /// what is queued.
     private func process(_ conn: Connection) {
-        guard connections[conn.fd] === conn else { return }
-        if !conn.inFlight && !conn.closeAfterWrite && !conn.lingering && conn.pendingOut < EventLoop.maxPendingOut {
-            do {
-                if let parsed = try conn.parser.next() {
-                    dispatch(conn, parsed)
-                } else if conn.parser.expectsContinue && !conn.sentContinue {
-                    conn.sentContinue = true
-                    queue(conn, Array("HTTP/1.1 100 Continue\r\n\r\n".utf8))
-                    flush(conn)
-                    return
+        while connections[conn.fd] === conn {
+            var backPressure = false
+            while !conn.inFlight && !conn.closeAfterWrite && !conn.lingering {
+                if conn.pendingOut >= EventLoop.maxPendingOut { backPressure = true; break }
+                do {
+                    guard let parsed = try conn.parser.next() else {
+                        if conn.parser.expectsContinue && !conn.sentContinue {
+                            conn.sentContinue = true
+                            queue(conn, EventLoop.continueBytes)
+                        }
+                        break
+                    }
+                    if !answerInline(conn, parsed) { dispatch(conn, parsed) }
+                    if connections[conn.fd] !== conn { return }
+                } catch {
+                    logLine(method: "-", path: "-", status: error.status, bytes: 0, remote: conn.remote)
+                    conn.closeAfterWrite = true
+                    queue(conn, ResponseSerializer.errorBytes(status: error.status, message: error.message))
                 }
-            } catch {
-                logLine(method: "-", path: "-", status: error.status, bytes: 0, remote: conn.remote)
-                sendError(conn, status: error.status, message: error.message)
-                return
             }
+            guard send(conn) else { return }
+            // Everything queued went out while more requests wait behind the back-pressure
+            // limit: parse on.
+            if backPressure && conn.pendingOut == 0 { continue }
+            break
         }
         guard connections[conn.fd] === conn else { return }
         updateDeadline(conn, now: Socket.now())
@@ -272,8 +386,77 @@ final class EventLoop: @unchecked Sendable {
         conn.inFlight = true
         conn.lastPhase = nil
         var parsed = parsed
-        if listenFD < 0 { parsed.keepAlive = false }
-        pool.submit(WorkItem(fd: conn.fd, serial: conn.serial, parsed: parsed, received: Socket.now()))
+        if closing { parsed.keepAlive = false }
+        pool.submit(WorkItem(loop: self, fd: conn.fd, serial: conn.serial, parsed: parsed, received: Socket.now()))
+    }
+
+    /// Answers a request on this thread when the handler does; false when it defers (or
+    /// there is no inline handler) and the request must go to a worker.
+    private func answerInline(_ conn: Connection, _ parsed: ParsedRequest) -> Bool {
+        guard let handler = inlineHandler else { return false }
+        var request = parsed.request
+        let isHead = request.method == "HEAD"
+        if isHead && config.headAsGet { request.method = "GET" }
+        let received = log == nil ? 0 : Socket.now()
+        guard let response = handler.handleInline(request) else { return false }
+        let keepAlive = parsed.keepAlive && !closing && !ResponseSerializer.wantsClose(response)
+        headBuffer.removeAll(keepingCapacity: true)
+        let bodyAllowed = ResponseSerializer.appendHead(response, keepAlive: keepAlive, date: dateField.current(),
+                                                        to: &headBuffer)
+        let sendBody = bodyAllowed && !isHead && !response.body.isEmpty
+        if let log {
+            log(HTTPRequestLog(method: parsed.request.method, path: parsed.request.path, status: response.status,
+                               bytes: isHead ? 0 : response.body.count, duration: Socket.now() - received,
+                               remote: parsed.request.remoteAddress))
+        }
+        conn.served += 1
+        conn.sentContinue = false
+        conn.lastPhase = nil
+        if !keepAlive { conn.closeAfterWrite = true }
+        if conn.pendingOut > 0 {
+            // Behind earlier output: keep the order.
+            queue(conn, headBuffer)
+            if sendBody { queue(conn, response.body) }
+            return true
+        }
+        // Nothing waiting: try the socket now (head and body in one call) and queue only what
+        // it does not take.
+        let body = sendBody ? response.body : []
+        let sent = EventLoop.sendTwo(conn.fd, headBuffer, body)
+        if sent < 0 {
+            closeConnection(conn)
+            return true
+        }
+        if sent > 0 { conn.lastWrite = Socket.now() }
+        if sent < headBuffer.count {
+            queue(conn, Array(headBuffer[sent...]))
+            if !body.isEmpty { queue(conn, body) }
+        } else if sent < headBuffer.count + body.count {
+            queue(conn, Array(body[(sent - headBuffer.count)...]))
+        }
+        return true
+    }
+
+    /// `sendmsg` of two buffers; the bytes sent, 0 when the socket would block, -1 on error.
+    private static func sendTwo(_ fd: Int32, _ a: [UInt8], _ b: [UInt8]) -> Int {
+        a.withUnsafeBytes { pa in
+            b.withUnsafeBytes { pb in
+                var iov = (iovec(iov_base: UnsafeMutableRawPointer(mutating: pa.baseAddress), iov_len: pa.count),
+                           iovec(iov_base: UnsafeMutableRawPointer(mutating: pb.baseAddress), iov_len: pb.count))
+                return withUnsafeMutableBytes(of: &iov) { raw -> Int in
+                    var msg = msghdr()
+                    msg.msg_iov = raw.baseAddress!.assumingMemoryBound(to: iovec.self)
+                    msg.msg_iovlen = pb.count > 0 ? 2 : 1
+                    while true {
+                        let n = sendmsg(fd, &msg, Int32(MSG_NOSIGNAL))
+                        if n >= 0 { return n }
+                        if errno == EINTR { continue }
+                        if errno == EAGAIN || errno == EWOULDBLOCK { return 0 }
+                        return -1
+                    }
+                }
+            }
+        }
     }
 
     // MARK: writing
@@ -293,11 +476,11 @@ final class EventLoop: @unchecked Sendable {
         flush(conn)
     }
 
-    private func flush(_ conn: Connection) {
-        guard connections[conn.fd] === conn else { return }
+    /// Sends queued output. False when the connection was closed or began its lingering close.
+    private func send(_ conn: Connection) -> Bool {
         while conn.outOffset < conn.out.count {
             let n = conn.out.withUnsafeBytes { buf in
-                send(conn.fd, buf.baseAddress! + conn.outOffset, buf.count - conn.outOffset, Int32(MSG_NOSIGNAL))
+                Glibc.send(conn.fd, buf.baseAddress! + conn.outOffset, buf.count - conn.outOffset, Int32(MSG_NOSIGNAL))
             }
             if n > 0 {
                 conn.outOffset += n
@@ -307,19 +490,27 @@ final class EventLoop: @unchecked Sendable {
             if n < 0 && errno == EINTR { continue }
             if n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) { break }
             closeConnection(conn)
-            return
+            return false
         }
         if conn.outOffset == conn.out.count {
             conn.out = []
             conn.outOffset = 0
             if conn.closeAfterWrite && !conn.inFlight {
                 beginLinger(conn)
-                return
+                return false
             }
-            if !conn.inFlight {
-                process(conn)
-                return
-            }
+        }
+        return true
+    }
+
+    /// Writes what is queued (socket writable, a worker's response arrived); once everything
+    /// is out, goes on with the next request.
+    private func flush(_ conn: Connection) {
+        guard connections[conn.fd] === conn else { return }
+        guard send(conn) else { return }
+        if conn.pendingOut == 0 && !conn.inFlight {
+            process(conn)
+            return
         }
         updateDeadline(conn, now: Socket.now())
         updateInterest(conn)
@@ -329,7 +520,7 @@ final class EventLoop: @unchecked Sendable {
         if conn.peerClosed { closeConnection(conn); return }
         Glibc.shutdown(conn.fd, Int32(SHUT_WR))
         conn.lingering = true
-        let linger = listenFD < 0 ? EventLoop.stopLingerSeconds : EventLoop.lingerSeconds
+        let linger = closing ? EventLoop.stopLingerSeconds : EventLoop.lingerSeconds
         conn.deadline = Socket.now() + min(linger, config.headerTimeout)
         updateInterest(conn)
     }
@@ -399,7 +590,7 @@ final class EventLoop: @unchecked Sendable {
     private func closeConnection(_ conn: Connection) {
         guard connections[conn.fd] === conn else { return }
         connections[conn.fd] = nil
-        if conn.rejected { rejectedCount -= 1 }
+        if conn.rejected { rejectedCount -= 1 } else { group.open.subtract(1, ordering: .relaxed) }
         _ = LinuxEvents.control(epfd, LinuxEvents.CTL_DEL, conn.fd, events: 0)
         close(conn.fd)
     }

@@ -7,26 +7,46 @@ public struct HTTPHeaders: Sendable, Hashable, Sequence {
     }
 
     public subscript(name: String) -> String? {
-        let lower = name.lowercased()
-        return fields.first { $0.name.lowercased() == lower }?.value
+        fields.first { HTTPHeaders.sameName($0.name, name) }?.value
     }
 
     public func values(_ name: String) -> [String] {
-        let lower = name.lowercased()
-        return fields.filter { $0.name.lowercased() == lower }.map(\.value)
+        fields.filter { HTTPHeaders.sameName($0.name, name) }.map(\.value)
+    }
+
+    /// True when a field with this name is present (no allocation).
+    public func contains(_ name: String) -> Bool {
+        fields.contains { HTTPHeaders.sameName($0.name, name) }
     }
 
     public mutating func add(_ name: String, _ value: String) { fields.append((name: name, value: value)) }
 
     public mutating func replace(_ name: String, _ value: String) {
-        let lower = name.lowercased()
-        fields.removeAll { $0.name.lowercased() == lower }
+        fields.removeAll { HTTPHeaders.sameName($0.name, name) }
         fields.append((name: name, value: value))
     }
 
     public mutating func remove(_ name: String) {
-        let lower = name.lowercased()
-        fields.removeAll { $0.name.lowercased() == lower }
+        fields.removeAll { HTTPHeaders.sameName($0.name, name) }
+    }
+
+    /// ASCII case-insensitive equality of two field names, without building lowercased copies
+    /// (header lookups run several times per response). Non-ASCII bytes compare exactly.
+    static func sameName(_ a: String, _ b: String) -> Bool {
+        var a = a, b = b
+        return a.withUTF8 { x in
+            b.withUTF8 { y in
+                guard x.count == y.count else { return false }
+                for i in 0..<x.count {
+                    let p = x[i], q = y[i]
+                    if p == q { continue }
+                    if p | 0x20 != q | 0x20 { return false }
+                    let l = p | 0x20
+                    if l < 0x61 || l > 0x7A { return false }
+                }
+                return true
+            }
+        }
     }
 
     public func makeIterator() -> IndexingIterator<[(name: String, value: String)]> { fields.makeIterator() }
@@ -119,4 +139,20 @@ public struct HTTPResponse: Sendable {
 /// worker threads. Work that takes long (a scan) is started elsewhere and answered with 202.
 public protocol HTTPHandler: Sendable {
     func handle(_ request: HTTPRequest) -> HTTPResponse
+}
+
+/// A handler that can answer requests on the event-loop thread itself, without the hop to a
+/// worker thread and back (two thread wake-ups per request). Conforming is the opt-in.
+///
+/// `handleInline` runs on the thread that owns the sockets: it must never block (no file or
+/// database reads, no locks held for long, no sleeping), because every connection of that loop
+/// waits while it runs. Return nil to have the request answered by `handle` on a worker thread
+/// instead (pipelined requests still get their answers in order). The default implementation
+/// answers every request inline with `handle`, for handlers that only serve bytes from memory.
+public protocol NonBlockingHTTPHandler: HTTPHandler {
+    func handleInline(_ request: HTTPRequest) -> HTTPResponse?
+}
+
+extension NonBlockingHTTPHandler {
+    public func handleInline(_ request: HTTPRequest) -> HTTPResponse? { handle(request) }
 }

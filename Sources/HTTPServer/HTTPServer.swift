@@ -1,8 +1,9 @@
 import Glibc
 import Synchronization
 
-/// An HTTP/1.1 server on POSIX sockets: one epoll thread owns every socket, a few worker
-/// threads call the handler.
+/// An HTTP/1.1 server on POSIX sockets: event-loop threads (one epoll set each) own the
+/// sockets; a `NonBlockingHTTPHandler` answers on them directly, other handlers are called on
+/// a few worker threads.
 ///
 /// ```swift
 /// let server = HTTPServer(config: config, handler: api, log: { logger.debug("\($0)") })
@@ -19,9 +20,10 @@ public final class HTTPServer: Sendable {
     private struct State: @unchecked Sendable {
         var started = false
         var port = 0
-        var loop: EventLoop?
+        var loops: [EventLoop] = []
+        var group: LoopGroup?
         var pool: WorkerPool?
-        var loopThread: PosixThread?
+        var loopThreads: [PosixThread] = []
         var workers: [PosixThread] = []
     }
 
@@ -42,25 +44,44 @@ public final class HTTPServer: Sendable {
             signal(SIGPIPE, SIG_IGN)
             let (fd, port) = try Socket.listen(host: config.host, port: config.port, backlog: config.backlog)
             let pool = WorkerPool(handler: handler, log: log, headAsGet: config.headAsGet)
-            let loop: EventLoop
+            let group = LoopGroup()
+            let inline = handler as? any NonBlockingHTTPHandler
+            var loops: [EventLoop] = []
             do throws(HTTPServerError) {
-                loop = try EventLoop(config: config, listenFD: fd, pool: pool, log: log)
+                for i in 0..<config.resolvedEventLoops {
+                    loops.append(try EventLoop(config: config, listenFD: i == 0 ? fd : -1, pool: pool, group: group,
+                                               inlineHandler: inline, log: log))
+                }
             } catch {
+                for l in loops { l.discard() }
                 close(fd)
                 throw error
             }
-            s.workers = pool.start(count: config.workerThreads, loop: loop)
-            guard let thread = PosixThread.spawn({ loop.run() }) else {
-                pool.stop()
-                for w in s.workers { w.join() }
-                close(fd)
-                throw .socket(call: "pthread_create", errno: errno)
+            group.loops = loops
+            s.workers = pool.start(count: config.workerThreads)
+            var threads: [PosixThread] = []
+            for loop in loops {
+                guard let thread = PosixThread.spawn({ loop.run() }) else {
+                    let e = errno
+                    for (i, l) in loops.enumerated() {
+                        if i < threads.count { l.requestStop(graceful: false) } else { l.discard() }
+                    }
+                    for t in threads { t.join() }
+                    group.loops = []
+                    if threads.isEmpty { close(fd) }
+                    pool.stop()
+                    for w in s.workers { w.join() }
+                    s.workers = []
+                    throw .socket(call: "pthread_create", errno: e)
+                }
+                threads.append(thread)
             }
             s.started = true
             s.port = port
-            s.loop = loop
+            s.loops = loops
+            s.group = group
             s.pool = pool
-            s.loopThread = thread
+            s.loopThreads = threads
         }
     }
 
@@ -68,28 +89,28 @@ public final class HTTPServer: Sendable {
     /// connections, let in-flight requests finish (their responses say `Connection: close`),
     /// up to `config.shutdownTimeout`. Not graceful: close every connection now.
     public func shutdown(graceful: Bool = true) {
-        let (loop, pool, thread, workers) = state.withLock { s in
-            let r = (s.loop, s.pool, s.loopThread, s.workers)
-            s.loop = nil
+        stop(graceful: graceful)
+    }
+
+    private func stop(graceful: Bool) {
+        let (loops, group, pool, threads, workers) = state.withLock { s in
+            let r = (s.loops, s.group, s.pool, s.loopThreads, s.workers)
+            s.loops = []
+            s.group = nil
             s.pool = nil
-            s.loopThread = nil
+            s.loopThreads = []
             s.workers = []
             return r
         }
-        guard let loop, let pool else { return }
-        loop.requestStop(graceful: graceful)
-        thread?.join()
+        guard let pool else { return }
+        for loop in loops { loop.requestStop(graceful: graceful) }
+        for t in threads { t.join() }
+        group?.loops = []   // the loops and the group refer to each other
         pool.stop()
         for w in workers { w.join() }
     }
 
     deinit {
-        let (loop, pool, thread, workers) = state.withLock { s in (s.loop, s.pool, s.loopThread, s.workers) }
-        if let loop, let pool {
-            loop.requestStop(graceful: false)
-            thread?.join()
-            pool.stop()
-            for w in workers { w.join() }
-        }
+        stop(graceful: false)
     }
 }

@@ -1,3 +1,5 @@
+import Glibc
+
 /// Listening address, limits and timeouts of an `HTTPServer`.
 public struct HTTPServerConfig: Sendable {
     /// An IPv4 or IPv6 literal (`127.0.0.1`, `::1`, `0.0.0.0`, `::`). No name resolution.
@@ -18,8 +20,12 @@ public struct HTTPServerConfig: Sendable {
     public var bodyTimeout: Double = 30
     /// Seconds a peer may leave a response unread before the connection is dropped.
     public var writeTimeout: Double = 30
-    /// Threads that call the handler.
+    /// Threads that call the handler (for requests a `NonBlockingHTTPHandler` does not answer
+    /// inline, and for every request of any other handler).
     public var workerThreads: Int = 4
+    /// Event-loop threads, each with its own epoll set and its share of the connections
+    /// (dealt out round-robin on accept). 0: one per online CPU, at most 4.
+    public var eventLoopThreads: Int = 0
     /// Seconds `shutdown(graceful: true)` waits for in-flight requests before closing them.
     public var shutdownTimeout: Double = 10
     /// Hand HEAD requests to the handler as GET (the body is then dropped): a handler written
@@ -31,6 +37,12 @@ public struct HTTPServerConfig: Sendable {
     public init(host: String = "127.0.0.1", port: Int = 8470) {
         self.host = host
         self.port = port
+    }
+
+    /// The number of event loops `eventLoopThreads` asks for.
+    var resolvedEventLoops: Int {
+        if eventLoopThreads > 0 { return eventLoopThreads }
+        return min(4, max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN))))
     }
 
     var parserLimits: HTTPParserLimits {

@@ -26,7 +26,7 @@ public enum RequestTarget {
                 rest = "/"
             }
         }
-        if rest.contains("#") { throw HTTPParseError(400, "fragment in request target") }
+        if rest.utf8.contains(0x23) { throw HTTPParseError(400, "fragment in request target") }
         let rawPath: Substring
         var rawQuery: Substring? = nil
         if let q = rest.firstIndex(of: "?") {

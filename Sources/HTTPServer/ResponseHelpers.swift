@@ -1,3 +1,5 @@
+import Synchronization
+
 /// Response decorations the API layer and `StaticFiles` apply: ETags with `If-None-Match`
 /// (304), and gzip when the client accepts it.
 ///
@@ -8,6 +10,8 @@
 public enum ResponseHelpers {
     /// Types worth compressing.
     public static func isCompressible(contentType: String?) -> Bool {
+        // The API's own type, without the allocations of the general path.
+        if let contentType, HTTPHeaders.sameName(contentType, "application/json") { return true }
         guard let ct = contentType?.split(separator: ";").first?.trimmingASCII(" \t").lowercased() else { return false }
         if ct.hasPrefix("text/") { return true }
         switch ct {
@@ -158,12 +162,33 @@ public enum ResponseHelpers {
               response.body.count >= minimumBytes,
               isCompressible(contentType: response.headers["content-type"]) else { return response }
         var response = response
-        let vary = response.headers.values("vary").joined(separator: ",").lowercased()
-        if !vary.contains("accept-encoding") && !vary.contains("*") { response.headers.add("Vary", "Accept-Encoding") }
-        guard gzipQuality(acceptEncoding: request.headers.values("accept-encoding").joined(separator: ",")
-                            .nilIfEmpty) > 0,
-              let compressed = HTTPCompression.gzip(response.body), compressed.count < response.body.count
+        if !response.headers.contains("vary") {
+            response.headers.add("Vary", "Accept-Encoding")
+        } else {
+            let vary = response.headers.values("vary").joined(separator: ",").lowercased()
+            if !vary.contains("accept-encoding") && !vary.contains("*") { response.headers.add("Vary", "Accept-Encoding") }
+        }
+        guard request.headers.contains("accept-encoding"),
+              gzipQuality(acceptEncoding: request.headers.values("accept-encoding").joined(separator: ",")
+                            .nilIfEmpty) > 0
         else { return response }
+        // A strong ETag names the identity bytes of this resource: the gzip of the same tagged
+        // body at the same target is reused instead of compressed again.
+        let key: GzipCache.Key?
+        if let tag = response.headers["etag"], !tag.hasPrefix("W/") {
+            key = GzipCache.Key(target: request.target, etag: tag, length: response.body.count)
+        } else {
+            key = nil
+        }
+        let compressed: [UInt8]
+        if let key, let hit = GzipCache.shared.get(key) {
+            compressed = hit
+        } else {
+            guard let fresh = HTTPCompression.gzip(response.body) else { return response }
+            compressed = fresh
+            if let key { GzipCache.shared.put(key, fresh) }
+        }
+        guard compressed.count < response.body.count else { return response }
         response.body = compressed
         response.headers.add("Content-Encoding", "gzip")
         if let tag = response.headers["etag"], !tag.hasPrefix("W/") {
@@ -222,6 +247,53 @@ public enum ResponseHelpers {
         }
         return out + "\""
     }
+}
+
+/// Gzip encodings of recently served strongly tagged bodies, keyed by request target, ETag and
+/// length. Bounded (entries and bytes; the oldest go first), shared by all threads.
+final class GzipCache: Sendable {
+    struct Key: Hashable, Sendable {
+        let target: String
+        let etag: String
+        let length: Int
+    }
+
+    static let shared = GzipCache(maxEntries: 64, maxBytes: 8 << 20)
+
+    private struct Store: Sendable {
+        var map: [Key: [UInt8]] = [:]
+        var order: [Key] = []
+        var bytes = 0
+    }
+
+    private let store = Mutex<Store>(Store())
+    let maxEntries: Int
+    let maxBytes: Int
+
+    init(maxEntries: Int, maxBytes: Int) {
+        self.maxEntries = maxEntries
+        self.maxBytes = maxBytes
+    }
+
+    func get(_ key: Key) -> [UInt8]? { store.withLock { $0.map[key] } }
+
+    func put(_ key: Key, _ value: [UInt8]) {
+        guard value.count <= maxBytes else { return }
+        store.withLock { s in
+            if let old = s.map.updateValue(value, forKey: key) {
+                s.bytes -= old.count
+            } else {
+                s.order.append(key)
+            }
+            s.bytes += value.count
+            while s.order.count > maxEntries || s.bytes > maxBytes, !s.order.isEmpty {
+                let oldest = s.order.removeFirst()
+                if let v = s.map.removeValue(forKey: oldest) { s.bytes -= v.count }
+            }
+        }
+    }
+
+    var count: Int { store.withLock { $0.map.count } }
 }
 
 extension String {

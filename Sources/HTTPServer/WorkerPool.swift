@@ -2,6 +2,8 @@ import Glibc
 
 /// A parsed request waiting for a worker.
 struct WorkItem: Sendable {
+    /// The loop that owns the connection and gets the response.
+    let loop: EventLoop
     let fd: Int32
     let serial: UInt64
     let parsed: ParsedRequest
@@ -68,17 +70,18 @@ final class WorkerPool: Sendable {
 
     func submit(_ item: WorkItem) { queue.push(item) }
 
-    func start(count: Int, loop: EventLoop) -> [PosixThread] {
+    func start(count: Int) -> [PosixThread] {
         (0..<max(1, count)).compactMap { _ in
             PosixThread.spawn { [self] in
-                while let item = queue.pop() { run(item, loop: loop) }
+                while let item = queue.pop() { run(item) }
             }
         }
     }
 
     func stop() { queue.close() }
 
-    private func run(_ item: WorkItem, loop: EventLoop) {
+    private func run(_ item: WorkItem) {
+        let loop = item.loop
         let parsed = item.parsed
         var request = parsed.request
         let isHead = request.method == "HEAD"

@@ -6,7 +6,7 @@ import Policy
 
 /// The service's full route table: history, diff, alerts and metrics here (they need the
 /// history database), everything else through `APIRouter`; then ETag/304 and gzip for all.
-struct ServiceRoutes: HTTPHandler {
+struct ServiceRoutes: NonBlockingHTTPHandler {
     weak var runtime: ServiceRuntime?
     let router: APIRouter
     let authenticator: Authenticator
@@ -18,6 +18,15 @@ struct ServiceRoutes: HTTPHandler {
     }
 
     static let extraPaths: Set<String> = ["/metrics", "/api/v1/history", "/api/v1/diff", "/api/v1/alerts"]
+
+    /// API answers come from memory (pre-encoded bodies) and are answered on the event loop;
+    /// history, diff, alerts and metrics read SQLite, and static files read the disk: those go
+    /// to the worker pool.
+    func handleInline(_ request: HTTPRequest) -> HTTPResponse? {
+        guard request.path.hasPrefix("/api/") || request.path == "/healthz",
+              !Self.extraPaths.contains(request.path) else { return nil }
+        return handle(request)
+    }
 
     func handle(_ request: HTTPRequest) -> HTTPResponse {
         let response: HTTPResponse

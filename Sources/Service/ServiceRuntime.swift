@@ -205,13 +205,19 @@ public final class ServiceRuntime: @unchecked Sendable {
     /// A libvirt event for one domain: rescan it now (or right after the scan in progress).
     public func domainChanged(uuid: String, kind: String = "event") {
         logger.debug("libvirt event", metadata: ["vm.uuid": .string(uuid), "event": .string(kind)])
-        let active = store.activeRecord()
         pending.withLock { p in
             p.uuids.insert(uuid)
             p.eventsTotal += 1
-            if active?.state == .running { p.rescanAfterCurrent = true }
+            // A scan already running may have read libvirt before this event: run another after it.
+            p.rescanAfterCurrent = true
         }
-        if active?.state != .running { _ = coordinator.requestScan(trigger: .event) }
+        // Checked after recording the event: a scan that finished in between has either seen the
+        // flag (and queued the rescan) or is gone, and then this request starts one. The
+        // coordinator returns the active scan instead of starting a second.
+        if store.activeRecord() == nil {
+            pending.withLock { $0.rescanAfterCurrent = false }
+            _ = coordinator.requestScan(trigger: .event)
+        }
     }
 
     public func libvirtReconnected() {
@@ -365,10 +371,17 @@ struct FullScanTrigger: ScanTrigger {
 }
 
 /// Lets the server start before the routes (which need the runtime) exist.
-final class RouteTable: HTTPHandler, @unchecked Sendable {
+final class RouteTable: NonBlockingHTTPHandler, @unchecked Sendable {
     private let lock = NSLock()
     private var handler: (any HTTPHandler)?
     func install(_ h: any HTTPHandler) { lock.withLock { handler = h } }
+    func handleInline(_ request: HTTPRequest) -> HTTPResponse? {
+        guard let h = lock.withLock({ handler }) else {
+            return ResponseHelpers.errorResponse(status: 503, message: "starting")
+        }
+        if let inline = h as? any NonBlockingHTTPHandler { return inline.handleInline(request) }
+        return nil
+    }
     func handle(_ request: HTTPRequest) -> HTTPResponse {
         guard let h = lock.withLock({ handler }) else {
             return ResponseHelpers.errorResponse(status: 503, message: "starting")

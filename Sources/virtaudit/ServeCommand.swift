@@ -77,6 +77,24 @@ struct ServeCommand: ParsableCommand {
         }
         let logger = Logger(label: "virtaudit")
 
+        // Graceful shutdown on SIGTERM/SIGINT: stop accepting, finish in-flight requests, exit 0.
+        // The handler is installed before start-up (the service serves as soon as it logs
+        // "listening"), so a signal at any moment is never left to the default action (which
+        // kills the process). It only writes to a pipe (async-signal-safe), whichever thread the
+        // kernel picks; the main thread waits on the pipe.
+        var stopPipe: [Int32] = [-1, -1]
+        guard pipe(&stopPipe) == 0 else { fail("cannot create the signal pipe: \(String(cString: strerror(errno)))") }
+        _ = fcntl(stopPipe[0], F_SETFD, FD_CLOEXEC)
+        _ = fcntl(stopPipe[1], F_SETFD, FD_CLOEXEC)
+        _ = fcntl(stopPipe[1], F_SETFL, O_NONBLOCK)
+        serveStopSignalFD = stopPipe[1]
+        for sig in [SIGTERM, SIGINT] {
+            signal(sig) { _ in
+                var byte: UInt8 = 1
+                _ = write(serveStopSignalFD, &byte, 1)
+            }
+        }
+
         let runtime: ServiceRuntime
         do {
             runtime = try ServiceRuntime(config: cfg, logger: logger)
@@ -84,20 +102,13 @@ struct ServeCommand: ParsableCommand {
         } catch {
             fail("\(error)")
         }
-
-        // Graceful shutdown on SIGTERM/SIGINT: stop accepting, finish in-flight requests, exit 0.
-        let done = DispatchSemaphore(value: 0)
-        var sources: [any DispatchSourceSignal] = []
-        for sig in [SIGTERM, SIGINT] {
-            signal(sig, SIG_IGN)
-            let s = DispatchSource.makeSignalSource(signal: sig, queue: .global())
-            s.setEventHandler { done.signal() }
-            s.resume()
-            sources.append(s)
-        }
-        done.wait()
+        var byte: UInt8 = 0
+        while read(stopPipe[0], &byte, 1) != 1 {}
         logger.notice("shutting down")
         runtime.stop()
-        _ = sources
     }
 }
+
+/// The write end of the pipe the SIGTERM/SIGINT handler writes to (set once, before the handler
+/// is installed; a signal handler can only reach globals).
+nonisolated(unsafe) private var serveStopSignalFD: Int32 = -1

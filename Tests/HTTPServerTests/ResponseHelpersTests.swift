@@ -92,4 +92,49 @@ final class ResponseHelpersTests: XCTestCase {
         XCTAssertEqual(String(decoding: r.body, as: UTF8.self),
                        "{\"error\":{\"code\":\"bad_request\",\"message\":\"bad \\\"x\\\" \\u003cy\\u003e\\u000a\"}}")
     }
+
+    func testGzipOfATaggedBodyIsReusedAndAChangedBodyOrTagIsCompressedAfresh() throws {
+        let req = HTTPRequest(method: "GET", target: "/gzip-cache?x=1", path: "/gzip-cache",
+                              headers: HTTPHeaders([("Accept-Encoding", "gzip")]))
+        func tagged(_ body: [UInt8], _ tag: String) -> HTTPResponse {
+            HTTPResponse(status: 200, headers: HTTPHeaders([("Content-Type", "application/json"), ("ETag", tag)]), body: body)
+        }
+        let v1 = Array(String(repeating: "{\"v\":1},", count: 400).utf8)
+        let first = ResponseHelpers.prepare(request: req, response: tagged(v1, "\"v1\""))
+        XCTAssertEqual(first.headers["Content-Encoding"], "gzip")
+        XCTAssertEqual(HTTPCompression.gunzip(first.body), v1)
+        let key = GzipCache.Key(target: "/gzip-cache?x=1", etag: "\"v1\"", length: v1.count)
+        XCTAssertEqual(GzipCache.shared.get(key), first.body, "the encoding is kept for the next request")
+        XCTAssertEqual(ResponseHelpers.prepare(request: req, response: tagged(v1, "\"v1\"")).body, first.body)
+
+        // New content under a new tag: the new bytes, not the cached ones.
+        let v2 = Array(String(repeating: "{\"v\":2},", count: 400).utf8)
+        XCTAssertEqual(HTTPCompression.gunzip(ResponseHelpers.prepare(request: req, response: tagged(v2, "\"v2\"")).body), v2)
+        // A handler reusing a tag for a body of another length does not get the old encoding.
+        let v3 = Array(String(repeating: "{\"v\":3},", count: 500).utf8)
+        XCTAssertEqual(HTTPCompression.gunzip(ResponseHelpers.prepare(request: req, response: tagged(v3, "\"v1\"")).body), v3)
+        // Another target with the same tag is another resource.
+        let other = HTTPRequest(method: "GET", target: "/elsewhere", path: "/elsewhere",
+                                headers: HTTPHeaders([("Accept-Encoding", "gzip")]))
+        XCTAssertEqual(HTTPCompression.gunzip(ResponseHelpers.prepare(request: other, response: tagged(v2, "\"v1\"")).body), v2)
+        // Without a strong tag nothing is kept.
+        let before = GzipCache.shared.count
+        var weak = tagged(v3, "W/\"w\"")
+        _ = ResponseHelpers.compressIfAccepted(request: req, response: weak)
+        weak.headers.remove("ETag")
+        _ = ResponseHelpers.compressIfAccepted(request: req, response: weak)
+        XCTAssertEqual(GzipCache.shared.count, before)
+    }
+
+    func testGzipCacheStaysWithinItsEntryAndByteBounds() {
+        let cache = GzipCache(maxEntries: 3, maxBytes: 100)
+        for i in 0..<5 { cache.put(GzipCache.Key(target: "/\(i)", etag: "\"\(i)\"", length: i), [UInt8](repeating: 1, count: 10)) }
+        XCTAssertEqual(cache.count, 3)
+        XCTAssertNil(cache.get(GzipCache.Key(target: "/0", etag: "\"0\"", length: 0)), "the oldest went first")
+        XCTAssertNotNil(cache.get(GzipCache.Key(target: "/4", etag: "\"4\"", length: 4)))
+        cache.put(GzipCache.Key(target: "/big", etag: "\"b\"", length: 1), [UInt8](repeating: 1, count: 95))
+        XCTAssertEqual(cache.count, 1, "bytes over the bound evict older entries")
+        cache.put(GzipCache.Key(target: "/huge", etag: "\"h\"", length: 1), [UInt8](repeating: 1, count: 101))
+        XCTAssertNil(cache.get(GzipCache.Key(target: "/huge", etag: "\"h\"", length: 1)), "larger than the whole cache")
+    }
 }

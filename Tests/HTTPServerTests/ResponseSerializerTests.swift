@@ -1,3 +1,4 @@
+import Glibc
 @testable import HTTPServer
 import XCTest
 
@@ -37,5 +38,26 @@ final class ResponseSerializerTests: XCTestCase {
 
     func testDateIsIMFFixdate() {
         XCTAssertEqual(HTTPDate.format(784_111_777), "Sun, 06 Nov 1994 08:49:37 GMT")
+    }
+
+    func testStatusLineAndContentLengthAreWrittenForAnyStatusAndSize() {
+        XCTAssertTrue(text(HTTPResponse(status: 418, body: [])).hasPrefix("HTTP/1.1 418 Status 418\r\nDate: "))
+        XCTAssertTrue(text(HTTPResponse(status: 201, body: [])).hasPrefix("HTTP/1.1 201 Created\r\n"))
+        XCTAssertTrue(text(HTTPResponse(status: 42, body: [])).hasPrefix("HTTP/1.1 500 Internal Server Error\r\n"))
+        XCTAssertTrue(text(HTTPResponse(status: 200, body: [])).contains("\r\nContent-Length: 0\r\n"))
+        let big = [UInt8](repeating: 0x61, count: 1_234_567)
+        let bytes = ResponseSerializer.serialize(HTTPResponse(status: 200, body: big), keepAlive: false, omitBody: false)
+        let head = String(decoding: bytes.prefix(200), as: UTF8.self)
+        XCTAssertTrue(head.contains("\r\nContent-Length: 1234567\r\nConnection: close\r\n\r\n"))
+        XCTAssertEqual(Array(bytes.suffix(big.count)), big)
+        XCTAssertEqual(bytes.count, head.range(of: "\r\n\r\n")!.upperBound.utf16Offset(in: head) + big.count)
+    }
+
+    func testDateFieldIsTheCurrentSecondsIMFFixdate() {
+        let before = time(nil)
+        let field = String(decoding: DateField().current(), as: UTF8.self)
+        let after = time(nil)
+        XCTAssertTrue(field == "Date: \(HTTPDate.format(before))\r\n" || field == "Date: \(HTTPDate.format(after))\r\n", field)
+        XCTAssertEqual(HTTPDate.fieldBytes().count, field.utf8.count)
     }
 }

@@ -126,6 +126,9 @@ struct EchoHandler: HTTPHandler {
         return Array((s + "]}").utf8)
     }()
 
+    /// More than loopback socket buffers take at once: the response is written in parts.
+    static let hugeBody: [UInt8] = (0..<(8 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ $0 >> 11) }
+
     func handle(_ request: HTTPRequest) -> HTTPResponse {
         switch request.path {
         case "/slow":
@@ -135,6 +138,8 @@ struct EchoHandler: HTTPHandler {
         case "/big":
             return ResponseHelpers.compressIfAccepted(request: request,
                 response: HTTPResponse(status: 200, contentType: "application/json", body: EchoHandler.bigBody))
+        case "/huge":
+            return HTTPResponse(status: 200, contentType: "application/octet-stream", body: EchoHandler.hugeBody)
         case "/cached":
             return ResponseHelpers.prepare(request: request,
                 response: HTTPResponse(status: 200, contentType: "application/json", body: EchoHandler.bigBody))
@@ -143,6 +148,21 @@ struct EchoHandler: HTTPHandler {
             let text = "\(request.method) \(request.path) \(q) \(request.body.count) \(String(decoding: request.body, as: UTF8.self))"
             return HTTPResponse(status: 200, contentType: "text/plain", body: Array(text.utf8))
         }
+    }
+}
+
+/// `EchoHandler` answering on the event-loop threads: every request but `/slow` (which
+/// sleeps, so it is left to the workers), marked `X-Answered: inline`.
+struct InlineEchoHandler: NonBlockingHTTPHandler {
+    let echo = EchoHandler()
+
+    func handle(_ request: HTTPRequest) -> HTTPResponse { echo.handle(request) }
+
+    func handleInline(_ request: HTTPRequest) -> HTTPResponse? {
+        if request.path == "/slow" { return nil }
+        var response = echo.handle(request)
+        response.headers.add("X-Answered", "inline")
+        return response
     }
 }
 
