@@ -238,9 +238,12 @@ def free_port():
 
 def idle_service(args, host, work):
     port = free_port()
-    data_dir = os.path.join(work, "service-data")
-    os.makedirs(data_dir, exist_ok=True)
-    cfg = os.path.join(work, "service.yaml")
+    # A fresh state directory per run: a history left by an earlier (larger) run would be loaded.
+    tag = os.path.basename(host)
+    data_dir = os.path.join(work, f"service-data-{tag}")
+    shutil.rmtree(data_dir, ignore_errors=True)
+    os.makedirs(data_dir)
+    cfg = os.path.join(work, f"service-{tag}.yaml")
     lines = [f"listen: 127.0.0.1", f"port: {port}", f"connect: test://{host}/node.xml",
              f"root: {host}/root", f"policies: {args.policies}", f"scan_interval_seconds: {args.scan_interval}",
              f"data_dir: {data_dir}", "log_level: warning"]
@@ -249,7 +252,7 @@ def idle_service(args, host, work):
         lines.append(f"web_dir: {web}")
     with open(cfg, "w") as f:
         f.write("\n".join(lines) + "\n")
-    logf = open(os.path.join(work, "service.log"), "wb")
+    logf = open(os.path.join(work, f"service-{tag}.log"), "wb")
     p = subprocess.Popen([args.virtaudit, "serve", "--config", cfg], stdout=logf, stderr=subprocess.STDOUT)
     res = {"config": cfg, "scan_interval_seconds": args.scan_interval}
     base = f"http://127.0.0.1:{port}/api/v1"
