@@ -63,6 +63,10 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: strict),
 
+        // Benchmark tool: repeated in-process scans on one open connection (scripts/bench).
+        .executableTarget(name: "virtaudit-bench", dependencies: ["Audit", "Inventory", "Core"],
+                          path: "Benchmarks/Rescan", swiftSettings: strict),
+
         .testTarget(name: "CoreTests", dependencies: ["Core"]),
         .testTarget(name: "HostProbesTests", dependencies: ["HostProbes", "Core"]),
         .testTarget(name: "DevicesTests", dependencies: ["Devices", "Core"]),

@@ -105,9 +105,9 @@ def domain_xml(i, name, u, kind, hostdev, legacy, shutoff):
     dev.append("<channel type='unix'><target type='virtio' name='org.qemu.guest_agent.0'/></channel>")
     dev.append("<graphics type='vnc' port='-1' autoport='yes' listen='127.0.0.1'/>")
     if hostdev is not None:
-        bus, fn = hostdev
+        seg, bus, fn = hostdev
         dev.append(f"""<hostdev mode='subsystem' type='pci' managed='yes'><source>
-        <address domain='0x0000' bus='0x{bus:02x}' slot='0x00' function='0x{fn:x}'/></source></hostdev>""")
+        <address domain='0x{seg:04x}' bus='0x{bus:02x}' slot='0x00' function='0x{fn:x}'/></source></hostdev>""")
     runstate = "<test:runstate>5</test:runstate>" if shutoff else ""
     seclabel = "<seclabel type='static' model='dac' relabel='no'><label>+0:+0</label></seclabel>" if kind == "rootdac" else ""
     return f"""  <domain type='kvm' xmlns:test='http://libvirt.org/schemas/domain/test/1.0'>
@@ -165,7 +165,7 @@ def main():
 
     nodes = ["<node>\n"]
     pid = 10000
-    gpu_bus = 0x10
+    gpu_index = 0
     for i in range(a.n):
         name = f"vm{i:05d}"
         u = str(uuid.UUID(int=rnd.getrandbits(128), version=4))
@@ -175,20 +175,28 @@ def main():
         legacy = rnd.random() < 0.2
         hostdev = None
         if rnd.random() < 0.05:
-            hostdev = (gpu_bus, 0)
-            d = f"0000:{gpu_bus:02x}:00.0"
-            grp = 100 + gpu_bus
-            dev_real = f"devices/pci0000:00/0000:00:01.{gpu_bus % 8}/{d}"
+            # One GPU per assigned VM, alone in its IOMMU group; large hosts spill into further
+            # PCI segments (domains) once a segment's buses are used up.
+            seg, bus = divmod(gpu_index, 0xe0)
+            bus += 0x10
+            hostdev = (seg, bus, 0)
+            d = f"{seg:04x}:{bus:02x}:00.0"
+            grp = 100 + gpu_index
+            bridge = f"pci{seg:04x}:00/{seg:04x}:00:01.{bus % 8}"
+            dev_real = f"devices/{bridge}/{d}"
             os.makedirs(f"{root}/sys/{dev_real}", exist_ok=True)
-            for attr, val in [("vendor", "0x10de"), ("device", "0x1db6"), ("class", "0x030200")]:
+            for attr, val in [("vendor", "0x10de"), ("device", "0x1db6"), ("class", "0x030200"),
+                              ("subsystem_vendor", "0x10de"), ("subsystem_device", "0x124a")]:
                 write(f"{root}/sys/{dev_real}/{attr}", val + "\n")
             symlink(f"../../../{dev_real}", f"{root}/sys/bus/pci/devices/{d}")
             symlink(f"../../../../bus/pci/drivers/vfio-pci", f"{root}/sys/{dev_real}/driver")
             symlink(f"../../../../kernel/iommu_groups/{grp}", f"{root}/sys/{dev_real}/iommu_group")
-            symlink(f"../../../../devices/pci0000:00/0000:00:01.{gpu_bus % 8}/{d}", f"{root}/sys/kernel/iommu_groups/{grp}/devices/{d}")
+            symlink(f"../../../../devices/{bridge}/{d}", f"{root}/sys/kernel/iommu_groups/{grp}/devices/{d}")
             write(f"{root}/sys/kernel/iommu_groups/{grp}/type", "DMA-FQ\n")
+            write(f"{root}/sys/kernel/iommu_groups/{grp}/reserved_regions",
+                  "0x00000000fee00000 0x00000000feefffff msi\n0x000000fd00000000 0x000000ffffffffff reserved\n")
             os.makedirs(f"{root}/sys/bus/pci/drivers/vfio-pci", exist_ok=True)
-            gpu_bus += 1
+            gpu_index += 1
         nodes.append(domain_xml(i, name, u, kind, hostdev, legacy, shutoff))
         if shutoff:
             continue

@@ -5,6 +5,7 @@ import Foundation
 import HostProbes
 import Inventory
 import Policy
+import Synchronization
 
 /// What a scan reads and which policies judge it.
 public struct ScanSettings: Sendable {
@@ -42,6 +43,8 @@ public final class Auditor: Sendable {
     public let settings: ScanSettings
     public let policies: PolicySet
     public let waivers: Waivers
+    /// Parsed domain definitions of the last scan, by XML text (see `definitions(_:)`).
+    private let definitionCache = Mutex<[String: Result<DomainDefinition, DomainXMLError>]>([:])
 
     /// Every documented fact path: the policy loader rejects rules naming anything else.
     public static let schema = FactSchema([
@@ -128,7 +131,7 @@ public final class Auditor: Sendable {
         let root = settings.root
         var clock = StageClock()
         let readsBefore = FileReader.readCount.load(ordering: .relaxed)
-        let inventory = InventoryFacts.domains(records)
+        let inventory = InventoryFacts.domains(records, definitions: definitions(records))
         clock.lap("xmlParse")
 
         // Host: hygiene probes, libvirt versions, IOMMU (with every domain's hostdevs).
@@ -150,13 +153,17 @@ public final class Auditor: Sendable {
         host.absorb(devices.host)
         clock.lap("devices")
         let hostNamespaces = NamespaceReference.resolve(root: root)
+        // A kernel built without AppArmor has no /sys/module/apparmor (and no per-process
+        // attr/apparmor): decided once per scan.
+        let noAppArmor = !FileReader.exists(root.path(AppArmorState.enabledPath))
 
         // Per domain: inventory facts + the qemu process + assigned devices (in parallel).
         let version = qemuVersion
         let accounts = Accounts.read(root: root)
         var domainFacts = Self.parallelMap(inventory) { d -> FactBuilder in
             var f = d.facts
-            Self.collectProcess(d, root: root, hostNamespaces: hostNamespaces, qemuVersion: version, into: &f)
+            Self.collectProcess(d, root: root, hostNamespaces: hostNamespaces, qemuVersion: version,
+                                noAppArmor: noAppArmor, into: &f)
             SecLabelFacts.collect(d, root: root, accounts: accounts, into: &f)
             if let dev = devices.domains[d.record.uuid] { f.absorb(dev) }
             return f
@@ -206,9 +213,26 @@ public final class Auditor: Sendable {
                              domains: records.count, runningDomains: records.filter(\.isActive).count))
     }
 
+    /// The parsed definition of every record, in order. A domain's XML rarely changes between
+    /// scans, so definitions are kept by XML text from one scan to the next (only the current
+    /// scan's are kept) and only new or changed XML is parsed, in parallel.
+    func definitions(_ records: [DomainRecord]) -> [Result<DomainDefinition, DomainXMLError>] {
+        let known = definitionCache.withLock { $0 }
+        let missing = records.indices.filter { known[records[$0].xml] == nil }
+        let parsed = Self.parallelMap(missing.map { records[$0] }) { DomainFacts.definition(of: $0) }
+        var fresh = known
+        for (i, p) in zip(missing, parsed) { fresh[records[i].xml] = p }
+        let out = records.map { fresh[$0.xml]! }
+        var current: [String: Result<DomainDefinition, DomainXMLError>] = [:]
+        current.reserveCapacity(records.count)
+        for (r, d) in zip(records, out) { current[r.xml] = d }
+        definitionCache.withLock { $0 = current }
+        return out
+    }
+
     /// Locates and probes the domain's qemu process, or says why there is none.
     static func collectProcess(_ d: InventoryDomain, root: HostRoot, hostNamespaces: NamespaceReference,
-                               qemuVersion: String?, into f: inout FactBuilder) {
+                               qemuVersion: String?, noAppArmor: Bool = false, into f: inout FactBuilder) {
         func unknown(_ reason: String) {
             f.set("process.located", .bool(false))
             f.setUnknown("process", reason: reason)
@@ -226,12 +250,32 @@ public final class Auditor: Sendable {
         switch ProcessLocator(root: root).locate(definition) {
         case .unknown(let reason):
             unknown(reason)
-        case .found(let pid, _, let source):
-            ProcessProbe.collect(pid: pid, root: root, hostNamespaces: hostNamespaces, into: &f)
+        case .found(let pid, let cmdline, let source):
+            ProcessProbe.collect(pid: pid, root: root, hostNamespaces: hostNamespaces, into: &f,
+                                 reader: reader(pid: pid, cmdline: cmdline, root: root, noAppArmor: noAppArmor))
             f.set("process.located", .bool(true))
             f.set("process.source", .string(source))
             if f.tree["sandbox"]?.objectValue != nil { f.set("sandbox.qemuVersion", .from(qemuVersion)) }
         }
+    }
+
+    /// The process probe's reader for a located qemu: `/proc/<pid>/cmdline` is answered from
+    /// the arguments the locator has just read (and checked for the domain's uuid) instead of
+    /// being read twice; on a kernel without AppArmor (`noAppArmor`: no
+    /// /sys/module/apparmor, so no /proc/<pid>/attr/apparmor either) that attribute is answered
+    /// "not found" without a system call. Every other file is read as usual.
+    static func reader(pid: Int, cmdline: [String], root: HostRoot, noAppArmor: Bool) -> ProcReader {
+        let live = ProcReader.live
+        let cmdlinePath = ProcCmdline.path(pid: pid, root: root)
+        let cmdlineBytes = Array((cmdline.joined(separator: "\u{0}") + "\u{0}").utf8)
+        let apparmorPath = noAppArmor ? ProcAttr.apparmorPath(pid: pid, root: root) : nil
+        return ProcReader(
+            read: { (p: String) throws(ProbeError) -> [UInt8] in
+                if p == cmdlinePath { return cmdlineBytes }
+                if p == apparmorPath { throw ProbeError.notFound(path: p) }
+                return try live.read(p)
+            },
+            readLink: live.readLink, exists: live.exists)
     }
 
     /// Text for `virtaudit scan --explain VM`: every rule's verdict with observed vs expected.

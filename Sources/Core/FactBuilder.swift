@@ -67,7 +67,7 @@ extension FactBuilder {
     /// domain's tree): objects are merged deeply, other values from `other` win, and the unknown
     /// reasons are united.
     public mutating func absorb(_ other: FactBuilder) {
-        tree = tree.merging(other.tree)
+        tree.merge(other.tree)
         for (k, v) in other.unknown { unknown[k] = v }
     }
 }
@@ -75,10 +75,8 @@ extension FactBuilder {
 extension JSONValue {
     /// Deep merge: objects merge key by key; for any other pair the right side wins.
     public func merging(_ other: JSONValue) -> JSONValue {
-        guard case .object(var left) = self, case .object(let right) = other else { return other }
-        for (k, v) in right {
-            left[k] = left[k].map { $0.merging(v) } ?? v
-        }
-        return .object(left)
+        var copy = self
+        copy.merge(other)
+        return copy
     }
 }

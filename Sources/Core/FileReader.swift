@@ -83,7 +83,22 @@ public enum FileReader {
 }
 
 extension String {
+    /// Without leading and trailing Unicode whitespace and NULs. ASCII ends are trimmed byte by
+    /// byte; a non-ASCII end is judged scalar by scalar (U+00A0, U+2028, ...).
     public func trimmingWhitespace() -> String {
+        let u = utf8
+        var start = u.startIndex, end = u.endIndex
+        @inline(__always) func asciiSpace(_ b: UInt8) -> Bool { b == 0x20 || (b >= 0x09 && b <= 0x0D) || b == 0 }
+        while start < end, asciiSpace(u[start]) { start = u.index(after: start) }
+        while end > start, asciiSpace(u[u.index(before: end)]) { end = u.index(before: end) }
+        if start == end { return "" }
+        if u[start] < 0x80 && u[u.index(before: end)] < 0x80 {
+            return start == u.startIndex && end == u.endIndex ? self : String(self[start..<end])
+        }
+        return String(self[start..<end]).trimmingUnicodeWhitespace()
+    }
+
+    private func trimmingUnicodeWhitespace() -> String {
         let scalars = unicodeScalars
         var start = scalars.startIndex, end = scalars.endIndex
         while start < end, scalars[start].properties.isWhitespace || scalars[start] == "\0" { start = scalars.index(after: start) }

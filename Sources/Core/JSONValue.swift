@@ -77,16 +77,33 @@ extension JSONValue {
     }
 
     /// Stores `value` at a dotted path, creating intermediate objects (replacing non-objects).
+    /// Mutates in place: only the objects on the path are touched, none is copied.
     public mutating func set(_ path: String, to value: JSONValue) {
-        let parts = path.split(separator: ".").map(String.init)
-        self = JSONValue.setting(self, parts[...], value)
+        set(component: path[...], to: value)
     }
 
-    private static func setting(_ base: JSONValue, _ parts: ArraySlice<String>, _ value: JSONValue) -> JSONValue {
-        guard let first = parts.first else { return value }
-        var dict = base.objectValue ?? [:]
-        dict[first] = setting(dict[first] ?? .null, parts.dropFirst(), value)
-        return .object(dict)
+    /// Empty components are skipped (`a..b` is `a.b`), as `split(separator:)` does.
+    private mutating func set(component path: Substring, to value: JSONValue) {
+        var rest = path
+        while rest.utf8.first == UInt8(ascii: ".") { rest = rest.dropFirst() }
+        guard !rest.isEmpty else { self = value; return }
+        let end = rest.firstIndex(of: ".") ?? rest.endIndex
+        var dict: [String: JSONValue]
+        if case .object(let d) = self { dict = d } else { dict = [:] }
+        // Drop this value's reference so that `dict` is the only owner of its storage.
+        self = .null
+        dict[String(rest[..<end]), default: .null].set(component: rest[end...], to: value)
+        self = .object(dict)
+    }
+
+    /// Deep merge in place: objects merge key by key; for any other pair `other` wins.
+    public mutating func merge(_ other: JSONValue) {
+        guard case .object(var left) = self, case .object(let right) = other else { self = other; return }
+        self = .null
+        for (k, v) in right {
+            if left[k] == nil { left[k] = v } else { left[k]!.merge(v) }
+        }
+        self = .object(left)
     }
 }
 

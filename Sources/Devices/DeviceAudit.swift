@@ -42,8 +42,9 @@ public enum DeviceAudit {
         var host = FactBuilder()
         hostFacts(h, groups: groups, assignedCount: assigned.count, into: &host)
         var out: [String: FactBuilder] = [:]
+        let sharing = SharingIndex(domains)
         for d in domains {
-            out[d.uuid] = domainFacts(d, all: domains, assigned: assigned, host: h)
+            out[d.uuid] = domainFacts(d, sharing: sharing, assigned: assigned, host: h)
         }
         return Result(host: host, domains: out, groups: groups)
     }
@@ -90,7 +91,7 @@ public enum DeviceAudit {
 
     // MARK: devices.* per domain
 
-    static func domainFacts(_ d: DomainInput, all: [DomainInput], assigned: [String: [String]], host h: HostIOMMU) -> FactBuilder {
+    static func domainFacts(_ d: DomainInput, sharing: SharingIndex, assigned: [String: [String]], host h: HostIOMMU) -> FactBuilder {
         var b = FactBuilder()
         b.set("devices.hostdevCount", .int(d.hostdevs.count))
         b.set("devices.pciCount", .int(d.hostdevs.filter { $0.type == "pci" }.count))
@@ -104,7 +105,7 @@ public enum DeviceAudit {
             var e: [String: JSONValue] = [
                 "type": .string(spec.type), "mode": .string(spec.mode), "managed": .bool(spec.managed),
                 "driverName": .from(spec.driverName),
-                "sharedWith": .from(sharedWith(spec, domain: d, all: all)),
+                "sharedWith": .from(sharing.sharedWith(spec, domain: d)),
             ]
             var unknown: [String: String] = [:]
             switch spec.type {
@@ -167,8 +168,24 @@ public enum DeviceAudit {
     }
 
     /// Other domains whose XML names the same host device.
-    static func sharedWith(_ spec: HostDeviceSpec, domain: DomainInput, all: [DomainInput]) -> [String] {
-        func key(_ s: HostDeviceSpec) -> String? {
+    /// Which domains name each host device (by PCI address, mdev UUID or USB bus/device or
+    /// id), built once per scan: looking every device up in every other domain grew with the
+    /// square of the domain count.
+    struct SharingIndex {
+        /// Device key -> the domains naming it, in input order, each once.
+        private var byKey: [String: [(uuid: String, name: String)]] = [:]
+
+        init(_ all: [DomainInput]) {
+            for d in all {
+                var seen: Set<String> = []
+                for spec in d.hostdevs {
+                    guard let k = Self.key(spec), seen.insert(k).inserted else { continue }
+                    byKey[k, default: []].append((d.uuid, d.name))
+                }
+            }
+        }
+
+        static func key(_ s: HostDeviceSpec) -> String? {
             switch s.type {
             case "pci": return s.pciAddress.flatMap(PCIAddress.normalize).map { "pci " + $0 }
             case "mdev": return s.mdevUUID.map { "mdev " + $0.lowercased() }
@@ -179,12 +196,16 @@ public enum DeviceAudit {
             default: return nil
             }
         }
-        guard let k = key(spec) else { return [] }
-        var names: [String] = []
-        for other in all where other.uuid != domain.uuid && !names.contains(other.name) {
-            if other.hostdevs.contains(where: { key($0) == k }) { names.append(other.name) }
+
+        /// The other domains (by name, in input order) that name the same device as `spec`.
+        func sharedWith(_ spec: HostDeviceSpec, domain: DomainInput) -> [String] {
+            guard let k = Self.key(spec), let holders = byKey[k] else { return [] }
+            var names: [String] = []
+            for other in holders where other.uuid != domain.uuid && !names.contains(other.name) {
+                names.append(other.name)
+            }
+            return names
         }
-        return names
     }
 
     static func pciElement(_ spec: HostDeviceSpec, domain d: DomainInput, own: [String: HostDeviceSpec],

@@ -14,8 +14,12 @@ public enum InventoryFacts {
     public static let schema: [FactField] = DomainFacts.schema + HostLibvirtFacts.schema
 
     /// Parses every record, works out shared memory across domains and builds each domain's facts.
-    public static func domains(_ records: [DomainRecord]) -> [InventoryDomain] {
-        let parsed = records.map { DomainFacts.definition(of: $0) }
+    /// `definitions`, when given, are the records' parsed definitions in the same order (a caller
+    /// that keeps them between scans passes them instead of having every XML parsed again).
+    public static func domains(_ records: [DomainRecord],
+                               definitions: [Result<DomainDefinition, DomainXMLError>]? = nil) -> [InventoryDomain] {
+        let parsed = definitions.flatMap { $0.count == records.count ? $0 : nil }
+            ?? records.map { DomainFacts.definition(of: $0) }
         let sharing = DomainFacts.shmemSharing(parsed.compactMap { try? $0.get() })
         return zip(records, parsed).map { record, definition in
             let name = (try? definition.get())?.name ?? record.name

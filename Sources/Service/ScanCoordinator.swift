@@ -96,5 +96,16 @@ public final class ScanCoordinator: ScanTrigger, @unchecked Sendable {
         record.finishedAt = Timestamp.format(store.clock())
         store.upsert(record)
         onFinish?(record)
+        // A scan of a large host frees hundreds of megabytes of intermediate trees; glibc keeps
+        // freed memory in its arenas unless asked to give it back.
+        Self.releaseFreeMemory()
     }
+
+    /// glibc's `malloc_trim(0)` (not in the Glibc module map, so looked up once).
+    private static let mallocTrim: (@convention(c) (Int) -> Int32)? = {
+        guard let f = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "malloc_trim") else { return nil }
+        return unsafeBitCast(f, to: (@convention(c) (Int) -> Int32).self)
+    }()
+
+    static func releaseFreeMemory() { _ = mallocTrim?(0) }
 }

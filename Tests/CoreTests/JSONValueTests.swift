@@ -48,4 +48,32 @@ final class JSONValueTests: XCTestCase {
         }
         XCTAssertNoThrow(try FileReader.read("/proc/self/status"))
     }
+
+    func testSetLeavesCopiesUntouched() {
+        var v: JSONValue = ["process": ["uid": 107, "caps": ["CAP_A"]]]
+        let before = v
+        v.set("process.uid", to: 0)
+        v.set("process.ns.mnt", to: true)
+        XCTAssertEqual(before[path: "process.uid"], 107)
+        XCTAssertNil(before[path: "process.ns"])
+        XCTAssertEqual(v[path: "process.uid"], 0)
+        XCTAssertEqual(v[path: "process.ns.mnt"], true)
+        XCTAssertEqual(v[path: "process.caps.0"], "CAP_A")
+    }
+
+    func testSetSkipsEmptyComponentsAndReplacesNonObjects() {
+        var v: JSONValue = ["a": 1]
+        v.set("a..b.", to: "x")
+        XCTAssertEqual(v, ["a": ["b": "x"]])
+        v.set("", to: 5)
+        XCTAssertEqual(v, 5)
+    }
+
+    func testMergeIsDeepAndRightSideWins() {
+        var v: JSONValue = ["process": ["uid": 0, "gid": 0], "x": [1]]
+        let before = v
+        v.merge(["process": ["uid": 107, "pid": 9], "x": [2]])
+        XCTAssertEqual(v, ["process": ["uid": 107, "gid": 0, "pid": 9], "x": [2]])
+        XCTAssertEqual(before[path: "process.uid"], 0)
+    }
 }

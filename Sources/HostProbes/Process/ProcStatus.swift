@@ -42,12 +42,21 @@ public struct ProcStatus: Sendable, Hashable {
     /// Parses the text of a status file. Uid, Gid, CapInh/CapPrm/CapEff/CapBnd, Name and State
     /// are required; the rest are optional as older kernels lack them.
     public static func parse(_ text: String, path: String = "status") throws(ProbeError) -> ProcStatus {
+        // Lines split on the UTF-8 bytes: the file is ASCII apart from the process name, and a
+        // per-character split costs more than reading the file.
         var fields: [String: String] = [:]
-        for line in text.split(separator: "\n", omittingEmptySubsequences: true) {
-            guard let colon = line.firstIndex(of: ":") else { continue }
-            let key = String(line[..<colon])
-            let value = String(line[line.index(after: colon)...]).trimmingWhitespace()
-            if fields[key] == nil { fields[key] = value }
+        fields.reserveCapacity(64)
+        let utf8 = text.utf8
+        var lineStart = utf8.startIndex
+        while lineStart < utf8.endIndex {
+            let lineEnd = utf8[lineStart...].firstIndex(of: UInt8(ascii: "\n")) ?? utf8.endIndex
+            if let colon = utf8[lineStart..<lineEnd].firstIndex(of: UInt8(ascii: ":")) {
+                let key = String(text[lineStart..<colon])
+                if fields[key] == nil {
+                    fields[key] = String(text[utf8.index(after: colon)..<lineEnd]).trimmingWhitespace()
+                }
+            }
+            lineStart = lineEnd < utf8.endIndex ? utf8.index(after: lineEnd) : lineEnd
         }
         func required(_ key: String) throws(ProbeError) -> String {
             guard let v = fields[key] else { throw .parse(path: path, reason: "no \(key) line") }
