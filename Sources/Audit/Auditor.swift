@@ -306,33 +306,10 @@ public final class Auditor: Sendable {
 
     /// Maps in parallel over the machine's cores, keeping order.
     static func parallelMap<T: Sendable, R: Sendable>(_ items: [T], _ body: @Sendable (T) -> R) -> [R] {
-        if items.count < 4 { return items.map(body) }
-        let results = ResultBuffer<R>(count: items.count)
-        let workers = min(items.count, max(1, ProcessInfo.processInfo.activeProcessorCount))
-        let chunk = (items.count + workers - 1) / workers
-        DispatchQueue.concurrentPerform(iterations: workers) { w in
-            let start = w * chunk, end = min(items.count, start + chunk)
-            guard start < end else { return }
-            for i in start..<end { results.set(i, body(items[i])) }
-        }
-        return results.values()
+        items.count < 4 ? items.map(body) : Parallel.map(items, body)
     }
 }
 
-/// Slots written by exactly one worker each, read after all workers finished.
-final class ResultBuffer<R>: @unchecked Sendable {
-    private let slots: UnsafeMutableBufferPointer<R?>
-    init(count: Int) {
-        slots = .allocate(capacity: count)
-        slots.initialize(repeating: nil)
-    }
-    deinit {
-        slots.baseAddress?.deinitialize(count: slots.count)
-        slots.deallocate()
-    }
-    func set(_ i: Int, _ value: R) { slots[i] = value }
-    func values() -> [R] { slots.map { $0! } }
-}
 
 /// Wall-clock time per pipeline stage.
 struct StageClock {

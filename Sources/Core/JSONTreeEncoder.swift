@@ -25,32 +25,6 @@ private protocol ParallelTreeEncodable {
 enum ParallelEncoding {
     /// Below this many elements an array is encoded on the calling thread.
     static let minimumElements = 64
-
-    /// Runs `body` for every index in `0..<count` over the machine's cores, in contiguous chunks.
-    static func forEachChunk(_ count: Int, _ body: @Sendable (Range<Int>) -> Void) {
-        let workers = min(max(1, ProcessInfo.processInfo.activeProcessorCount), max(1, count / 16))
-        if workers == 1 { body(0..<count); return }
-        let chunk = (count + workers - 1) / workers
-        DispatchQueue.concurrentPerform(iterations: workers) { w in
-            let start = w * chunk, end = min(count, start + chunk)
-            if start < end { body(start..<end) }
-        }
-    }
-}
-
-/// Slots written by exactly one worker each, read after every worker finished.
-final class ParallelSlots<T>: @unchecked Sendable {
-    private let slots: UnsafeMutableBufferPointer<T?>
-    init(count: Int) {
-        slots = .allocate(capacity: count)
-        slots.initialize(repeating: nil)
-    }
-    deinit {
-        slots.baseAddress?.deinitialize(count: slots.count)
-        slots.deallocate()
-    }
-    func set(_ i: Int, _ value: T) { slots[i] = value }
-    func values() -> [T] { slots.map { $0! } }
 }
 
 /// A value handed to the worker threads, which only read it (the elements being encoded, the
@@ -67,7 +41,7 @@ extension Array: ParallelTreeEncodable where Element: Encodable {
         let results = ParallelSlots<Result<JSONValue, any Error>>(count: count)
         let path = ReadOnlyBox(codingPath)
         let elements = ReadOnlyBox(self)
-        ParallelEncoding.forEachChunk(count) { range in
+        Parallel.forEachChunk(count) { range in
             for i in range {
                 results.set(i, Result {
                     try TreeEncoder.box(elements.value[i], codingPath: path.value + [IndexKey(intValue: i)]).resolve()

@@ -40,7 +40,7 @@ public enum JSONWriter {
         case .array(let items) where parallel && items.count >= ParallelEncoding.minimumElements:
             // Large arrays (a report's domains): chunks written on several threads, then joined.
             let parts = ParallelSlots<[UInt8]>(count: items.count)
-            ParallelEncoding.forEachChunk(items.count) { range in
+            Parallel.forEachChunk(items.count) { range in
                 for i in range {
                     var buf: [UInt8] = []
                     write(items[i], into: &buf, pretty: pretty, indent: indent + 1, parallel: false)
