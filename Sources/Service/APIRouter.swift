@@ -149,9 +149,9 @@ public struct APIRouter: HTTPHandler {
         case .host:
             return cached(request, snapshot.host)
         case .report:
-            return cached(request, snapshot.fullReport)
+            return cached(request, snapshot.fullReport.body)
         case .findings:
-            guard let findingQuery, !findingQuery.isDefault else { return cached(request, snapshot.findingsAll) }
+            guard let findingQuery, !findingQuery.isDefault else { return cached(request, snapshot.findingsAll.body) }
             return cached(request, EncodedBody(ResultSnapshot.findingsList(findingQuery.apply(snapshot))))
         default:
             return Self.error(500, "internal_error", "unrouted path")

@@ -1,4 +1,5 @@
 import Core
+import Synchronization
 import Foundation
 
 /// A response body encoded once, with its entity tag.
@@ -9,6 +10,24 @@ public struct EncodedBody: Sendable, Equatable {
     public init(_ value: JSONValue) {
         bytes = Array(JSONWriter.string(value).utf8)
         etag = Conditional.etag(for: bytes)
+    }
+}
+
+/// A response body encoded on first use and then kept (for large, rarely requested documents:
+/// encoding them for every scan would cost memory and time nobody asked for).
+public final class LazyBody: Sendable {
+    private let make: @Sendable () -> JSONValue
+    private let cache = Mutex<EncodedBody?>(nil)
+
+    init(_ make: @escaping @Sendable () -> JSONValue) { self.make = make }
+
+    public var body: EncodedBody {
+        cache.withLock { c in
+            if let b = c { return b }
+            let b = EncodedBody(make())
+            c = b
+            return b
+        }
     }
 }
 
@@ -25,11 +44,11 @@ public final class ResultSnapshot: Sendable {
     let domainDetails: [EncodedBody]
     let domainFacts: [EncodedBody]
     let host: EncodedBody
-    /// `GET /api/v1/report`: the whole scan.
-    let fullReport: EncodedBody
+    /// `GET /api/v1/report`: the whole scan (encoded when first asked for).
+    let fullReport: LazyBody
     /// Every finding with its target, host first, then domains in report order.
     let findings: [(finding: Finding, target: JSONValue, domain: Int?)]
-    let findingsAll: EncodedBody
+    let findingsAll: LazyBody
     private let indexByUUID: [String: Int]
     private let indexByName: [String: Int]
 
@@ -40,7 +59,7 @@ public final class ResultSnapshot: Sendable {
         domainDetails = report.domains.map { EncodedBody(ReportJSON.domain($0)) }
         domainFacts = report.domains.map { EncodedBody($0.facts) }
         host = EncodedBody(ReportJSON.host(report.host))
-        fullReport = EncodedBody(ReportJSON.report(report))
+        fullReport = LazyBody { ReportJSON.report(report) }
         var uuids: [String: Int] = [:]
         var names: [String: Int] = [:]
         for (i, d) in report.domains.enumerated() {
@@ -57,7 +76,8 @@ public final class ResultSnapshot: Sendable {
             for f in d.findings { flat.append((f, target, i)) }
         }
         findings = flat
-        findingsAll = EncodedBody(Self.findingsList(flat.map { ($0.finding, $0.target) }))
+        let all = flat.map { ($0.finding, $0.target) }
+        findingsAll = LazyBody { Self.findingsList(all) }
         let byName = DomainQuery.sorted(domainSummaries, by: .init(key: .name, descending: false))
         domainList = EncodedBody(Self.domainsList(byName))
     }

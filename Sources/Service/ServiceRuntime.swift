@@ -102,7 +102,7 @@ public final class ServiceRuntime: @unchecked Sendable {
         // The previous report (for alerts and "what changed") survives restarts through history.
         if let last = try? history.scans(limit: 1).first, let data = try? history.report(id: last.id),
            let value = try? JSONValue(parsing: data), let report = try? value.decode(ScanReport.self) {
-            pending.withLock { $0.previous = report }
+            pending.withLock { $0.previous = report.withoutFacts() }
         }
 
         coordinator = ScanCoordinator(store: store, logger: logger, onFinish: { [weak self] record in
@@ -171,9 +171,10 @@ public final class ServiceRuntime: @unchecked Sendable {
         do { try history.record(report) } catch {
             logger.error("history write failed", metadata: ["error": .string("\(error)")])
         }
+        // Alerts compare findings and grades only: the previous report is kept without facts.
         let previous = pending.withLock { p -> ScanReport? in
             let prev = p.previous
-            p.previous = report
+            p.previous = report.withoutFacts()
             return prev
         }
         let alerts = AlertEngine.evaluate(previous: previous, current: report, policy: alertPolicy)
@@ -387,5 +388,15 @@ final class RouteTable: NonBlockingHTTPHandler, @unchecked Sendable {
             return ResponseHelpers.errorResponse(status: 503, message: "starting")
         }
         return h.handle(request)
+    }
+}
+
+extension ScanReport {
+    /// The report without its fact trees (findings, scores and grades kept).
+    func withoutFacts() -> ScanReport {
+        var r = self
+        r.host.facts = .object([:])
+        for i in r.domains.indices { r.domains[i].facts = .object([:]) }
+        return r
     }
 }

@@ -1,5 +1,6 @@
 import Core
 import Foundation
+import Synchronization
 import XCTest
 @testable import Service
 
@@ -16,7 +17,7 @@ final class ResultStoreTests: XCTestCase {
         let store = ResultStore()
         store.publish(Sample.report())
         let snapshot = try XCTUnwrap(store.snapshot)
-        for body in [snapshot.domainList, snapshot.host, snapshot.findingsAll, snapshot.fullReport]
+        for body in [snapshot.domainList, snapshot.host, snapshot.findingsAll.body, snapshot.fullReport.body]
             + snapshot.domainDetails + snapshot.domainFacts {
             XCTAssertEqual(body.etag, Conditional.etag(for: body.bytes))
             XCTAssertNoThrow(try JSONValue(parsing: Data(body.bytes)))
@@ -68,5 +69,21 @@ final class ResultStoreTests: XCTestCase {
         XCTAssertNil(store.activeRecord())
         XCTAssertEqual(store.record(id: "a")?.state, .done)
         XCTAssertEqual(store.recentRecords(limit: 1).map(\.id), ["c"])
+    }
+}
+
+final class LazyBodyTests: XCTestCase {
+    func testEncodesOnceOnFirstUseAndKeepsTheResult() {
+        let calls = Mutex(0)
+        let lazy = LazyBody {
+            calls.withLock { $0 += 1 }
+            return ["a": 1]
+        }
+        XCTAssertEqual(calls.withLock { $0 }, 0, "nothing is encoded before it is asked for")
+        let first = lazy.body
+        let second = lazy.body
+        XCTAssertEqual(first, second)
+        XCTAssertEqual(String(decoding: first.bytes, as: UTF8.self), #"{"a":1}"#)
+        XCTAssertEqual(calls.withLock { $0 }, 1)
     }
 }
