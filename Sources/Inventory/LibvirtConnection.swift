@@ -248,11 +248,15 @@ public final class LibvirtConnection: Sendable {
 enum LibvirtErrors {
     struct Last { var code: Int32; var domain: Int32; var message: String }
 
-    /// Installs a no-op `virSetErrorFunc` handler once, so libvirt never prints to stderr.
+    /// Once per process, before the first connection: installs a no-op `virSetErrorFunc`
+    /// handler, so libvirt never prints to stderr, and ignores SIGPIPE, as libvirt requires of
+    /// its applications: a write to a connection whose daemon went away (a keepalive, the next
+    /// call) otherwise kills the process instead of failing the call.
     static func silenceDefaultPrinting() { _ = installed }
 
     private static let installed: Bool = {
         virSetErrorFunc(nil, { _, _ in })
+        signal(SIGPIPE, SIG_IGN)
         return true
     }()
 

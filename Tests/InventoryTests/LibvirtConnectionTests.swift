@@ -128,3 +128,15 @@ final class LibvirtConnectionTests: XCTestCase {
         return String(decoding: out, as: UTF8.self)
     }
 }
+
+/// libvirt requires SIGPIPE to be ignored: a write to a connection whose daemon went away would
+/// otherwise kill the process.
+final class LibvirtSignalTests: XCTestCase {
+    func testOpeningAConnectionIgnoresSIGPIPE() throws {
+        let conn = try LibvirtConnection(uri: "test:///default")
+        defer { conn.close() }
+        let previous = signal(SIGPIPE, SIG_IGN)
+        XCTAssertEqual(unsafeBitCast(previous, to: Int.self), unsafeBitCast(SIG_IGN, to: Int.self),
+                       "SIGPIPE must be ignored once a libvirt connection is open")
+    }
+}
