@@ -1,4 +1,5 @@
 import Core
+import HostProbes
 import Inventory
 
 /// `labels.*`: the security labels libvirt says it gave the domain (the `<seclabel>` elements of
@@ -104,11 +105,8 @@ struct Accounts: Sendable {
                 if p.count >= 4, let uid = Int(p[2]), let gid = Int(p[3]) { a.users[String(p[0])] = (uid, gid) }
             }
         }
-        if let text = try? FileReader.readString(root.etc("group")) {
-            for line in text.split(separator: "\n") {
-                let p = line.split(separator: ":", omittingEmptySubsequences: false)
-                if p.count >= 3, let gid = Int(p[2]) { a.groups[String(p[0])] = gid }
-            }
+        if let groups = try? EtcGroup.read(root: root) {
+            for (gid, name) in groups.names { a.groups[name] = a.groups[name].map { min($0, gid) } ?? gid }
         }
         return a
     }

@@ -35,7 +35,8 @@ enum ReportJSON {
 
     static func counts(_ counts: [String: Int]) -> JSONValue { .object(counts.mapValues(JSONValue.int)) }
 
-    static func domain(_ d: DomainReport) -> JSONValue {
+    /// The fields a domain's detail and its list entry share.
+    static func domainFields(_ d: DomainReport) -> [String: JSONValue] {
         [
             "name": .string(d.name),
             "uuid": .string(d.uuid),
@@ -45,24 +46,21 @@ enum ReportJSON {
             "score": .int(d.score),
             "grade": .string(d.grade),
             "layers": layers(d.layers),
-            "facts": d.facts,
-            "findings": .array(d.findings.map(finding)),
         ]
     }
 
+    static func domain(_ d: DomainReport) -> JSONValue {
+        var o = domainFields(d)
+        o["facts"] = d.facts
+        o["findings"] = .array(d.findings.map(finding))
+        return .object(o)
+    }
+
     static func domainSummary(_ d: DomainReport) -> JSONValue {
-        [
-            "name": .string(d.name),
-            "uuid": .string(d.uuid),
-            "state": .string(d.state),
-            "id": .from(d.id),
-            "profile": .string(d.profile),
-            "score": .int(d.score),
-            "grade": .string(d.grade),
-            "layers": layers(d.layers),
-            "failing": counts(severityCounts(d.findings)),
-            "links": ["self": .string("/api/v1/domains/\(d.uuid)")],
-        ]
+        var o = domainFields(d)
+        o["failing"] = counts(severityCounts(d.findings))
+        o["links"] = ["self": .string("/api/v1/domains/\(d.uuid)")]
+        return .object(o)
     }
 
     static func host(_ h: HostReport) -> JSONValue {
