@@ -110,7 +110,8 @@ public final class ServiceRuntime: @unchecked Sendable {
         coordinator = ScanCoordinator(store: store, logger: logger, onFinish: { [weak self] record in
             self?.scanFinished(record)
         }, persist: { [weak self] report in
-            self?.persist(report) ?? "service stopping"
+            guard let self else { return "service stopping" }
+            return self.persist(report)
         }, scan: { [weak self] id in
             guard let self else { throw LibvirtLink.Unavailable(description: "service stopping") }
             return try self.runScan(id: id)
