@@ -44,16 +44,25 @@ public enum AlertCommand {
     }
 
     static let stderrKeep = 4096
-    private static let live = Mutex<Set<pid_t>>([])
+    /// Process groups of running commands; `closed` once the service stops (no new commands).
+    private struct Registry {
+        var groups: Set<pid_t> = []
+        var closed = false
+    }
+    private static let live = Mutex(Registry())
 
     /// Process groups of commands running now.
-    public static var runningGroups: Set<pid_t> { live.withLock { $0 } }
+    public static var runningGroups: Set<pid_t> { live.withLock { $0.groups } }
 
-    /// Ends every running command's group: SIGTERM, then SIGKILL after `grace` seconds (the
-    /// service calls this when it stops). Returns how many groups were signalled.
+    /// Ends every running command's group: SIGTERM, then SIGKILL after `grace` seconds, and
+    /// refuses to start commands from then on unless `reopen()` is called (the service calls
+    /// this when it stops). Returns how many groups were signalled.
     @discardableResult
-    public static func terminateAll(grace: TimeInterval = 2) -> Int {
-        let groups = runningGroups
+    public static func terminateAll(grace: TimeInterval = 2, refuseNew: Bool = true) -> Int {
+        let groups = live.withLock { r -> Set<pid_t> in
+            if refuseNew { r.closed = true }
+            return r.groups
+        }
         for g in groups { kill(-g, SIGTERM) }
         let deadline = Date().addingTimeInterval(grace)
         while Date() < deadline, groups.contains(where: { groupExists($0) }) { usleep(20_000) }
@@ -109,17 +118,19 @@ public enum AlertCommand {
         defer { cArgs.forEach { free($0) } }
         var pid: pid_t = 0
         // Registered under the lock before the child can run long: terminateAll sees it.
-        let rc = live.withLock { groups -> Int32 in
+        let rc = live.withLock { r -> Int32 in
+            if r.closed { return ECANCELED }
             let rc = posix_spawn(&pid, exe, &actions, &attr, cArgs, environ)
-            if rc == 0 { groups.insert(pid) }
+            if rc == 0 { r.groups.insert(pid) }
             return rc
         }
         close(stdinPipe[0]); close(stdoutPipe[1]); close(stderrPipe[1])
         guard rc == 0 else {
             closeAll([stdinPipe[1], stdoutPipe[0], stderrPipe[0]])
+            if rc == ECANCELED { throw SpawnError(description: "not run: the service is stopping") }
             throw SpawnError(description: "cannot run \(exe): \(String(cString: strerror(rc)))")
         }
-        defer { _ = live.withLock { $0.remove(pid) } }
+        defer { _ = live.withLock { $0.groups.remove(pid) } }
 
         var io = PipeDrain(stdin: stdinPipe[1], stdout: stdoutPipe[0], stderr: stderrPipe[0], input: input)
         var result = Result(exitStatus: nil, signal: nil, timedOut: false, stderrHead: [], stdoutBytes: 0, stderrBytes: 0,

@@ -105,7 +105,7 @@ final class AlertCommandTests: XCTestCase {
         let pids = Self.waitForPIDs(dir + "/pids", count: 1)
         XCTAssertEqual(pids.count, 1)
         XCTAssertEqual(AlertCommand.runningGroups.count, 1)
-        XCTAssertEqual(AlertCommand.terminateAll(grace: 1), 1)
+        XCTAssertEqual(AlertCommand.terminateAll(grace: 1, refuseNew: false), 1)
         let r = try await run.value
         XCTAssertEqual(r.signal, SIGTERM)
         XCTAssertEqual(pids.filter(Self.running), [])
