@@ -106,23 +106,23 @@ class Serve:
         return self.proc.returncode
 
 
-def running(pid):
-    """True while `pid` runs (a zombie does not count)."""
+def state(pid):
+    """The process state letter from /proc (R, S, Z, ...), None when the process is gone."""
     try:
         with open(f"/proc/{pid}/stat") as f:
             stat = f.read()
     except OSError:
-        return False
-    return stat[stat.rindex(")") + 2] not in "ZX"
+        return None
+    return stat[stat.rindex(")") + 2]
+
+
+def running(pid):
+    """True while `pid` runs (a zombie does not count)."""
+    return state(pid) not in (None, "Z", "X")
 
 
 def zombie(pid):
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            stat = f.read()
-    except OSError:
-        return False
-    return stat[stat.rindex(")") + 2] == "Z"
+    return state(pid) == "Z"
 
 
 def report(case, numbers):
