@@ -14,7 +14,7 @@ public final class ScanCoordinator: ScanTrigger, @unchecked Sendable {
     private let scan: Scan
     private let onFinish: (@Sendable (ScanRecord) -> Void)?
     private let persist: Persist?
-    /// Writes a published report to history; returns nil when written, else why not.
+    /// Writes a report to history before it is published; returns nil when written, else why not.
     public typealias Persist = @Sendable (ScanReport) -> String?
     private let condition = NSCondition()
     private var stopped = false
@@ -22,7 +22,7 @@ public final class ScanCoordinator: ScanTrigger, @unchecked Sendable {
 
     /// - Parameters:
     ///   - onFinish: called on the scan thread after each scan's record is final.
-    ///   - persist: writes each report to history after it is published; its answer becomes the
+    ///   - persist: writes each report to history before it is published; its answer becomes the
     ///     record's `persisted` and `persistError`. Without it, `persisted` stays null.
     public init(store: ResultStore, logger: Logger, onFinish: (@Sendable (ScanRecord) -> Void)? = nil,
                 persist: Persist? = nil, scan: @escaping Scan) {
@@ -86,12 +86,14 @@ public final class ScanCoordinator: ScanTrigger, @unchecked Sendable {
         logger.info("scan started", metadata: ["scan.id": .string(record.id), "scan.trigger": .string(record.trigger.rawValue)])
         do {
             let report = try scan(record.id)
-            store.publish(report)
+            // Written before it is served: a result clients have seen is in history (or its
+            // record says it is not yet).
             if let persist {
                 let failure = persist(report)
                 record.persisted = failure == nil
                 record.persistError = failure
             }
+            store.publish(report)
             record.state = .done
             record.result = ScanRecord.ResultSummary(report: report)
             logger.info("scan finished", metadata: [

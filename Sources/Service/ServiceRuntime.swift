@@ -430,6 +430,16 @@ public final class ServiceRuntime: @unchecked Sendable {
         monitor?.stop()
         coordinator.stop()
         server.shutdown(graceful: true)
+        // Scans still waiting for history get a last chance; what remains is lost, and said so.
+        if history.persistence.pending > 0 {
+            history.retryPending()
+            let left = history.persistence
+            if left.pending > 0 {
+                logger.critical("stopping with scans not written to history", metadata: [
+                    "scans.lost": .stringConvertible(left.pending), "error": .string(left.lastError ?? "unknown"),
+                ])
+            }
+        }
         // Alert commands still running (and whatever they started) do not outlive the service.
         let killed = AlertCommand.terminateAll()
         if killed > 0 { logger.notice("alert commands ended", metadata: ["groups": .stringConvertible(killed)]) }
