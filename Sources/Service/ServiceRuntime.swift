@@ -185,7 +185,7 @@ public final class ServiceRuntime: @unchecked Sendable {
                 let n = try dispatcher.enqueue(alerts)
                 if n > 0 { logger.notice("alerts queued", metadata: ["alerts.count": .stringConvertible(n)]) }
             } catch {
-                logger.error("alert outbox write failed", metadata: ["error": .string("\(error)")])
+                logger.error("alert outbox write failed; alerts held in memory", metadata: ["error": .string("\(error)")])
             }
         }
     }
