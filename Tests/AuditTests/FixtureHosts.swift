@@ -96,7 +96,7 @@ extension DomainReport {
     }
 
     func layerScore(_ layer: Layer, file: StaticString = #filePath, line: UInt = #line) throws -> Int {
-        try XCTUnwrap(layers[layer.rawValue], "\(name) has no \(layer.rawValue) sub-score", file: file, line: line).score
+        try XCTUnwrap(layers[layer.rawValue]?.score, "\(name) has no \(layer.rawValue) sub-score", file: file, line: line)
     }
 }
 
