@@ -28,6 +28,10 @@ enum SecLabelFacts {
                   "svirt, unconfined (a known unconfined or host-privileged type such as unconfined_t, virtd_t, spc_t) or custom (confined, its policy needs review); null without a label or baselabel."),
         FactField("labels.selinux.level", .string, source: "<seclabel><label>",
                   "The MLS/MCS level of the label (s0:c100,c200); null when the XML has no label."),
+        FactField("labels.selinux.categories", .list, element: .int, source: "<seclabel><label>",
+                  "The label's MCS categories, expanded and sorted; null when the XML has no label."),
+        FactField("labels.selinux.fullRange", .bool, source: "<seclabel><label>",
+                  "The label spans every category (c0.c1023, more than 1000 categories); null when the XML has no label."),
         FactField("labels.selinux.sharedWith", .list, element: .string, source: "all defined domains' <seclabel model='selinux'><label>",
                   "Other defined domains (running or not) whose SELinux label has the same sensitivity and category set, where at least one of the two labels is static; null when this domain's XML has no label level."),
         FactField("labels.selinux.matchesProcess", .bool, source: "labels.selinux.label vs process.selinux.context",
@@ -83,7 +87,10 @@ enum SecLabelFacts {
         let context = (se?.label ?? se?.baselabel).flatMap { try? SELinuxContext.parse($0) }
         f.set("labels.selinux.labelType", .from(context?.type))
         f.set("labels.selinux.typeClass", .from(context?.typeClass.rawValue))
-        f.set("labels.selinux.level", .from(se?.label.flatMap { try? SELinuxContext.parse($0) }?.level))
+        let labelled = se?.label.flatMap { try? SELinuxContext.parse($0) }
+        f.set("labels.selinux.level", .from(labelled?.level))
+        f.set("labels.selinux.categories", labelled.map { .array(($0.mls?.categories ?? []).map { .int($0) }) } ?? .null)
+        f.set("labels.selinux.fullRange", .from(labelled.map { $0.mls?.fullRange ?? false }))
         if let label = se?.label {
             compare("labels.selinux.matchesProcess", {
                 processValue("process.selinux.context")?.stringValue.map { $0 == label }

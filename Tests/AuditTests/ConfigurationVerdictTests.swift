@@ -12,13 +12,14 @@ final class ConfigurationVerdictTests: XCTestCase {
     func testShutOffDomainsAreJudgedByTheirConfigurationAlone() throws {
         let report = try FixtureHosts.scan("labels-config")
         let shutOff = report.domains.filter { $0.state == "shutoff" }
-        XCTAssertEqual(shutOff.count, 9)
+        XCTAssertEqual(shutOff.count, 12)
         let expected: [(vm: String, rule: String)] = [
             ("cfg-rootdac", "dac.label-not-root"), ("cfg-rootname", "dac.label-not-root"),
             ("cfg-nolabel", "mac.labelling-enabled"), ("cfg-static-a", "mac.selinux-images-relabelled"),
             ("cfg-static-a", "mac.selinux-label-not-shared"), ("cfg-static-b", "mac.selinux-label-not-shared"),
             ("cfg-unconfined", "mac.selinux-label-not-unconfined"), ("cfg-custom", "mac.selinux-custom-type-reviewed"),
-            ("cfg-vnc", "device-surface.graphics-loopback"),
+            ("cfg-vnc", "device-surface.graphics-loopback"), ("cfg-nocats", "mac.selinux-label-categories"),
+            ("cfg-fullrange", "mac.selinux-label-not-full-range"), ("cfg-hostdev", "device-isolation.device-present"),
         ]
         for (vm, rule) in expected {
             XCTAssertEqual(try report.domain(vm).finding(rule).status, .fail, "\(vm) \(rule)")
@@ -36,7 +37,17 @@ final class ConfigurationVerdictTests: XCTestCase {
                 XCTAssertNil(d.layers[layer.rawValue]?.score, "\(d.name) \(layer.rawValue)")
             }
             XCTAssertNotNil(d.layers["mac"]?.score, "\(d.name): labelling-enabled always judges the mac layer")
-            XCTAssertFalse(d.findings.contains { $0.status == .unknown }, "\(d.name): \(d.findings.filter { $0.status == .unknown }.map(\.rule))")
+            if d.name == "cfg-hostdev" {
+                // The assigned device is not on this host: every device rule is judged, what
+                // depends on its IOMMU group is unknown, never not-applicable.
+                let device = d.findings.filter { $0.rule.hasPrefix("device-isolation.") && !$0.rule.contains(".host-") }
+                XCTAssertEqual(device.count, 10)
+                XCTAssertFalse(device.contains { $0.status == .notApplicable }, "\(device.map { ($0.rule, $0.status) })")
+                XCTAssertEqual(try d.finding("device-isolation.iommu-present").status, .unknown)
+                XCTAssertEqual(d.layers["device-isolation"]?.down, true)
+            } else {
+                XCTAssertFalse(d.findings.contains { $0.status == .unknown }, "\(d.name): \(d.findings.filter { $0.status == .unknown }.map(\.rule))")
+            }
         }
         // The XML shows which domains share a static pair, whether they run or not.
         let a = try report.domain("cfg-static-a")
@@ -46,7 +57,7 @@ final class ConfigurationVerdictTests: XCTestCase {
 
     func testShutOffDomainsWithARemovedLayerGradeFAndShowIt() throws {
         let report = try FixtureHosts.scan("labels-config")
-        for vm in ["cfg-rootdac", "cfg-nolabel", "cfg-unconfined", "cfg-static-a"] {
+        for vm in ["cfg-rootdac", "cfg-nolabel", "cfg-unconfined", "cfg-static-a", "cfg-nocats", "cfg-fullrange", "cfg-hostdev"] {
             let d = try report.domain(vm)
             XCTAssertEqual(d.grade, "F", "\(vm) scores \(d.score)")
             let standing = try XCTUnwrap(d.layersStanding), total = try XCTUnwrap(d.layersTotal)
