@@ -11,7 +11,7 @@ export function layerStrip(layers, large = false) {
       const ls = layers?.[l.key];
       const st = layerStatus(ls);
       const down = Boolean(ls?.down);
-      const label = `${l.title}: ${down ? 'layer down' : STATUS[st].label}${ls ? ` (${layerSummaryText(ls)}, score ${layerScoreText(ls)})` : ''}`;
+      const label = `${l.title}: ${down ? 'layer down' : STATUS[st].label}${ls ? ` (${layerSummaryText(ls)}, score ${ls.score ?? '–'})` : ''}`;
       return h('li', { class: ['layer-cell', `status-${st}`, down && 'layer-down'], title: label, dataset: { layer: l.key, status: st, down: down ? 'true' : 'false' } },
         h('span', { class: 'layer-icon', 'aria-hidden': 'true', text: STATUS[st].icon }),
         h('span', { class: 'layer-short', 'aria-hidden': 'true', text: large ? l.title : l.short }),
