@@ -67,6 +67,25 @@ final class ConfigurationVerdictTests: XCTestCase {
         XCTAssertEqual(try report.domain("cfg-clean").grade, "A")
     }
 
+    /// A shut-off domain with no labels of its own runs as qemu.conf says: on the weak host (user
+    /// "root", security_driver "none") the template VM will start as root and unconfined. It
+    /// scored 98 (A) when only its device surface was judged.
+    func testAShutOffDomainIsJudgedByTheHostsQemuConfToo() throws {
+        let template = try FixtureHosts.scan("weak").domain("lab-template")
+        XCTAssertEqual(template.state, "shutoff")
+        XCTAssertEqual(try template.finding("dac.configured-user-not-root").status, .fail)
+        XCTAssertEqual(try template.finding("mac.configured-security-driver").status, .fail)
+        XCTAssertEqual(try template.finding("dac.non-root-user").status, .notApplicable)
+        XCTAssertEqual(template.grade, "F")
+        XCTAssertEqual(template.layers["dac"]?.down, true)
+        XCTAssertEqual(template.layers["mac"]?.down, true)
+        XCTAssertNil(template.layers["seccomp"]?.score)
+        // A domain with its own DAC label is judged by that label instead.
+        let clean = try FixtureHosts.scan("labels-config").domain("cfg-clean")
+        XCTAssertEqual(try clean.finding("dac.configured-user-not-root").status, .notApplicable)
+        XCTAssertEqual(try clean.finding("mac.configured-security-driver").status, .pass)
+    }
+
     /// A site's own SELinux type is confined: it no longer fails mac.confined as if it were
     /// unconfined_t, but asks for a review; unconfined_t itself still fails.
     func testACustomSELinuxTypeIsConfinedButNeedsReview() throws {
