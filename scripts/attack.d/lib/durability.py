@@ -14,9 +14,13 @@ import time
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
 
 
+QUICK = os.environ.get("ATTACK_QUICK", "0") == "1"
+
+
 def binary_from_argv():
-    """The virtaudit binary: first argument, $VIRTAUDIT, or the debug build."""
-    path = sys.argv[1] if len(sys.argv) > 1 else os.environ.get("VIRTAUDIT", os.path.join(REPO, ".build/debug/virtaudit"))
+    """The virtaudit binary: the first argument, else $ATTACK_BIN (set by scripts/attack), else
+    the debug build."""
+    path = sys.argv[1] if len(sys.argv) > 1 else os.environ.get("ATTACK_BIN", os.path.join(REPO, ".build/debug/virtaudit"))
     if not os.access(path, os.X_OK):
         sys.exit(f"usage: {sys.argv[0]} <path of the virtaudit binary> ({path} is not executable)")
     return os.path.abspath(path)
@@ -125,8 +129,15 @@ def zombie(pid):
     return state(pid) == "Z"
 
 
-def report(case, numbers):
-    """One line per number, `case.key value`, then a JSON line of them all."""
+def report(case, numbers, goals):
+    """One line per number (`case.key value`), a JSON line of them all, then one line per goal
+    (`PASS <goal>` or `MISS <goal>`, as scripts/attack expects). Returns the exit status: 1 when
+    a goal was missed."""
     for k, v in numbers.items():
         print(f"{case}.{k} {v}")
     print(json.dumps({"case": case, **numbers}, sort_keys=True))
+    missed = 0
+    for name, ok in goals:
+        print(("PASS " if ok else "MISS ") + name)
+        missed += 0 if ok else 1
+    return 1 if missed else 0
