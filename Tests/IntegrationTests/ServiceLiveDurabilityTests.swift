@@ -150,6 +150,46 @@ final class ServiceLiveDurabilityTests: ServiceLiveTestCase {
         XCTAssertEqual(running(all), [], "no hook process outlives the service (\(all.count) started)")
     }
 
+    func testAlertCommandsRunWithoutTheServicesAmbientCapabilities() throws {
+        guard getuid() == 0, FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv") else {
+            throw XCTSkip("needs root and setpriv to start the service with an ambient capability")
+        }
+        let dir = try tempDir()
+        let out = dir + "/hook-status"
+        let config = try writeConfig("""
+            connect: "test://\(Self.weakHost)/node.xml"
+            root: "\(Self.weakHost)/root"
+            events: false
+            scan_interval_seconds: 0
+            reports:
+              interval_seconds: 0
+            alerts:
+              command: ["/bin/sh", "-c", "grep CapAmb /proc/self/status >> \(out)"]
+            """, in: dir)
+        let p = ServeProcess(["serve", "--config", config, "--port", "0", "--data-dir", dir + "/data",
+                              "--policies", ServiceLive.policies])
+        let serve = Process()
+        serve.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
+        serve.arguments = ["--inh-caps", "+sys_ptrace", "--ambient-caps", "+sys_ptrace", ServiceLive.executable] + p.arguments
+        serve.standardOutput = FileHandle.nullDevice
+        serve.standardError = FileHandle.nullDevice
+        try serve.run()
+        defer { if serve.isRunning { serve.terminate(); serve.waitUntilExit() } }
+        let lines = try ServiceLive.eventually("the alert command's capability line", timeout: 60, interval: 0.1) { () -> [String]? in
+            let text = (try? String(contentsOfFile: out, encoding: .utf8)) ?? ""
+            return text.isEmpty ? nil : text.split(separator: "\n").map { $0.replacingOccurrences(of: "\t", with: " ") }
+        }
+        XCTAssertEqual(lines.first, "CapAmb: 0000000000000000", "the hook must not inherit CAP_SYS_PTRACE")
+        // The test can fail: under setpriv, a program the service started without clearing its
+        // ambient set would have CAP_SYS_PTRACE in it.
+        let control = try ServiceLive.run("/usr/bin/setpriv", ["--inh-caps", "+sys_ptrace", "--ambient-caps", "+sys_ptrace",
+                                                               "/bin/grep", "CapAmb", "/proc/self/status"])
+        XCTAssertEqual(control.out.replacingOccurrences(of: "\t", with: " ").trimmingCharacters(in: .whitespacesAndNewlines),
+                       "CapAmb: 0000000000080000")
+        serve.terminate()
+        serve.waitUntilExit()
+    }
+
     func testDeepYAMLAndExpressionsAreErrorsNotCrashes() throws {
         let dir = try tempDir()
         let deepConfig = dir + "/deep.yaml"
