@@ -54,9 +54,10 @@ public enum AlertCommand {
     /// Process groups of commands running now.
     public static var runningGroups: Set<pid_t> { live.withLock { $0.groups } }
 
-    /// Ends every running command's group: SIGTERM, then SIGKILL after `grace` seconds, and
-    /// refuses to start commands from then on unless `reopen()` is called (the service calls
-    /// this when it stops). Returns how many groups were signalled.
+    /// Ends every running command's group: SIGTERM, then SIGKILL after `grace` seconds. With
+    /// `refuseNew` (the service, when it stops) no command starts in this process afterwards, so
+    /// a delivery loop still finishing cannot leave a new one behind. Returns how many groups
+    /// were signalled.
     @discardableResult
     public static func terminateAll(grace: TimeInterval = 2, refuseNew: Bool = true) -> Int {
         let groups = live.withLock { r -> Set<pid_t> in
