@@ -27,6 +27,8 @@ enum StorageHostFacts {
                   "own-pair, other (another type or category set), unlabelled, absent (no such file under the host root), unreadable or not-applicable (not running under SELinux, read-only, shareable or not local)."),
         FactField("storage.wholeHostDisks", .list, element: .string, source: "/sys/class/block/<dev>, the /dev path",
                   "Block disks (not LUNs) that are whole host devices (disk, loop, md, multipath); unknown when a block source's kind cannot be told."),
+        FactField("storage.worldWritableImages", .list, element: .string, source: "stat(2) of each local source",
+                  "Local images and block devices any host user may write (mode o+w), with their mode; unknown when one could not be read (and none is known to be world-writable). Paths absent under the host root are not counted."),
         FactField("storage.imagesOutsidePair", .list, element: .string, source: "getxattr(security.selinux) vs process.selinux.context",
                   "Writable, unshared local images of a running SELinux-labelled qemu whose live label is not the VM's image type and categories; unknown when one could not be read (and none is known to be outside)."),
         FactField("storage.disks[].hostError", .string, source: "the source's path under the host root",
@@ -43,6 +45,7 @@ enum StorageHostFacts {
         var out: [JSONValue] = []
         var whole: [String] = [], wholeUnknown: [String] = []
         var outside: [String] = [], unreadable: [String] = []
+        var worldWritable: [String] = [], statFailed: [String] = []
         for (disk, value) in zip(def.storageDisks, disks) {
             guard case .object(var o) = value else { out.append(value); continue }
             var errors: [String] = []
@@ -68,6 +71,7 @@ enum StorageHostFacts {
                     o["ownerGid"] = .int(file.gid)
                     o["mode"] = .string(file.modeString)
                     o["worldWritable"] = .bool(file.worldWritable)
+                    if file.worldWritable { worldWritable.append(StorageFacts.describe(disk) + " mode " + file.modeString) }
                     o["ownerMatchesVM"] = .from(dacUID.map { $0 == file.uid })
                     o["liveLabel"] = .from(file.selinuxLabel)
                     if let processLabel, !disk.readonly, !disk.shareable {
@@ -88,6 +92,7 @@ enum StorageHostFacts {
                     if processLabel != nil, !disk.readonly, !disk.shareable { state = "absent" }
                 } catch {
                     errors.append("\(error)")
+                    statFailed.append(StorageFacts.describe(disk) + ": \(error)")
                     if processLabel != nil, !disk.readonly, !disk.shareable { state = "unreadable" }
                 }
             }
@@ -107,6 +112,9 @@ enum StorageHostFacts {
         f.set("storage.disks", .array(out))
         if wholeUnknown.isEmpty { f.set("storage.wholeHostDisks", .from(whole)) } else {
             f.setUnknown("storage.wholeHostDisks", reason: wholeUnknown.joined(separator: "; "))
+        }
+        if !worldWritable.isEmpty || statFailed.isEmpty { f.set("storage.worldWritableImages", .from(worldWritable)) } else {
+            f.setUnknown("storage.worldWritableImages", reason: statFailed.joined(separator: "; "))
         }
         if !outside.isEmpty || unreadable.isEmpty { f.set("storage.imagesOutsidePair", .from(outside)) } else {
             f.setUnknown("storage.imagesOutsidePair", reason: unreadable.joined(separator: "; "))

@@ -36,6 +36,7 @@ enum FixtureHosts {
             XCTAssertEqual(chmod(kvm, kvmMode(host)), 0, "chmod \(kvm)", file: file, line: line)
         }
         applyExtendedAttributes(host, file: file, line: line)
+        applyModes(host, file: file, line: line)
         let settings = ScanSettings(uri: "test://" + nodeFile(host), root: HostRoot(root(host)),
                                     policiesDirectory: policies)
         let auditor = try Auditor(settings: settings)
@@ -58,6 +59,17 @@ enum FixtureHosts {
             let value = Array(f[2].utf8) + (f[1] == "security.selinux" ? [0] : [])
             let rc = value.withUnsafeBytes { setxattr(root(host) + f[0], f[1], $0.baseAddress, $0.count, 0) }
             XCTAssertEqual(rc, 0, "setxattr \(f[1]) on \(root(host) + f[0]): errno \(errno)", file: file, line: line)
+        }
+    }
+
+    /// Sets the file modes listed in `<host>/modes` (path under root/, octal mode; tab separated):
+    /// git keeps only the executable bit.
+    static func applyModes(_ host: String, file: StaticString = #filePath, line: UInt = #line) {
+        guard let list = try? String(contentsOfFile: "\(directory)/\(host)/modes", encoding: .utf8) else { return }
+        for entry in list.split(separator: "\n") where !entry.hasPrefix("#") {
+            let f = entry.split(separator: "\t").map(String.init)
+            guard f.count == 2, let mode = mode_t(f[1], radix: 8) else { XCTFail("bad modes line: \(entry)", file: file, line: line); continue }
+            XCTAssertEqual(chmod(root(host) + f[0], mode), 0, "chmod \(f[1]) \(root(host) + f[0])", file: file, line: line)
         }
     }
 

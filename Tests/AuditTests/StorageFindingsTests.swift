@@ -15,7 +15,7 @@ final class StorageFindingsTests: XCTestCase {
                         "storage.no-shared-writable-disk", "storage.reservations-managed", "storage.disk-mac-labelled",
                         "storage.disk-dac-labelled", "storage.forced-label-own-pair", "storage.image-label-own-pair",
                         "shares.no-writable-system-directory", "shares.no-writable-passthrough", "memory.not-shared",
-                        "memory.no-guest-core-dump"]
+                        "memory.no-guest-core-dump", "storage.image-not-world-writable"]
 
     func testCleanGuestPassesEveryRuleWithRealDisksAndShares() throws {
         let clean = try domain("files-clean")
@@ -40,6 +40,7 @@ final class StorageFindingsTests: XCTestCase {
             ("storage.disk-dac-labelled", "/srv/scratch/root-owned.raw"),
             ("storage.forced-label-own-pair", "svirt_image_t:s0\""),
             ("storage.image-label-own-pair", "s0:c1,c2"),
+            ("storage.image-not-world-writable", "/srv/scratch/root-owned.raw (disk) mode 0666"),
         ]
         for (rule, evidence) in expected {
             let f = try exposed.finding(rule)
