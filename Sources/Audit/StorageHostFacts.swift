@@ -35,6 +35,16 @@ enum StorageHostFacts {
                   "Why the host could not show the disk's owner, label or block kind; null when it could."),
     ]
 
+    /// `disk`, `loop device`, `RAID array`, `multipath map`: how a whole device is named in findings.
+    static func wholeName(_ kind: String?) -> String {
+        switch kind {
+        case "loop": return "loop device"
+        case "md": return "RAID array (md)"
+        case "multipath": return "multipath map"
+        default: return kind ?? "device"
+        }
+    }
+
     static func collect(_ d: InventoryDomain, root: HostRoot, into f: inout FactBuilder) {
         guard case .success(let def) = d.definition, case .array(let disks)? = f.tree[path: "storage.disks"] else { return }
         let context = f.tree[path: "process.selinux.context"]?.stringValue
@@ -98,7 +108,7 @@ enum StorageHostFacts {
             }
             if disk.sourceType == "block" && disk.device != "lun" {
                 switch o["wholeDisk"] {
-                case .bool(true)?: whole.append(StorageFacts.describe(disk) + " is a whole \(o["blockKind"]?.stringValue ?? "device")")
+                case .bool(true)?: whole.append(StorageFacts.describe(disk) + " is a whole " + wholeName(o["blockKind"]?.stringValue))
                 case .bool(false)?: break
                 default: wholeUnknown.append(StorageFacts.describe(disk) + ": " + (errors.first ?? "not a local path"))
                 }

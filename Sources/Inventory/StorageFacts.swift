@@ -15,7 +15,7 @@ public enum StorageFacts {
                 "target": .from(d.target), "device": .string(d.device), "bus": .from(d.bus),
                 "sourceType": .string(d.sourceType), "path": .from(d.path), "protocol": .from(d.networkProtocol),
                 "local": .bool(isLocal(d)),
-                "format": .from(d.format), "formatProbed": .bool(d.path != nil && d.format == nil),
+                "format": .from(d.format), "formatProbed": .bool(formatProbed(d)),
                 "backingChain": .from(d.backingChain.compactMap(\.path)),
                 "backingDepth": .int(d.backingChain.count),
                 "backingFormatProbed": .bool(d.backingChain.contains { $0.format == nil }),
@@ -26,12 +26,8 @@ public enum StorageFacts {
                 "seclabels": .array(d.seclabels.map { s in
                     .object(["model": .from(s.model), "relabel": .from(s.relabel), "label": .from(s.label)])
                 }),
-                "macLabellingOff": .bool(d.seclabels.contains { s in
-                    s.model == "none" || (s.relabel == false && (s.model == nil || s.model == "selinux" || s.model == "apparmor"))
-                }),
-                "dacLabellingOff": .bool(d.seclabels.contains { s in
-                    s.model == "none" || (s.relabel == false && (s.model == nil || s.model == "dac"))
-                }),
+                "macLabellingOff": .bool(macLabellingOff(d)),
+                "dacLabellingOff": .bool(dacLabellingOff(d)),
                 "forcedLabel": .from(forced),
             ]
             if let forced {
@@ -46,13 +42,11 @@ public enum StorageFacts {
         let all = def.storageDisks
         func names(_ keep: (DomainDefinition.StorageDisk) -> Bool) -> JSONValue { .from(all.filter(keep).map(describe)) }
         f.set("storage.rawioDisks", names { $0.rawio })
-        f.set("storage.formatProbedDisks", names { ($0.path != nil && $0.format == nil) || $0.backingChain.contains { $0.format == nil } })
+        f.set("storage.formatProbedDisks", names { formatProbed($0) || $0.backingChain.contains { $0.format == nil } })
         f.set("storage.sharedWritableDisks", names { $0.shareable && !$0.readonly })
         f.set("storage.unmanagedReservations", names { $0.reservations && $0.reservationsManaged == false })
-        f.set("storage.macUnlabelledDisks", names { d in d.seclabels.contains { s in
-            s.model == "none" || (s.relabel == false && (s.model == nil || s.model == "selinux" || s.model == "apparmor")) } })
-        f.set("storage.dacUnlabelledDisks", names { d in d.seclabels.contains { s in
-            s.model == "none" || (s.relabel == false && (s.model == nil || s.model == "dac")) } })
+        f.set("storage.macUnlabelledDisks", names(macLabellingOff))
+        f.set("storage.dacUnlabelledDisks", names(dacLabellingOff))
         var outside: [String] = []
         var undecided: [String] = []
         for d in all {
@@ -103,6 +97,22 @@ public enum StorageFacts {
         f.set("memory.locked", .bool(mb?.locked ?? false))
         f.set("memory.dumpCore", .string(def.memoryDumpCore ?? "default"))
     }
+
+    /// A per-disk seclabel switches SELinux/AppArmor labelling off for the image: relabel='no' for
+    /// that model or for all models (no model), or model='none'.
+    static func macLabellingOff(_ d: DomainDefinition.StorageDisk) -> Bool {
+        d.seclabels.contains { s in
+            s.model == "none" || (s.relabel == false && (s.model == nil || s.model == "selinux" || s.model == "apparmor"))
+        }
+    }
+
+    /// A per-disk seclabel switches DAC ownership labelling off for the image.
+    static func dacLabellingOff(_ d: DomainDefinition.StorageDisk) -> Bool {
+        d.seclabels.contains { s in s.model == "none" || (s.relabel == false && (s.model == nil || s.model == "dac")) }
+    }
+
+    /// The disk has a source but declares no format.
+    static func formatProbed(_ d: DomainDefinition.StorageDisk) -> Bool { d.path != nil && d.format == nil }
 
     /// `vdb: /dev/sdb (lun)`: how findings name a disk.
     public static func describe(_ d: DomainDefinition.StorageDisk) -> String {
