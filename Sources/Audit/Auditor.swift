@@ -160,12 +160,13 @@ public final class Auditor: Sendable {
         // Per domain: inventory facts + the qemu process + assigned devices (in parallel).
         let version = qemuVersion
         let accounts = Accounts.read(root: root)
+        let ksm = Result { () throws(ProbeError) in try KSMState.read(root: root) }
         var domainFacts = Self.parallelMap(inventory) { d -> FactBuilder in
             var f = d.facts
             Self.collectProcess(d, root: root, hostNamespaces: hostNamespaces, qemuVersion: version,
                                 noAppArmor: noAppArmor, into: &f)
             SecLabelFacts.collect(d, root: root, accounts: accounts, into: &f)
-            StorageHostFacts.collect(d, root: root, into: &f)
+            StorageHostFacts.collect(d, root: root, ksm: ksm, into: &f)
             if let dev = devices.domains[d.record.uuid] { f.absorb(dev) }
             return f
         }

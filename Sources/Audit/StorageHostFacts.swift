@@ -25,6 +25,8 @@ enum StorageHostFacts {
                   "The writable image carries the VM's image type and exactly the running qemu's MCS categories; null when the VM is not running, the disk is read-only or shareable, or either label is unknown."),
         FactField("storage.disks[].liveLabelState", .string, source: "liveLabel vs process.selinux.context",
                   "own-pair, other (another type or category set), unlabelled, absent (no such file under the host root), unreadable or not-applicable (not running under SELinux, read-only, shareable or not local)."),
+        FactField("memory.ksmMerging", .bool, source: "/sys/kernel/mm/ksm/run",
+                  "The host's kernel same-page merging is running (run = 1); false when stopped (0, 2) or the kernel has no KSM."),
         FactField("storage.wholeHostDisks", .list, element: .string, source: "/sys/class/block/<dev>, the /dev path",
                   "Block disks (not LUNs) that are whole host devices (disk, loop, md, multipath); unknown when a block source's kind cannot be told."),
         FactField("storage.worldWritableImages", .list, element: .string, source: "stat(2) of each local source",
@@ -45,7 +47,12 @@ enum StorageHostFacts {
         }
     }
 
-    static func collect(_ d: InventoryDomain, root: HostRoot, into f: inout FactBuilder) {
+    /// `ksm`: the host's `/sys/kernel/mm/ksm/run`, read once per scan.
+    static func collect(_ d: InventoryDomain, root: HostRoot, ksm: Result<KSMState, ProbeError>, into f: inout FactBuilder) {
+        switch ksm {
+        case .success(let k): f.set("memory.ksmMerging", .bool(k.merging))
+        case .failure(let e): f.setUnknown("memory.ksmMerging", reason: "\(e)")
+        }
         guard case .success(let def) = d.definition, case .array(let disks)? = f.tree[path: "storage.disks"] else { return }
         let context = f.tree[path: "process.selinux.context"]?.stringValue
         let processLabel = d.record.isActive ? context.map(StorageFacts.SELinuxLabel.init) : nil

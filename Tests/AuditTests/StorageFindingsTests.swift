@@ -68,6 +68,17 @@ final class StorageFindingsTests: XCTestCase {
         XCTAssertEqual(try etc.finding("storage.image-label-own-pair").status, .notApplicable)
     }
 
+    /// KSM merging is a host fact every domain carries: running on the storage and weak hosts, absent
+    /// (no sys/kernel/mm/ksm) on the hardened one, where nosharepages is then not needed.
+    func testKSMStateDecidesWhetherNosharepagesIsNeeded() throws {
+        XCTAssertEqual(try domain("files-clean").facts[path: "memory.ksmMerging"], true)
+        let hardened = try FixtureHosts.scan("hardened")
+        XCTAssertEqual(try hardened.domain("db-primary").facts[path: "memory.ksmMerging"], false)
+        let labRoot = try FixtureHosts.scan("weak").domain("lab-root")
+        XCTAssertEqual(labRoot.facts[path: "memory.ksmMerging"], true)
+        XCTAssertEqual(try labRoot.finding("memory.no-ksm-merging").status, .fail)
+    }
+
     func testUnclassifiableBlockDiskIsUnknownNotPass() throws {
         let xml = """
             <domain type='kvm'><name>odd</name><uuid>2b4d6f8a-0c1e-4a3b-9d5f-7a9c1e3b5d09</uuid><memory>65536</memory>
@@ -81,6 +92,7 @@ final class StorageFindingsTests: XCTestCase {
                                     policiesDirectory: FixtureHosts.policies)
         let report = try Auditor(settings: settings).assemble(records: [record], hostInfo: .failure(.connect(uri: "test", message: "none")))
         let f = try report.domain("odd").finding("storage.no-whole-host-disk")
+        XCTAssertNil(try report.domain("odd").findings.first { $0.rule == "memory.no-ksm-merging" }, "a hardened-only rule on a baseline VM")
         XCTAssertEqual(f.status, .unknown)
         XCTAssertTrue((f.reason ?? "").contains("by-path"), f.reason ?? "")
     }

@@ -271,5 +271,7 @@ block_dev $r dm-2 devices/virtual/block/dm-2 dm vg0-files--clean--data \
 mkdir -p $r/dev/vg0 $r/dev/disk/by-id
 ln -sfn ../dm-2 $r/dev/vg0/files-clean-data
 ln -sfn ../../sdd $r/dev/disk/by-id/wwn-0x5000c500a1b2c3d4
+# KSM running (ksmtuned's default on RHEL and Debian hosts): nosharepages matters here and on weak.
+for h in storage weak; do mkdir -p $h/root/sys/kernel/mm/ksm; printf '1\n' >$h/root/sys/kernel/mm/ksm/run; done
 
 echo "fixture host roots regenerated"
