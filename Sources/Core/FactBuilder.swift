@@ -72,6 +72,18 @@ extension FactBuilder {
     }
 }
 
+extension FactBuilder {
+    /// Replaces the subtree at `prefix`, its value and every unknown reason at or below it, with
+    /// `other`'s (a VM managed by a daemon in a container judged against that daemon's
+    /// `host.qemuConf`, not the host's).
+    public mutating func replace(_ prefix: String, from other: FactBuilder) {
+        tree.set(prefix, to: other.tree[path: prefix] ?? .null)
+        func under(_ k: String) -> Bool { k == prefix || k.hasPrefix(prefix + ".") }
+        unknown = unknown.filter { !under($0.key) }
+        for (k, v) in other.unknown where under(k) { unknown[k] = v }
+    }
+}
+
 extension JSONValue {
     /// Deep merge: objects merge key by key; for any other pair the right side wins.
     public func merging(_ other: JSONValue) -> JSONValue {

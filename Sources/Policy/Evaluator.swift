@@ -60,6 +60,9 @@ public struct Evaluator: Sendable {
     public let now: Date
     private let domainPlans: [String: [Planned]]
     private let hostPlan: [Planned]
+    /// The host rules that judge a libvirt daemon's own configuration (`host.qemuConf.*`): for a VM
+    /// of a daemon in another mount namespace they are judged again with that daemon's qemu.conf.
+    private let daemonPlan: [Planned]
     /// How many distinct fact paths the rules read (the interpreter's cache size).
     private let slots: Int
 
@@ -75,6 +78,9 @@ public struct Evaluator: Sendable {
         }
         domainPlans = plans
         hostPlan = Evaluator.plan(policies.rules, policies.defaultProfile, scope: .host, table: &table)
+        daemonPlan = hostPlan.filter { p in
+            !p.allObserved.isEmpty && p.allObserved.allSatisfy { $0.text.hasPrefix(Evaluator.daemonFacts + ".") }
+        }
         slots = table.count
     }
 
@@ -86,7 +92,8 @@ public struct Evaluator: Sendable {
     }
 
     /// The profile for a VM: 1) the one its `domain.metadata.profile` names, 2) the first whose
-    /// `match.names` globs match its name, 3) the default.
+    /// `match.names` globs match its name, 3) the first whose `match.contexts` names one of its
+    /// management contexts (`Profile.contexts(of:)`), 4) the default.
     public func selectProfile(name: String, facts: JSONValue) -> (profile: Profile, notes: [String]) {
         let fallback = policies.defaultProfile
         var notes: [String] = []
@@ -100,12 +107,23 @@ public struct Evaluator: Sendable {
         if let p = policies.profiles.first(where: { p in p.matchNames.contains { $0.matches(name) } }) {
             return (p, notes)
         }
+        let contexts = Profile.contexts(of: facts)
+        if !contexts.isEmpty, let p = policies.profiles.first(where: { p in p.matchContexts.contains { contexts.contains($0) } }) {
+            return (p, notes)
+        }
         return (fallback, notes)
     }
 
-    public func evaluateDomain(name: String, uuid: String, facts: JSONValue, host: JSONValue) -> DomainVerdict {
+    /// The facts of a libvirt daemon's own configuration (see `daemonRules`).
+    public static let daemonFacts = "host.qemuConf"
+
+    /// `daemonRules`: also judge the host rules that read only `host.qemuConf` against `host`, for
+    /// a VM whose libvirt daemon runs in another mount namespace with its own qemu.conf (the host's
+    /// verdict on them says nothing about that daemon).
+    public func evaluateDomain(name: String, uuid: String, facts: JSONValue, host: JSONValue,
+                               daemonRules: Bool = false) -> DomainVerdict {
         let (profile, notes) = selectProfile(name: name, facts: facts)
-        let plan = domainPlans[profile.name] ?? []
+        let plan = (domainPlans[profile.name] ?? []) + (daemonRules ? daemonPlan.filter { profile.selects($0.rule) } : [])
         var interpreter = Interpreter(domain: facts, host: host, slots: slots)
         var (findings, weights) = run(plan, &interpreter, vm: (name, uuid))
         let score = Scoring.score(&findings, weights: weights)
