@@ -312,4 +312,14 @@ proc_entry $r 8350 /usr/libexec/qemu-kvm uid=107 caps=none nnp=1 seccomp=2 filte
   cgroup=/$pod/$ctr selinux="system_u:system_r:container_t:s0:c234,c789" \
   args="-name guest=default_testvm,debug-threads=on -S -object {\"qom-type\":\"secret\",\"id\":\"masterKey0\",\"format\":\"raw\",\"file\":\"/var/run/kubevirt-private/libvirt/qemu/lib/domain-1-default_testvm/master-key.aes\"} -machine pc-q35-rhel9.4.0,usb=off,dump-guest-core=off -accel kvm -m 2048 -uuid 7a1d3e5f-0b2c-4d6e-8f1a-3c5e7a9b1d22 -no-user-config -nodefaults -chardev socket,id=charmonitor,fd=19,server=on,wait=off -mon chardev=charmonitor,id=monitor,mode=control -sandbox on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny -vnc vnc=unix:/var/run/kubevirt-private/7a1d3e5f/virt-vnc"
 
+# --- labels-config: an SELinux host whose shut-off domains are judged by their configuration.
+r=labels-config/root
+rm -rf $r
+host_files $r host-selinux
+cp hardened/qemu.conf $r/etc/libvirt/qemu.conf
+kvm_node $r 36
+printf 'root:x:0:0:root:/root:/bin/bash\nqemu:x:107:107:qemu user:/:/sbin/nologin\n' >$r/etc/passwd
+host_init $r
+qemu $r 8101 run-custom 5e7a9c1b-3d5f-4a7c-9e1b-2d4f6a8c0e10 1 selinux="system_u:system_r:mycorp_qemu_t:s0:c50,c51"
+
 echo "fixture host roots regenerated"
