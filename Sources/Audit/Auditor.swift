@@ -200,15 +200,6 @@ public final class Auditor: Sendable {
             return f
         }
 
-        // Across domains: VMs sharing an MCS category set.
-        let labels = zip(inventory, domainFacts).map { d, f in
-            (uuid: d.record.uuid, name: d.record.name, level: f.tree[path: "process.selinux.level"]?.stringValue)
-        }
-        let shared = MCSAnalysis.duplicates(labels)
-        for i in domainFacts.indices where domainFacts[i].tree[path: "process.selinux.level"]?.stringValue != nil {
-            domainFacts[i].set("process.selinux.sharedWith", .from(shared[inventory[i].record.uuid] ?? []))
-        }
-
         // Across domains, from the XML (so it covers shut-off VMs): static SELinux labels that
         // another domain's label repeats.
         let xmlLabels = zip(inventory, domainFacts).map { d, f in
@@ -221,9 +212,21 @@ public final class Auditor: Sendable {
         }
 
         // qemus that no listed domain accounts for, and libvirt daemons in other mount namespaces.
-        let outside = QemuInventory.outside(scan: qemuScan, records: records, domainFacts: domainFacts,
+        var outside = QemuInventory.outside(scan: qemuScan, records: records, domainFacts: domainFacts,
                                             hostNamespaces: hostNamespaces, daemonErrors: daemonErrors.withLock { $0 },
                                             into: &host)
+
+        // Across running qemus, listed or not: VMs sharing an MCS category set.
+        let labels = zip(inventory, domainFacts).map { d, f in
+            (uuid: d.record.uuid, name: d.record.name, level: f.tree[path: "process.selinux.level"]?.stringValue)
+        } + outside.vms.map { (uuid: $0.uuid, name: $0.name, level: $0.facts.tree[path: "process.selinux.level"]?.stringValue) }
+        let shared = MCSAnalysis.duplicates(labels)
+        for i in domainFacts.indices where domainFacts[i].tree[path: "process.selinux.level"]?.stringValue != nil {
+            domainFacts[i].set("process.selinux.sharedWith", .from(shared[inventory[i].record.uuid] ?? []))
+        }
+        for i in outside.vms.indices where outside.vms[i].facts.tree[path: "process.selinux.level"]?.stringValue != nil {
+            outside.vms[i].facts.set("process.selinux.sharedWith", .from(shared[outside.vms[i].uuid] ?? []))
+        }
         clock.lap("processProbes")
 
         // Judge.

@@ -62,6 +62,25 @@ enum QemuInventory {
         FactField("host.libvirt.namespacedDaemons[].kubevirt", .bool, source: "/proc/<pid>/exe of its ancestors", "An ancestor runs KubeVirt's virt-launcher."),
     ]
 
+    /// The domain facts only a libvirt definition gives: every top-level family of the fact
+    /// schema except the process's (`process`, `sandbox`), `management` and the identity in
+    /// `domain.*`.
+    static let definitionPaths: [String] = {
+        let keep: Set<String> = ["process", "sandbox", "management", "domain", "host"]
+        var families: Set<String> = []
+        var domainPaths: [String] = []
+        for field in Auditor.schema.sortedFields {
+            let parts = field.path.split(separator: ".")
+            guard let first = parts.first.map(String.init) else { continue }
+            if !keep.contains(first) { families.insert(first) }
+            if first == "domain", parts.count == 2,
+               !["name", "uuid", "id", "running", "state"].contains(String(parts[1])) {
+                domainPaths.append(field.path)
+            }
+        }
+        return families.sorted() + domainPaths
+    }()
+
     // MARK: - daemons in other mount namespaces
 
     /// A libvirt daemon whose mount namespace is not the host's.
@@ -243,13 +262,16 @@ extension QemuInventory {
             let uuid = identity.uuid ?? "pid-\(q.pid)"
             let why = daemon.map { "qemu \(q.pid) belongs to libvirt daemon \($0.pid) in another mount namespace, whose domain list could not be read: \(daemonErrors[$0.pid] ?? "not reached")" }
                 ?? "qemu \(q.pid) is not managed by a visible libvirt daemon: there is no domain definition to judge"
-            let record = DomainRecord(name: name, uuid: uuid, id: nil, state: "running", persistent: nil, autostart: nil,
-                                      xml: "", problems: ["xml": why, "persistent": why, "autostart": why])
-            var vm = DomainFacts.build(record: record, definition: .failure(.unavailable(why)))
+            var vm = FactBuilder()
+            vm.set("domain.name", .string(name))
+            vm.set("domain.uuid", .string(uuid))
+            vm.set("domain.id", .null)
             vm.set("domain.running", .bool(true))
+            vm.set("domain.state", .string("running"))
+            // What only a domain definition tells does not apply: those layers show no verdict
+            // instead of failing for want of a file that does not exist.
+            for path in definitionPaths { vm.setNotApplicable(path, reason: why) }
             vm.absorb(f)
-            vm.setUnknown("labels", reason: why)
-            vm.setUnknown("devices", reason: why)
             vm.set("process.located", .bool(true))
             vm.set("process.source", .string("/proc/\(q.pid)/exe"))
             let hostMnt = hostNamespaces.inodes["mnt"]

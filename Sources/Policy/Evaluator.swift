@@ -127,7 +127,7 @@ public struct Evaluator: Sendable {
         let (profile, notes) = selectProfile(name: name, facts: facts)
         let plan = (domainPlans[profile.name] ?? []) + (daemonRules ? daemonPlan.filter { profile.selects($0.rule) } : [])
         var interpreter = Interpreter(domain: facts, host: host, slots: slots)
-        var (findings, weights, breaks) = run(plan, &interpreter, vm: (name, uuid))
+        var (findings, weights, breaks) = run(plan, &interpreter, vm: (name, uuid), facts: facts)
         let score = Scoring.score(&findings, weights: weights, breaksLayer: breaks)
         return DomainVerdict(name: name, uuid: uuid, profile: profile.name, findings: findings, score: score, notes: notes)
     }
@@ -135,13 +135,13 @@ public struct Evaluator: Sendable {
     /// Host facts: the tree whose top key is `host` (`host.selinux.enabled`), with its `unknown` map.
     public func evaluateHost(facts: JSONValue) -> HostVerdict {
         var interpreter = Interpreter(domain: .object([:]), host: facts, slots: slots)
-        var (findings, weights, breaks) = run(hostPlan, &interpreter, vm: nil)
+        var (findings, weights, breaks) = run(hostPlan, &interpreter, vm: nil, facts: facts)
         let score = Scoring.score(&findings, weights: weights, breaksLayer: breaks)
         return HostVerdict(profile: policies.defaultProfile.name, findings: findings, score: score, notes: [])
     }
 
     private func run(_ plan: [Planned], _ interpreter: inout Interpreter,
-                     vm: (name: String, uuid: String)?) -> ([Finding], [Double], [Bool]) {
+                     vm: (name: String, uuid: String)?, facts: JSONValue) -> ([Finding], [Double], [Bool]) {
         var findings: [Finding] = []
         var weights: [Double] = []
         var breaks: [Bool] = []
@@ -154,7 +154,12 @@ public struct Evaluator: Sendable {
             var reason: String? = nil
             var paths = p.allObserved
             if let when = p.when, case let t = interpreter.truth(when), !t.isTrue {
-                if let why = t.reason {
+                if let why = t.reason, let na = notApplicableReason(p.whenObserved, facts, &interpreter) {
+                    status = .notApplicable
+                    reason = na
+                    paths = p.whenObserved
+                    _ = why
+                } else if let why = t.reason {
                     status = .unknown
                     reason = "cannot tell whether the rule applies: \(why)"
                 } else {
@@ -165,7 +170,12 @@ public struct Evaluator: Sendable {
                 switch interpreter.truth(p.check) {
                 case .true: status = .pass
                 case .false: status = .fail
-                case .unknown(let why): status = .unknown; reason = why
+                case .unknown(let why):
+                    if let na = notApplicableReason(p.allObserved, facts, &interpreter) {
+                        status = .notApplicable; reason = na
+                    } else {
+                        status = .unknown; reason = why
+                    }
                 }
             }
             var waiverJSON: JSONValue? = nil
@@ -213,6 +223,21 @@ public struct Evaluator: Sendable {
             breaks.append(false)
         }
         return (findings, weights, breaks)
+    }
+
+    /// Why a rule that came out unknown does not apply at all: every path it read that has no
+    /// value is marked not applicable in `facts` (`FactBuilder.setNotApplicable`). nil when the
+    /// target marks nothing (every ordinary VM) or one missing value is merely unknown.
+    private func notApplicableReason(_ paths: [FactPath], _ facts: JSONValue, _ interpreter: inout Interpreter) -> String? {
+        guard case .object(let marks)? = facts["notApplicable"], !marks.isEmpty else { return nil }
+        var reason: String?
+        for p in paths {
+            let v = interpreter.lookup(p)
+            guard v == nil || v == .null else { continue }
+            guard let r = FactBuilder.notApplicableReason(for: p.text, in: facts) else { return nil }
+            reason = reason ?? r
+        }
+        return reason
     }
 
     /// The values of the paths (already distinct) the rule read.

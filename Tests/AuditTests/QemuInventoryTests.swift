@@ -18,6 +18,10 @@ final class QemuInventoryTests: XCTestCase {
         XCTAssertEqual(web.facts[path: "management.cgroup"], .string("/qemu.slice/100.scope"))
         XCTAssertEqual(try web.finding("dac.non-root-user").status, .fail)
         XCTAssertEqual(web.grade, "F")
+        // No domain definition: its definition-only layers are undecided, not failed.
+        XCTAssertEqual(try web.finding("mac.labelling-enabled").status, .notApplicable)
+        XCTAssertNil(web.layers["device-surface"]?.score)
+        XCTAssertEqual(web.findings.filter { $0.status == .unknown }.map(\.rule), [])
 
         let scratch = try report.domain("scratch")
         XCTAssertEqual(scratch.uuid, "pid-8202", "no uuid on its command line: named by pid")
