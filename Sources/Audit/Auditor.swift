@@ -51,7 +51,7 @@ public final class Auditor: Sendable {
     /// Every documented fact path: the policy loader rejects rules naming anything else.
     public static let schema = FactSchema([
         InventoryFacts.schema, ProcessProbe.schema, HostProbe.schema, DeviceAudit.schema, Auditor.pipelineSchema,
-        SecLabelFacts.schema, QemuInventory.schema,
+        SecLabelFacts.schema, StorageHostFacts.schema, QemuInventory.schema,
     ])
 
     /// Facts the pipeline itself adds.
@@ -185,11 +185,13 @@ public final class Auditor: Sendable {
         let version = qemuVersion
         let accounts = Accounts.read(root: root)
         let located = forced
+        let ksm = Result { () throws(ProbeError) in try KSMState.read(root: root) }
         var domainFacts = Self.parallelMap(inventory) { d -> FactBuilder in
             var f = d.facts
             Self.collectProcess(d, root: root, hostNamespaces: hostNamespaces, qemuVersion: version,
                                 noAppArmor: noAppArmor, location: located[d.record.uuid], into: &f)
             SecLabelFacts.collect(d, root: root, accounts: accounts, into: &f)
+            StorageHostFacts.collect(d, root: root, ksm: ksm, into: &f)
             if let dev = devices.domains[d.record.uuid] { f.absorb(dev) }
             let pid = f.tree[path: "process.pid"]?.intValue
             QemuInventory.recordContext(
