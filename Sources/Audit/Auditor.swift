@@ -49,7 +49,7 @@ public final class Auditor: Sendable {
     /// Every documented fact path: the policy loader rejects rules naming anything else.
     public static let schema = FactSchema([
         InventoryFacts.schema, ProcessProbe.schema, HostProbe.schema, DeviceAudit.schema, Auditor.pipelineSchema,
-        SecLabelFacts.schema,
+        SecLabelFacts.schema, NetworkFacts.schema, FirmwareFacts.schema, ConsoleFacts.schema, ResourceFacts.schema,
     ])
 
     /// Facts the pipeline itself adds.
@@ -165,6 +165,8 @@ public final class Auditor: Sendable {
             Self.collectProcess(d, root: root, hostNamespaces: hostNamespaces, qemuVersion: version,
                                 noAppArmor: noAppArmor, into: &f)
             SecLabelFacts.collect(d, root: root, accounts: accounts, into: &f)
+            CgroupLimitFacts.collect(d, root: root, into: &f)
+            ConsoleSecrets.collect(d, root: root, into: &f)
             if let dev = devices.domains[d.record.uuid] { f.absorb(dev) }
             return f
         }

@@ -33,6 +33,7 @@ public enum DomainFacts {
             for path in xmlDomainPaths { f.setUnknown(path, reason: reason) }
             f.setUnknown("surface", reason: reason)
             f.setUnknown("confidential", reason: reason)
+            for prefix in ["network", "firmware", "resources"] { f.setUnknown(prefix, reason: reason) }
             return f
         }
 
@@ -85,7 +86,7 @@ public enum DomainFacts {
         f.set("surface.hasQemuCommandline", .bool(!def.qemuCommandline.isEmpty))
         f.set("surface.graphics", .array(def.graphics.map { g in
             .object(["type": .string(g.type), "listenType": .from(g.listenType), "listen": .from(g.listen),
-                     "nonLoopback": .from(nonLoopback(g))])
+                     "nonLoopback": .from(nonLoopback(g))].merging(ConsoleFacts.graphicsFields(g)) { a, _ in a })
         }))
 
         // confidential
@@ -94,6 +95,11 @@ public enum DomainFacts {
         f.set("confidential.launchSecurity.type", .from(ls?.type))
         f.set("confidential.launchSecurity.policy", .from(ls?.policy))
         f.set("confidential.launchSecurity.debugAllowed", .from(ls?.debugAllowed))
+
+        NetworkFacts.build(def, into: &f)
+        FirmwareFacts.build(def, into: &f)
+        ConsoleFacts.build(def, into: &f)
+        ResourceFacts.build(def, into: &f)
         return f
     }
 
