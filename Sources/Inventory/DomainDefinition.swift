@@ -413,10 +413,11 @@ extension DomainDefinition.LaunchSecurity {
     }
 
     /// Whether the vCPU register state is encrypted too: SEV-ES (SEV with policy bit 2), SEV-SNP
-    /// and TDX; false for plain SEV; nil for SEV without a readable policy and other types.
+    /// TDX and s390 Secure Execution; false for plain SEV; nil for SEV without a readable policy
+    /// and unknown types.
     public var registersProtected: Bool? {
         switch type {
-        case "sev-snp", "tdx": return true
+        case "sev-snp", "tdx", "s390-pv": return true
         case "sev": return policyBits["ES"]
         default: return nil
         }
