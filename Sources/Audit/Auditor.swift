@@ -49,7 +49,7 @@ public final class Auditor: Sendable {
     /// Every documented fact path: the policy loader rejects rules naming anything else.
     public static let schema = FactSchema([
         InventoryFacts.schema, ProcessProbe.schema, HostProbe.schema, DeviceAudit.schema, Auditor.pipelineSchema,
-        SecLabelFacts.schema, NetworkFacts.schema, FirmwareFacts.schema, ConsoleFacts.schema, ResourceFacts.schema,
+        SecLabelFacts.schema, CgroupLimitFacts.schema,
     ])
 
     /// Facts the pipeline itself adds.

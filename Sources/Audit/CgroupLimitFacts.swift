@@ -27,4 +27,19 @@ enum CgroupLimitFacts {
             f.setUnknown("resources.cgroup", reason: "\(error)")
         }
     }
+
+    static let cgroupSource = "/sys/fs/cgroup/<machine group>/{memory.max,pids.max,cpu.max} (v2); memory.limit_in_bytes, pids.max, cpu.cfs_quota_us (v1)"
+
+    static let schema: [FactField] = [
+        FactField("resources.cgroup", .object, source: cgroupSource, "Live limits of the qemu's machine cgroup (running VMs)."),
+        FactField("resources.cgroup.version", .int, source: "/proc/<pid>/cgroup", "2 (unified) or 1 (v1 or hybrid)."),
+        FactField("resources.cgroup.memoryMax", .int, source: cgroupSource, "Tightest memory limit in bytes from the qemu's group up to the root; null when unlimited."),
+        FactField("resources.cgroup.memoryLimited", .bool, source: cgroupSource, "True when a memory limit applies."),
+        FactField("resources.cgroup.pidsMax", .int, source: cgroupSource, "Tightest task limit; null when unlimited."),
+        FactField("resources.cgroup.pidsLimited", .bool, source: cgroupSource, "True when a task (pids) limit applies."),
+        FactField("resources.cgroup.cpuQuotaUs", .int, source: cgroupSource, "Tightest CPU quota in microseconds per period; null when unlimited."),
+        FactField("resources.cgroup.cpuPeriodUs", .int, source: cgroupSource, "The period of that quota."),
+        FactField("resources.cgroup.cpuLimited", .bool, source: cgroupSource, "True when a CPU quota applies."),
+        FactField("resources.cgroup.files", .list, element: .string, source: cgroupSource, "The files the limits were read from (host view)."),
+    ]
 }

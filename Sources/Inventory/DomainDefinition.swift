@@ -425,10 +425,10 @@ extension DomainDefinition.LaunchSecurity {
 
     /// The strength of the memory protection, strongest last: `sev` (memory only), `sev-es`
     /// (memory and registers), `sev-snp` / `tdx` (also integrity of the memory mapping). nil
-    /// for s390-pv and unknown types.
+    /// for s390-pv, unknown types and an SEV policy that cannot be read.
     public var level: String? {
         switch type {
-        case "sev": return policyBits["ES"] == true ? "sev-es" : "sev"
+        case "sev": return policyBits["ES"].map { $0 ? "sev-es" : "sev" }
         case "sev-snp", "tdx": return type
         default: return nil
         }

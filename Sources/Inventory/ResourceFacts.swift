@@ -2,7 +2,7 @@ import Core
 
 /// `resources.*` facts from the XML: the limits libvirt puts on the VM's machine cgroup when it
 /// starts it (`<memtune>`, `<cputune>`, `<blkiotune>`, per-disk `<iotune>`). The live cgroup
-/// limits (`resources.cgroup.*`) are added by the audit pipeline from the cgroup filesystem.
+/// limits (`resources.cgroup.*`) are added by the audit pipeline (`CgroupLimitFacts`).
 /// See Docs/facts/resources.md.
 public enum ResourceFacts {
     public static func build(_ def: DomainDefinition, into f: inout FactBuilder) {
@@ -20,8 +20,6 @@ public enum ResourceFacts {
         f.set("resources.ioLimited", .bool(t.blkioDeviceLimits > 0 || !t.diskIOTune.contains(false)))
     }
 
-    static let cgroupSource = "/sys/fs/cgroup/<machine group>/{memory.max,pids.max,cpu.max} (v2); memory.limit_in_bytes, pids.max, cpu.cfs_quota_us (v1)"
-
     public static let schema: [FactField] = [
         FactField("resources", .object, source: "<memtune>, <cputune>, <blkiotune>, <iotune>, /sys/fs/cgroup", "Resource limits of the VM."),
         FactField("resources.memoryHardLimitKiB", .int, source: "<memtune><hard_limit>", "Memory hard limit of the VM's cgroup in KiB; null when unset."),
@@ -36,15 +34,5 @@ public enum ResourceFacts {
         FactField("resources.disksWithoutIOTune", .int, source: "<disk><iotune>", "Disks whose <iotune> caps neither bytes nor iops."),
         FactField("resources.ioLimited", .bool, source: "<blkiotune>, <iotune>", "True when block I/O is capped: a <blkiotune><device> limit, or every disk has an <iotune> cap (true for a VM without disks)."),
 
-        FactField("resources.cgroup", .object, source: cgroupSource, "Live limits of the qemu's machine cgroup (running VMs)."),
-        FactField("resources.cgroup.version", .int, source: "/proc/<pid>/cgroup", "2 (unified) or 1 (v1 or hybrid)."),
-        FactField("resources.cgroup.memoryMax", .int, source: cgroupSource, "Tightest memory limit in bytes from the qemu's group up to the root; null when unlimited."),
-        FactField("resources.cgroup.memoryLimited", .bool, source: cgroupSource, "True when a memory limit applies."),
-        FactField("resources.cgroup.pidsMax", .int, source: cgroupSource, "Tightest task limit; null when unlimited."),
-        FactField("resources.cgroup.pidsLimited", .bool, source: cgroupSource, "True when a task (pids) limit applies."),
-        FactField("resources.cgroup.cpuQuotaUs", .int, source: cgroupSource, "Tightest CPU quota in microseconds per period; null when unlimited."),
-        FactField("resources.cgroup.cpuPeriodUs", .int, source: cgroupSource, "The period of that quota."),
-        FactField("resources.cgroup.cpuLimited", .bool, source: cgroupSource, "True when a CPU quota applies."),
-        FactField("resources.cgroup.files", .list, element: .string, source: cgroupSource, "The files the limits were read from (host view)."),
     ]
 }

@@ -169,6 +169,9 @@ final class DomainFactsTests: XCTestCase {
         let full = DomainRecord(name: "full-features", uuid: "x", id: 7, state: "running", persistent: true, autostart: true,
                                 xml: try Fixture.text("inventory-xml/full-features.xml"))
         trees.append(DomainFacts.build(record: full, definition: DomainFacts.definition(of: full)).facts)
+        let resources = DomainRecord(name: "host-resources", uuid: "y", id: 9, state: "running", persistent: true, autostart: false,
+                                     xml: try Fixture.text("inventory-xml/host-resources.xml"))
+        trees.append(DomainFacts.build(record: resources, definition: DomainFacts.definition(of: resources)).facts)
         trees.append(HostLibvirtFacts.build(try LibvirtConnection(uri: "test:///default").hostInfo()).facts)
         for t in trees { collect(t, "", into: &produced, leaves: &leaves) }
         for path in leaves.sorted() {
