@@ -4,11 +4,12 @@ import Core
 /// channels (extra fields of `surface.graphics[]`), USB redirection and its filter, USB and SCSI
 /// host devices. See Docs/facts/surface.md.
 public enum ConsoleFacts {
-    /// The console fields of one `surface.graphics[]` entry.
-    static func graphicsFields(_ g: DomainDefinition.Graphics) -> [String: JSONValue] {
+    /// The console fields of one `surface.graphics[]` entry of `def`.
+    static func graphicsFields(_ g: DomainDefinition.Graphics, in def: DomainDefinition) -> [String: JSONValue] {
         let remote = ["vnc", "spice", "rdp"].contains(g.type)
         let tcp: Bool? = !remote ? false : g.listenType.map { $0 == "address" || $0 == "network" }
-        let spice = g.type == "spice"
+        // Clipboard and file transfer travel over the SPICE agent channel; without it there are none.
+        let spice = g.type == "spice" && hasSpiceAgent(def)
         return [
             "tcp": .from(tcp),
             // The read-only live XML never carries passwd: unknown until the secure XML is read.
@@ -26,8 +27,7 @@ public enum ConsoleFacts {
                      "version": .from(r.version), "allow": .bool(r.allow)])
         }))
         f.set("surface.usbRedirUnfiltered", .bool(usbRedirUnfiltered(def)))
-        let spiceAgent = def.chardevs.contains { $0.kind == "channel" && $0.type == "spicevmc" }
-        f.set("surface.spiceAgent", .bool(spiceAgent))
+        f.set("surface.spiceAgent", .bool(hasSpiceAgent(def)))
         f.set("surface.usbHostdevs", .array(def.hostdevs.filter { $0.type == "usb" }.map { h in
             .object(["vendor": .from(h.usbVendor), "product": .from(h.usbProduct), "bus": .from(h.usbBus), "device": .from(h.usbDevice),
                      "byID": .bool(h.usbVendor != nil && (h.usbBus == nil || h.usbDevice == nil))])
@@ -36,6 +36,10 @@ public enum ConsoleFacts {
             .object(["type": .string(s.type), "protocol": .from(s.sourceProtocol), "source": .string(s.source),
                      "rawio": .bool(s.rawio), "sgio": .from(s.sgio), "readonly": .bool(s.readonly), "shareable": .bool(s.shareable)])
         }))
+    }
+
+    static func hasSpiceAgent(_ def: DomainDefinition) -> Bool {
+        def.chardevs.contains { $0.kind == "channel" && $0.type == "spicevmc" }
     }
 
     /// USB redirection without a filter that rejects unlisted devices: redirdevs and either no
@@ -64,8 +68,8 @@ public enum ConsoleFacts {
         FactField("surface.graphics[].tcp", .bool, source: "<graphics><listen type>", "True when a vnc/spice/rdp server listens on a TCP address or network (loopback included); null when the XML does not say."),
         FactField("surface.graphics[].password", .bool, source: "run/libvirt/qemu/<name>.xml, etc/libvirt/qemu/<name>.xml: <graphics passwd>",
                   "True when the display has a password. The read-only live XML never shows passwd, so it is read from libvirt's status file (running) or config file (shut off); null when those cannot be read."),
-        FactField("surface.graphics[].clipboardCopyPaste", .bool, source: "<graphics type='spice'><clipboard copypaste>", "True for a SPICE display whose clipboard sharing is on (qemu's default when the XML says nothing)."),
-        FactField("surface.graphics[].fileTransfer", .bool, source: "<graphics type='spice'><filetransfer enable>", "True for a SPICE display whose client-to-guest file transfer is on (the default)."),
+        FactField("surface.graphics[].clipboardCopyPaste", .bool, source: "<graphics type='spice'><clipboard copypaste>", "True for a SPICE display with the agent channel (<channel type='spicevmc'>) whose clipboard sharing is on (qemu's default when the XML says nothing)."),
+        FactField("surface.graphics[].fileTransfer", .bool, source: "<graphics type='spice'><filetransfer enable>", "True for a SPICE display with the agent channel whose client-to-guest file transfer is on (the default)."),
         FactField("surface.spiceAgent", .bool, source: "<channel type='spicevmc'>", "True when the SPICE agent channel (clipboard and file transfer carrier) is configured."),
         FactField("surface.redirdevs", .list, element: .object, source: "<redirdev>", "USB redirection channels."),
         FactField("surface.redirdevs[].bus", .string, source: "<redirdev bus>", "usb."),

@@ -86,7 +86,7 @@ public enum DomainFacts {
         f.set("surface.hasQemuCommandline", .bool(!def.qemuCommandline.isEmpty))
         f.set("surface.graphics", .array(def.graphics.map { g in
             .object(["type": .string(g.type), "listenType": .from(g.listenType), "listen": .from(g.listen),
-                     "nonLoopback": .from(nonLoopback(g))].merging(ConsoleFacts.graphicsFields(g)) { a, _ in a })
+                     "nonLoopback": .from(nonLoopback(g))].merging(ConsoleFacts.graphicsFields(g, in: def)) { a, _ in a })
         }))
 
         // confidential

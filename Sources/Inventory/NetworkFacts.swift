@@ -41,7 +41,7 @@ public enum NetworkFacts {
 
     /// How a finding names the NIC: `bridge br0 (52:54:00:..)`.
     static func label(_ n: DomainDefinition.Interface, index: Int) -> String {
-        var s = n.type + " " + (n.source ?? "#\(index)")
+        var s = n.type + " " + (n.source ?? n.targetDev ?? "#\(index)")
         if let m = n.mac { s += " (\(m))" }
         return s
     }
