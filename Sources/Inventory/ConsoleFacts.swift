@@ -7,11 +7,13 @@ public enum ConsoleFacts {
     /// The console fields of one `surface.graphics[]` entry of `def`.
     static func graphicsFields(_ g: DomainDefinition.Graphics, in def: DomainDefinition) -> [String: JSONValue] {
         let remote = ["vnc", "spice", "rdp"].contains(g.type)
-        let tcp: Bool? = !remote ? false : g.listenType.map { $0 == "address" || $0 == "network" }
+        // No listener in the XML (a configuration before start): libvirt listens on TCP at
+        // qemu.conf's vnc_listen/spice_listen (127.0.0.1 by default).
+        let tcp = remote && (g.listenType.map { $0 == "address" || $0 == "network" } ?? true)
         // Clipboard and file transfer travel over the SPICE agent channel; without it there are none.
         let spice = g.type == "spice" && hasSpiceAgent(def)
         return [
-            "tcp": .from(tcp),
+            "tcp": .bool(tcp),
             // The read-only live XML never carries passwd: unknown until the secure XML is read.
             "password": g.passwordSet == true ? .bool(true) : .null,
             // qemu's SPICE agent channels default to on.
@@ -65,7 +67,7 @@ public enum ConsoleFacts {
     }
 
     public static let schema: [FactField] = [
-        FactField("surface.graphics[].tcp", .bool, source: "<graphics><listen type>", "True when a vnc/spice/rdp server listens on a TCP address or network (loopback included); null when the XML does not say."),
+        FactField("surface.graphics[].tcp", .bool, source: "<graphics><listen type>", "True when a vnc/spice/rdp server listens on a TCP address or network (loopback included), also when the XML names no listener (libvirt then listens on qemu.conf's vnc_listen/spice_listen, unless vnc_auto_unix_socket = 1, which this does not model)."),
         FactField("surface.graphics[].password", .bool, source: "run/libvirt/qemu/<name>.xml, etc/libvirt/qemu/<name>.xml: <graphics passwd>",
                   "True when the display has a password. The read-only live XML never shows passwd, so it is read from libvirt's status file (running) or config file (shut off); null when those cannot be read."),
         FactField("surface.graphics[].clipboardCopyPaste", .bool, source: "<graphics type='spice'><clipboard copypaste>", "True for a SPICE display with the agent channel (<channel type='spicevmc'>) whose clipboard sharing is on (qemu's default when the XML says nothing)."),

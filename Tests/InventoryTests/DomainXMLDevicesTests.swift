@@ -182,3 +182,22 @@ final class DomainXMLDevicesTests: XCTestCase {
         XCTAssertEqual(f.tree[path: "confidential.launchSecurity.policyBits.ES"], false)
     }
 }
+
+extension DomainXMLDevicesTests {
+    func testGraphicsListenDecidesTCP() throws {
+        let d = try domain("""
+            <graphics type='vnc' port='-1' autoport='yes'/>
+            <graphics type='vnc'><listen type='address' address='127.0.0.1'/></graphics>
+            <graphics type='spice'><listen type='socket' socket='/run/s.sock'/></graphics>
+            <graphics type='spice'><listen type='none'/></graphics>
+            <graphics type='egl-headless'/>
+            """)
+        let tcp = d.graphics.map { ConsoleFacts.graphicsFields($0, in: d)["tcp"] }
+        XCTAssertEqual(tcp, [true, true, false, false, false])
+        // Without the agent channel a SPICE display has no clipboard or file transfer.
+        XCTAssertEqual(ConsoleFacts.graphicsFields(d.graphics[2], in: d)["clipboardCopyPaste"], false)
+        let agent = try domain("<channel type='spicevmc'><target type='virtio' name='com.redhat.spice.0'/></channel><graphics type='spice'/>")
+        XCTAssertEqual(ConsoleFacts.graphicsFields(agent.graphics[0], in: agent)["clipboardCopyPaste"], true, "qemu's default is on")
+        XCTAssertEqual(ConsoleFacts.graphicsFields(agent.graphics[0], in: agent)["password"], .null, "unknown until the secure XML is read")
+    }
+}
