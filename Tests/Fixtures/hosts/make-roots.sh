@@ -235,6 +235,16 @@ qemu $r 7101 steady 0e2c4a6e-8f1b-4d3f-9a5c-6e8a0c2e4f01 1 selinux="system_u:sys
 mkdir -p $r/run/libvirt/qemu
 printf '7102' >$r/run/libvirt/qemu/flicker.pid
 
+# --- labels-config: an SELinux host whose shut-off domains are judged by their configuration.
+r=labels-config/root
+rm -rf $r
+host_files $r host-selinux
+cp hardened/qemu.conf $r/etc/libvirt/qemu.conf
+kvm_node $r 36
+printf 'root:x:0:0:root:/root:/bin/bash\nqemu:x:107:107:qemu user:/:/sbin/nologin\n' >$r/etc/passwd
+host_init $r
+qemu $r 8101 run-custom 5e7a9c1b-3d5f-4a7c-9e1b-2d4f6a8c0e10 1 selinux="system_u:system_r:mycorp_qemu_t:s0:c50,c51"
+
 # --- Guest resources: cgroup limits, libvirt's secure status/config XML, the guest-channels host.
 # cgroup v2 group directories along PATH under ROOT/sys/fs/cgroup, and FILE=VALUE settings in the
 # last one (limits libvirt or systemd wrote there).
@@ -291,5 +301,9 @@ secure_xml $r/etc/libvirt/qemu/chan-closed.xml chan-closed 5b7d9f1a-3c5e-4a7b-9d
   "<graphics type='spice' autoport='yes' passwd='sp1ce-Cl0sed'><listen type='address' address='127.0.0.1'/><clipboard copypaste='no'/><filetransfer enable='no'/></graphics>"
 secure_xml $r/etc/libvirt/qemu/chan-remote.xml chan-remote 5b7d9f1a-3c5e-4a7b-9d1f-2b4c6d8e0a03 \
   "<graphics type='vnc' port='5910' autoport='no' passwd='vnc-only'><listen type='address' address='0.0.0.0'/></graphics>"
+
+# labels-config: cfg-vnc's config file (a public VNC without a password).
+secure_xml labels-config/root/etc/libvirt/qemu/cfg-vnc.xml cfg-vnc 5e7a9c1b-3d5f-4a7c-9e1b-2d4f6a8c0e09 \
+  "<graphics type='vnc' port='-1' autoport='yes' listen='0.0.0.0'><listen type='address' address='0.0.0.0'/></graphics>"
 
 echo "fixture host roots regenerated"
