@@ -173,6 +173,7 @@ extension LibvirtDaemons {
             }
             for e in problems { f.markUnknown("\(p).daemons", reason: e) }
         }
+        recordEvidence(into: &f)
         f.set("\(p).daemons", .array(list))
         f.set("\(p).listeners", .array(listeners))
         f.set("\(p).remoteEnabled", .bool(anyRemote))
@@ -189,6 +190,37 @@ extension LibvirtDaemons {
             f.set("\(p).sasl.onlyStrongMechanisms", .bool(s.onlyStrongMechanisms))
         } else {
             f.setUnknown("\(p).sasl", reason: saslError ?? "\(SASLLibvirtConf.path): unreadable")
+        }
+    }
+
+    /// `host.libvirtd.tcpWithoutAuth` / `tlsWithoutVerification`: one line of evidence per open
+    /// daemon (who, where it listens, which setting lets everyone in); null when a daemon's state is
+    /// unknown and none is known to be open.
+    func recordEvidence(into f: inout FactBuilder) {
+        let p = "host.libvirtd"
+        func line(_ d: Daemon, _ proto: String, _ key: String, _ extra: String) -> String {
+            let who = d.process.map { "\(d.name) pid \($0.pid)" } ?? "\(d.name) (not running)"
+            let conf = d.conf?.path ?? LibvirtDaemonConf.defaultPath(d.name)
+            let live = d.listeners.filter { d.proto($0) == proto }
+                .map { $0.family == "tcp6" ? "[\($0.address)]:\($0.port)" : "\($0.address):\($0.port)" }
+            let whereText: String
+            if !live.isEmpty { whereText = "listening on " + live.joined(separator: ", ") }
+            else if d.units.contains(d.name + "-\(proto).socket") { whereText = "\(d.name)-\(proto).socket enabled" }
+            else { whereText = "listen_\(proto) = 1 (\(d.conf?.resolved("listen_\(proto)")?.source ?? conf))" }
+            let src = d.conf?.resolved(key)?.source ?? "default"
+            return "\(who), config \(conf): \(proto.uppercased()) \(whereText), \(key) = \"none\" (\(src))\(extra)"
+        }
+        for (key, pick, proto, extra) in [
+            ("tcpWithoutAuth", { (d: Daemon) in d.tcpNoAuth }, "tcp", ""),
+            ("tlsWithoutVerification", { (d: Daemon) in d.tlsNoAuth }, "tls", ", tls_no_verify_certificate = 1"),
+        ] {
+            let auth = proto == "tcp" ? "auth_tcp" : "auth_tls"
+            let open = daemons.filter { pick($0) == true }.map { line($0, proto, auth, extra) }
+            if open.isEmpty, daemons.contains(where: { pick($0) == nil }) {
+                f.setUnknown("\(p).\(key)", reason: "a libvirt daemon's \(proto.uppercased()) access could not be determined (see host.libvirtd.daemons[].errors)")
+            } else {
+                f.set("\(p).\(key)", .from(open))
+            }
         }
     }
 }

@@ -15,6 +15,8 @@ extension HostProbe {
             FactField("host.libvirtd.socketUnits", .list, element: .string, source: units, "enabled units of libvirt daemons (libvirtd-tcp.socket, virtproxyd-tls.socket...)"),
             FactField("host.libvirtd.remoteEnabled", .bool, source: "\(proc), \(units), \(conf)", "some daemon accepts TCP or TLS connections"),
             FactField("host.libvirtd.unauthenticatedRemote", .bool, source: "\(proc), \(units), \(conf)", "some daemon accepts remote connections without authentication (TCP with auth_tcp none, or TLS with auth_tls none and tls_no_verify_certificate)"),
+            FactField("host.libvirtd.tcpWithoutAuth", .list, element: .string, source: "\(tcp), \(units), \(conf)", "one line per daemon accepting TCP with auth_tcp = \"none\": pid, config file, listener, the setting's file:line"),
+            FactField("host.libvirtd.tlsWithoutVerification", .list, element: .string, source: "\(tcp), \(units), \(conf)", "one line per daemon accepting TLS with auth_tls = \"none\" and tls_no_verify_certificate = 1"),
             FactField("host.libvirtd.daemons", .list, element: .object, source: "\(proc), \(units), \(conf)", "every libvirt daemon running, configured or enabled"),
             FactField("\(d).name", .string, source: "/proc/<pid>/comm", "libvirtd, virtproxyd, virtqemud, ..."),
             FactField("\(d).pid", .int, source: "/proc/<pid>", "its pid; null when not running"),
