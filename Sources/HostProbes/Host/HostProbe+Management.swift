@@ -48,11 +48,8 @@ extension HostProbe {
 
     /// Booleans and the policy store, once `host.selinux.*` is known.
     static func collectSELinuxDepth(root: HostRoot, into facts: inout FactBuilder) {
-        guard let enabled = facts.tree[path: "host.selinux.enabled"]?.boolValue else {
-            let r = "SELinux state unknown"
-            for p in ["booleans", "riskyBooleansOn", "permissiveTypes"] { facts.setUnknown("host.selinux.\(p)", reason: r) }
-            return
-        }
+        // Unknown SELinux state: the reason recorded for host.selinux covers these paths too.
+        guard let enabled = facts.tree[path: "host.selinux.enabled"]?.boolValue else { return }
         guard enabled else {
             // No policy is loaded: nothing is permissive and no boolean applies.
             facts.set("host.selinux.booleans", .object([:]))
