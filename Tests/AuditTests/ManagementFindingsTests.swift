@@ -95,7 +95,7 @@ final class ManagementFindingsTests: XCTestCase {
         let report = try FixtureHosts.scan("ksm-nested")
         for rule in ["host.ksm-off", "host.kvm-module.nested-off", "host.kvm-module.nx-huge-pages", "host.kvm-module.l1d-flush",
                      "host.sysctl.unprivileged-userfaultfd", "host.sysctl.unprivileged-bpf", "host.cgroup-controllers",
-                     "host.selinux.svirt-not-permissive", "management.sasl-strong-mechanisms"] {
+                     "host.selinux.svirt-enforced", "management.sasl-strong-mechanisms"] {
             XCTAssertEqual(report.host.findings.first { $0.rule == rule }?.status, .fail, rule)
         }
         XCTAssertEqual(report.host.facts[path: "cgroups.missing"], ["blkio"])
