@@ -36,18 +36,18 @@ public struct ProcNetTCP: Sendable, Hashable {
         var out: [Listener] = []
         for family in ["tcp", "tcp6"] {
             let own = root.path(path(pid: pid, family: family))
-            let text: String
+            let text: [UInt8]
             do {
-                text = try FileReader.readString(own, limit: 16 << 20)
+                text = try FileReader.read(own, limit: 64 << 20)
             } catch .notFound {
                 do {
-                    text = try FileReader.readString(root.path("/proc/net/\(family)"), limit: 16 << 20)
+                    text = try FileReader.read(root.path("/proc/net/\(family)"), limit: 64 << 20)
                 } catch .notFound {
                     if family == "tcp6" { continue }
                     throw ProbeError.notFound(path: own)
                 }
             }
-            out += try parse(text, family: family, path: own)
+            out += try parse(bytes: text, family: family, path: own)
         }
         return ProcNetTCP(listeners: out)
     }
@@ -56,18 +56,44 @@ public struct ProcNetTCP: Sendable, Hashable {
 
     /// Parses one table; lines in another state are skipped, a malformed listening line is an error.
     public static func parse(_ text: String, family: String, path: String = "/proc/net/tcp") throws(ProbeError) -> [Listener] {
+        try parse(bytes: Array(text.utf8), family: family, path: path)
+    }
+
+    /// Works on bytes and looks at the state field before anything else: a busy host has tens of
+    /// thousands of connections in the table and only a few listeners.
+    public static func parse(bytes b: [UInt8], family: String, path: String) throws(ProbeError) -> [Listener] {
         var out: [Listener] = []
-        for (n, line) in text.split(separator: "\n").enumerated() where n > 0 {
-            let f = line.split(whereSeparator: { $0 == " " || $0 == "\t" })
-            guard f.count >= 10 else {
-                if line.allSatisfy({ $0 == " " }) { continue }
-                throw ProbeError.parse(path: path, reason: "line \(n + 1): expected at least 10 fields")
+        var lineStart = 0, lineNumber = 0
+        let space = UInt8(ascii: " "), newline = UInt8(ascii: "\n")
+        while lineStart < b.count {
+            var lineEnd = lineStart
+            while lineEnd < b.count && b[lineEnd] != newline { lineEnd += 1 }
+            defer { lineStart = lineEnd + 1 }
+            lineNumber += 1
+            if lineNumber == 1 { continue }
+            // Up to 10 whitespace-separated fields; stop early when the state is not LISTEN.
+            var fields: [Range<Int>] = []
+            var i = lineStart
+            while i < lineEnd && fields.count < 10 {
+                while i < lineEnd && (b[i] == space || b[i] == 0x09) { i += 1 }
+                if i >= lineEnd { break }
+                let s = i
+                while i < lineEnd && b[i] != space && b[i] != 0x09 { i += 1 }
+                fields.append(s..<i)
+                if fields.count == 4 && !(i - s == 2 && b[s] == UInt8(ascii: "0") && b[s + 1] == UInt8(ascii: "A")) { break }
             }
-            guard f[3] == "0A" else { continue }
-            let local = f[1].split(separator: ":")
-            guard local.count == 2, let port = Int(local[1], radix: 16), let inode = UInt64(f[9]), let uid = Int(f[7]),
-                  let address = decodeAddress(String(local[0])) else {
-                throw ProbeError.parse(path: path, reason: "line \(n + 1): malformed local address or inode")
+            if fields.isEmpty { continue }
+            if fields.count >= 4 && !(fields[3].count == 2 && b[fields[3].lowerBound] == UInt8(ascii: "0") && b[fields[3].lowerBound + 1] == UInt8(ascii: "A")) {
+                continue
+            }
+            let text = { (r: Range<Int>) in String(decoding: b[r], as: UTF8.self) }
+            guard fields.count == 10 else {
+                throw ProbeError.parse(path: path, reason: "line \(lineNumber): expected at least 10 fields")
+            }
+            let local = text(fields[1]).split(separator: ":")
+            guard local.count == 2, let port = Int(local[1], radix: 16), let inode = UInt64(text(fields[9])),
+                  let uid = Int(text(fields[7])), let address = decodeAddress(String(local[0])) else {
+                throw ProbeError.parse(path: path, reason: "line \(lineNumber): malformed local address or inode")
             }
             out.append(Listener(family: family, address: address, port: port, inode: inode, uid: uid))
         }
