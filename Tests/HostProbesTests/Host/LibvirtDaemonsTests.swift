@@ -97,4 +97,21 @@ final class LibvirtDaemonsTests: XCTestCase {
         XCTAssertEqual(f.facts[path: "host.libvirtd.unauthenticatedRemote"], .null)
         XCTAssertNotNil(FactBuilder.reason(for: "host.libvirtd.tcpWithoutAuth", in: f.facts))
     }
+
+    /// A daemon whose descriptors cannot be listed is judged from its command line and file, and
+    /// says why; it is never taken as "not listening".
+    func testUnreadableDescriptorsFallBackToTheConfigurationWithTheReason() throws {
+        let root = try HostFixture.tempRoot()
+        defer { try? FileManager.default.removeItem(at: root) }
+        try HostFixture.write("libvirtd\n", to: "/proc/55/comm", under: root)
+        try HostFixture.write("/usr/sbin/libvirtd\0-l\0", to: "/proc/55/cmdline", under: root)
+        try HostFixture.write("not a directory\n", to: "/proc/55/fd", under: root)
+        try HostFixture.write("listen_tcp = 1\nlisten_tls = 0\nauth_tcp = \"none\"\n", to: "/etc/libvirt/libvirtd.conf", under: root)
+        var f = FactBuilder()
+        try LibvirtDaemons.read(root: HostRoot(root.path)).record(into: &f)
+        let d = try XCTUnwrap(f.facts[path: "host.libvirtd.daemons"]?.arrayValue?.first)
+        XCTAssertEqual(d["tcpNoAuth"], true)
+        XCTAssertEqual(d["errors"]?.arrayValue?.count, 1, "\(d)")
+        XCTAssertEqual(f.facts[path: "host.libvirtd.tcpWithoutAuth"]?.arrayValue?.first?.stringValue?.contains("listen_tcp = 1 (/etc/libvirt/libvirtd.conf:1)"), true)
+    }
 }
