@@ -48,8 +48,8 @@ final class ManagementFindingsTests: XCTestCase {
         for d in report.domains {
             XCTAssertEqual(try d.finding("management.guest-definition-protected").status, .fail, d.name)
             XCTAssertNotEqual(d.grade, "A", d.name)
-            XCTAssertLessThanOrEqual(d.score, 69, "\(d.name): an open management plane caps the guest at D")
-            XCTAssertLessThan(try d.layerScore(.host), 100, d.name)
+            XCTAssertLessThanOrEqual(d.score, 54, "\(d.name): host layer down and a critical failure: at most 54")
+            XCTAssertEqual(d.layers["host"]?.down, true, d.name)
             XCTAssertLessThan(d.score, best)
         }
     }
@@ -74,6 +74,7 @@ final class ManagementFindingsTests: XCTestCase {
         XCTAssertEqual(hooks.status, .fail)
         XCTAssertEqual(hooks.severity, .info)
         XCTAssertEqual(try report.domain("ci-runner").finding("management.guest-definition-protected").status, .pass)
+        XCTAssertEqual(try report.domain("ci-runner").score, 100, "a passing host layer of weight 1 costs nothing")
     }
 
     func testPermissiveSELinuxTakesAwayTheGuestsMACLayer() throws {
@@ -84,7 +85,8 @@ final class ManagementFindingsTests: XCTestCase {
             XCTAssertEqual(try d.finding("mac.selinux-enforced").status, .fail, d.name)
             XCTAssertEqual(try d.finding("mac.confined").status, .pass, "\(d.name): the label itself is right")
             XCTAssertLessThan(try d.layerScore(.mac), macReference, d.name)
-            XCTAssertLessThanOrEqual(d.score, 69, d.name)
+            XCTAssertEqual(d.layers["mac"]?.down, true, "\(d.name): the sVirt label enforces nothing")
+            XCTAssertLessThanOrEqual(d.score, 54, d.name)
         }
         XCTAssertEqual(try report.domain("nfs-vault").finding("mac.selinux-booleans-narrow").status, .fail)
         XCTAssertNil(try report.domain("nfs-app").findings.first { $0.rule == "mac.selinux-booleans-narrow" }, "baseline VM")
@@ -102,5 +104,6 @@ final class ManagementFindingsTests: XCTestCase {
         // Enforcing, but svirt_t is permissive: the guest's MAC layer fails all the same.
         XCTAssertEqual(report.host.facts[path: "selinux.enforcing"], true)
         XCTAssertEqual(try report.domain("nested-ci").finding("mac.selinux-enforced").status, .fail)
+        XCTAssertEqual(try report.domain("nested-ci").layers["mac"]?.down, true)
     }
 }
