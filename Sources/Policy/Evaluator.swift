@@ -225,13 +225,14 @@ public struct Evaluator: Sendable {
         return (findings, weights, breaks)
     }
 
-    /// Why a rule that came out unknown does not apply at all: every path it read that has no
-    /// value is marked not applicable in `facts` (`FactBuilder.setNotApplicable`). nil when the
-    /// target marks nothing (every ordinary VM) or one missing value is merely unknown.
+    /// Why a rule that came out unknown does not apply at all: every path of the target's own
+    /// tree it read that has no value is marked not applicable in `facts`
+    /// (`FactBuilder.setNotApplicable`). nil when the target marks nothing (every ordinary VM) or
+    /// one missing value is merely unknown.
     private func notApplicableReason(_ paths: [FactPath], _ facts: JSONValue, _ interpreter: inout Interpreter) -> String? {
         guard case .object(let marks)? = facts["notApplicable"], !marks.isEmpty else { return nil }
         var reason: String?
-        for p in paths {
+        for p in paths where !p.text.hasPrefix("host.") {  // the host's facts are the host's to decide
             let v = interpreter.lookup(p)
             guard v == nil || v == .null else { continue }
             guard let r = FactBuilder.notApplicableReason(for: p.text, in: facts) else { return nil }
