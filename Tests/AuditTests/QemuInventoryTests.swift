@@ -88,6 +88,15 @@ final class QemuInventoryTests: XCTestCase {
         XCTAssertEqual(report.host.findings.first { $0.rule == "host.libvirt-namespaced-daemons-audited" }?.status, .fail)
     }
 
+    func testTableListsTheVMsOutsideTheConnectedLibvirtWithTheirContext() throws {
+        let kubevirt = TableRenderer.render(try FixtureHosts.scan("kubevirt"))
+        XCTAssertTrue(kubevirt.contains("VMs outside the connected libvirt"), kubevirt)
+        XCTAssertTrue(kubevirt.contains("default_testvm   virtqemud pid 8310 in another mount namespace, not reachable, pod 5f0b7a2c-93d1-4e8a-b6c4-2a9e1f7d3c50, KubeVirt"), kubevirt)
+        let unmanaged = TableRenderer.render(try FixtureHosts.scan("unmanaged"))
+        XCTAssertTrue(unmanaged.contains("web              unmanaged qemu pid 8201, uid 0"), unmanaged)
+        XCTAssertFalse(TableRenderer.render(try FixtureHosts.scan("hardened")).contains("outside the connected libvirt"))
+    }
+
     func testDaemonContextReplacesOnlyTheQemuConfSubtree() throws {
         let root = HostRoot(FixtureHosts.root("kubevirt"))
         var host = HostProbe.collect(root: root)
