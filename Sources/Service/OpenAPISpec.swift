@@ -754,11 +754,33 @@ components:
             id: {type: integer, nullable: true}
             profile: {type: string}
             failing: {$ref: "#/components/schemas/SeverityCounts"}
+            management: {$ref: "#/components/schemas/Management"}
             links:
               type: object
               required: [self]
               properties:
                 self: {type: string}
+    Management:
+      type: object
+      nullable: true
+      description: Who manages the VM (Docs/facts/qemu-inventory.md); null for a report recorded before this was kept.
+      required: [kind, pid, daemonPid, container, kubevirt]
+      properties:
+        kind:
+          type: string
+          enum: [libvirt, libvirt-namespaced, unmanaged]
+          description: libvirt (the connected daemon), libvirt-namespaced (a libvirt daemon in another mount namespace), unmanaged (a qemu no visible libvirt lists).
+        pid: {type: integer, nullable: true, description: The qemu's pid for a VM found from its process alone.}
+        daemonPid: {type: integer, nullable: true, description: The managing daemon's pid when it runs in another mount namespace.}
+        container:
+          type: object
+          nullable: true
+          description: The container the qemu's cgroup path names.
+          properties:
+            runtime: {type: string}
+            containerId: {type: string, nullable: true}
+            podUid: {type: string, nullable: true}
+        kubevirt: {type: boolean}
     DomainList:
       type: object
       required: [domains, count]
