@@ -6,8 +6,15 @@ public struct HTTPServerConfig: Sendable {
     public var host: String = "127.0.0.1"
     /// 0 picks a free port; `HTTPServer.boundPort` reports it.
     public var port: Int = 8470
-    /// Open connections at most; one more is answered `503` and closed.
+    /// Open connections at most; one more may only ask for an `alwaysAnsweredPaths` path,
+    /// anything else is answered `503` and closed.
     public var maxConnections: Int = 2048
+    /// Open connections of one peer address at most (0: no limit); past it, the same as past
+    /// `maxConnections`. Keeps one client from taking the whole cap.
+    public var maxConnectionsPerPeer: Int = 256
+    /// Paths answered (GET/HEAD) even on a connection past a cap, so a liveness probe never
+    /// sees `503` because another client holds the connections.
+    public var alwaysAnsweredPaths: Set<String> = ["/healthz"]
     public var maxRequestLineBytes: Int = 8 * 1024
     public var maxHeaderBytes: Int = 16 * 1024
     public var maxHeaderCount: Int = 100
@@ -20,6 +27,10 @@ public struct HTTPServerConfig: Sendable {
     public var bodyTimeout: Double = 30
     /// Seconds a peer may leave a response unread before the connection is dropped.
     public var writeTimeout: Double = 30
+    /// Floor rate for the total send deadline: a response must be sent within
+    /// `max(writeTimeout, bytes / minWriteBytesPerSecond)` seconds however steadily the peer
+    /// reads (0: only the inactivity limit `writeTimeout`).
+    public var minWriteBytesPerSecond: Int = 512 * 1024
     /// Threads that call the handler (for requests a `NonBlockingHTTPHandler` does not answer
     /// inline, and for every request of any other handler).
     public var workerThreads: Int = 4
