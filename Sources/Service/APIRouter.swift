@@ -95,6 +95,9 @@ public struct APIRouter: HTTPHandler {
             guard role.allows(.admin) else {
                 return Self.refusal(auth.forbidden(request, reason: "token role '\(role.rawValue)' cannot start scans"))
             }
+            if auth.tokens.isEmpty, let reason = auth.crossSiteRefusal(request) {
+                return Self.refusal(auth.forbidden(request, reason: reason))
+            }
             guard request.body.count <= maxBodyBytes else {
                 return Self.error(413, "content_too_large", "request body larger than \(maxBodyBytes) bytes")
             }

@@ -66,17 +66,19 @@ public struct Authenticator: Sendable {
     }
 
     /// Why an open-mode (no tokens) request is refused, nil when it is fine: a `Host` that is
-    /// not a loopback or configured name with the service's port (DNS rebinding), or a
-    /// state-changing request that is simple (no JSON type, no `X-Requested-With`) or comes
-    /// from another origin (`Origin`, `Sec-Fetch-Site`).
+    /// not a loopback or configured name with the service's port (DNS rebinding: a page from
+    /// another site whose name now resolves to 127.0.0.1).
     public func openModeRefusal(_ request: HTTPRequest) -> String? {
         if let host = request.headers["Host"], !isAllowedAuthority(host) {
             return "Host '\(host)' is not a name of this service (allowed_hosts)"
         }
-        switch request.method {
-        case "GET", "HEAD", "OPTIONS": return nil
-        default: break
-        }
+        return nil
+    }
+
+    /// Why a state-changing open-mode request is refused, nil when it is fine: it is a
+    /// "simple" request any page may send cross-site (no JSON `Content-Type`, no
+    /// `X-Requested-With`), or its `Origin` or `Sec-Fetch-Site` name another site (CSRF).
+    public func crossSiteRefusal(_ request: HTTPRequest) -> String? {
         let contentType = request.headers["Content-Type"]?.split(separator: ";").first?
             .trimmingCharacters(in: .whitespaces).lowercased() ?? ""
         let json = contentType == "application/json" || (contentType.hasPrefix("application/") && contentType.hasSuffix("+json"))
