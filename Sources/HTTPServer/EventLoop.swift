@@ -92,6 +92,9 @@ final class EventLoop: @unchecked Sendable {
     private let tick: Double
     private let maxRejecting: Int
     private static let maxPendingOut = 256 * 1024
+    /// Bytes handed to one socket per readiness event at most: a large body goes out in turns
+    /// with every other ready connection instead of one long copy into a big socket buffer.
+    private static let sendBudget = 128 * 1024
     private static let lingerSeconds = 2.0
     private static let stopLingerSeconds = 0.2
     /// How long a connection accepted past a cap may take to send its request head.
@@ -357,7 +360,8 @@ final class EventLoop: @unchecked Sendable {
         while i < rejectedOrder.count {
             let entry = rejectedOrder[i]
             if let c = connections[entry.fd], c.serial == entry.serial, c.rejected {
-                if c.lingering || (!c.inFlight && !c.closeAfterWrite && c.pendingOut == 0 && c.parser.phase == .idle) {
+                if c.lingering || (!c.inFlight && !c.closeAfterWrite && c.pendingOut == 0 && c.parser.phase == .idle
+                                   && !EventLoop.hasInput(c.fd)) {
                     found = c
                     break
                 }
@@ -373,6 +377,12 @@ final class EventLoop: @unchecked Sendable {
         guard let victim = found else { return false }
         closeConnection(victim)
         return true
+    }
+
+    /// True when bytes wait on the socket (a request not read yet: not an idle connection).
+    private static func hasInput(_ fd: Int32) -> Bool {
+        var b: UInt8 = 0
+        return recv(fd, &b, 1, Int32(MSG_PEEK | MSG_DONTWAIT)) > 0
     }
 
     private func adoptIncoming() {
@@ -393,6 +403,7 @@ final class EventLoop: @unchecked Sendable {
             return
         }
         Socket.setNoDelay(h.fd)
+        if config.socketSendBufferBytes > 0 { Socket.setSendBuffer(h.fd, bytes: config.socketSendBufferBytes) }
         let conn = Connection(fd: h.fd, serial: h.serial, remote: h.remote, limits: limits, now: Socket.now())
         conn.countedForPeer = h.countedForPeer
         connections[h.fd] = conn
@@ -531,7 +542,7 @@ final class EventLoop: @unchecked Sendable {
         // Nothing waiting: try the socket now (head and body in one call) and queue only what
         // it does not take.
         let body = sendBody ? response.body : []
-        let sent = EventLoop.sendTwo(conn.fd, headBuffer, from: 0, body)
+        let sent = EventLoop.sendTwo(conn.fd, headBuffer, from: 0, body, limit: EventLoop.sendBudget / 2)
         if sent < 0 {
             closeConnection(conn)
             return true
@@ -549,17 +560,19 @@ final class EventLoop: @unchecked Sendable {
         return true
     }
 
-    /// `sendmsg` of `a` from `offset` and then `b`; the bytes sent, 0 when the socket would
-    /// block, -1 on error.
-    private static func sendTwo(_ fd: Int32, _ a: [UInt8], from offset: Int, _ b: [UInt8]) -> Int {
+    /// `sendmsg` of `a` from `offset` and then `b`, at most `limit` bytes; the bytes sent, 0
+    /// when the socket would block, -1 on error.
+    private static func sendTwo(_ fd: Int32, _ a: [UInt8], from offset: Int, _ b: [UInt8], limit: Int) -> Int {
         a.withUnsafeBytes { pa in
             b.withUnsafeBytes { pb in
-                var iov = (iovec(iov_base: UnsafeMutableRawPointer(mutating: pa.baseAddress! + offset), iov_len: pa.count - offset),
-                           iovec(iov_base: UnsafeMutableRawPointer(mutating: pb.baseAddress), iov_len: pb.count))
+                let first = min(pa.count - offset, limit)
+                let second = min(pb.count, limit - first)
+                var iov = (iovec(iov_base: UnsafeMutableRawPointer(mutating: pa.baseAddress! + offset), iov_len: first),
+                           iovec(iov_base: UnsafeMutableRawPointer(mutating: pb.baseAddress), iov_len: max(0, second)))
                 return withUnsafeMutableBytes(of: &iov) { raw -> Int in
                     var msg = msghdr()
                     msg.msg_iov = raw.baseAddress!.assumingMemoryBound(to: iovec.self)
-                    msg.msg_iovlen = pb.count > 0 ? 2 : 1
+                    msg.msg_iovlen = second > 0 ? 2 : 1
                     while true {
                         let n = sendmsg(fd, &msg, Int32(MSG_NOSIGNAL))
                         if n >= 0 { return n }
@@ -600,14 +613,17 @@ final class EventLoop: @unchecked Sendable {
         flush(conn)
     }
 
-    /// Sends queued output. False when the connection was closed or began its lingering close.
+    /// Sends queued output, up to `sendBudget` bytes (the rest on the next `EPOLLOUT`). False
+    /// when the connection was closed or began its lingering close.
     private func send(_ conn: Connection) -> Bool {
-        while conn.pendingOut > 0 {
+        var budget = EventLoop.sendBudget
+        while conn.pendingOut > 0 && budget > 0 {
             let first = conn.segments[conn.segmentHead]
             let next = conn.segmentHead + 1 < conn.segments.count ? conn.segments[conn.segmentHead + 1] : []
-            let n = EventLoop.sendTwo(conn.fd, first, from: conn.segmentOffset, next)
+            let n = EventLoop.sendTwo(conn.fd, first, from: conn.segmentOffset, next, limit: budget)
             if n > 0 {
                 conn.consume(n)
+                budget -= n
                 conn.lastWrite = Socket.now()
                 continue
             }
