@@ -285,7 +285,9 @@ final class EventLoop: @unchecked Sendable {
     // MARK: accepting
 
     private func acceptAll() {
-        for _ in 0..<256 {
+        // A bounded batch per readiness event: under a connection flood, the loop goes back to
+        // its other connections between batches.
+        for _ in 0..<64 {
             var storage = sockaddr_storage()
             var len = socklen_t(MemoryLayout<sockaddr_storage>.size)
             let fd = withUnsafeMutablePointer(to: &storage) {

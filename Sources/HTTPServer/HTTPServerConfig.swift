@@ -47,8 +47,10 @@ public struct HTTPServerConfig: Sendable {
     /// Hand HEAD requests to the handler as GET (the body is then dropped): a handler written
     /// for GET answers HEAD correctly without knowing about it.
     public var headAsGet: Bool = true
-    /// Socket listen backlog.
-    public var backlog: Int32 = 1024
+    /// Socket listen backlog (the kernel caps it at `net.core.somaxconn`). Deeper than the
+    /// connection cap, so a client flooding the cap fills it less easily and a probe's SYN is
+    /// not dropped (a dropped SYN costs the probe a 1 s retransmission).
+    public var backlog: Int32 = 4096
 
     public init(host: String = "127.0.0.1", port: Int = 8470) {
         self.host = host
