@@ -27,6 +27,8 @@ final class Connection {
     let rejected: Bool
     /// Counted in its peer's connections (released on close).
     var countedForPeer = false
+    /// `SO_SNDBUF` was set (for a large response).
+    var sendBufferFixed = false
     var sentContinue = false
     var served = 0
     var lastPhase: HTTPParser.Phase? = nil

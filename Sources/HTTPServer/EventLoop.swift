@@ -95,6 +95,8 @@ final class EventLoop: @unchecked Sendable {
     /// Bytes handed to one socket per readiness event at most: a large body goes out in turns
     /// with every other ready connection instead of one long copy into a big socket buffer.
     private static let sendBudget = 128 * 1024
+    /// Responses from this size on fix the connection's socket send buffer.
+    private static let largeResponseBytes = 1 << 20
     private static let lingerSeconds = 2.0
     private static let stopLingerSeconds = 0.2
     /// How long a connection accepted past a cap may take to send its request head.
@@ -349,10 +351,12 @@ final class EventLoop: @unchecked Sendable {
         connections[fd] = conn
         rejectedCount += 1
         rejectedOrder.append((fd, nextSerial))
-        Socket.setNoDelay(fd)
         add(fd, events: LinuxEvents.IN)
         conn.interest = LinuxEvents.IN
         updateDeadline(conn, now: now)
+        // Under a flood a probe waits in the listen backlog: its request is usually there by
+        // the time it is accepted. Answer it now rather than after the next round of accepts.
+        readable(conn)
     }
 
     /// Closes the oldest rejected connection that waits for nothing of value; false when none.
@@ -405,7 +409,6 @@ final class EventLoop: @unchecked Sendable {
             return
         }
         Socket.setNoDelay(h.fd)
-        if config.socketSendBufferBytes > 0 { Socket.setSendBuffer(h.fd, bytes: config.socketSendBufferBytes) }
         let conn = Connection(fd: h.fd, serial: h.serial, remote: h.remote, limits: limits, now: Socket.now())
         conn.countedForPeer = h.countedForPeer
         connections[h.fd] = conn
@@ -598,6 +601,12 @@ final class EventLoop: @unchecked Sendable {
     /// queued: `max(writeTimeout, bytes / minWriteBytesPerSecond)` from now, or, behind output
     /// still pending, `bytes / minWriteBytesPerSecond` more.
     private func noteResponse(_ conn: Connection, bytes: Int) {
+        if bytes >= EventLoop.largeResponseBytes && !conn.sendBufferFixed && config.socketSendBufferBytes > 0 {
+            // A large body: the socket buffer stops growing at this size (it would grow to
+            // 4 MiB per connection under automatic sizing).
+            Socket.setSendBuffer(conn.fd, bytes: config.socketSendBufferBytes)
+            conn.sendBufferFixed = true
+        }
         let now = Socket.now()
         let need = config.minWriteBytesPerSecond > 0 ? Double(bytes) / Double(config.minWriteBytesPerSecond) : 0
         if conn.pendingOut == 0 {

@@ -31,10 +31,10 @@ public struct HTTPServerConfig: Sendable {
     /// `max(writeTimeout, bytes / minWriteBytesPerSecond)` seconds however steadily the peer
     /// reads (0: only the inactivity limit `writeTimeout`).
     public var minWriteBytesPerSecond: Int = 512 * 1024
-    /// `SO_SNDBUF` of each connection (the kernel doubles it), 0 for the kernel's automatic
-    /// sizing. A fixed size bounds what a client that does not read pins in kernel memory and
-    /// what the loop copies into its socket (automatic sizing grows to `tcp_wmem`'s maximum,
-    /// 4 MiB by default, per connection).
+    /// `SO_SNDBUF` (the kernel doubles it) of a connection once it is sent a response of
+    /// 1 MiB or more; 0 keeps the kernel's automatic sizing. A fixed size bounds what a client
+    /// that does not read pins in kernel memory and what the loop copies into its socket
+    /// (automatic sizing grows to `tcp_wmem`'s maximum, 4 MiB by default, per connection).
     public var socketSendBufferBytes: Int = 256 * 1024
     /// Threads that call the handler (for requests a `NonBlockingHTTPHandler` does not answer
     /// inline, and for every request of any other handler).

@@ -92,6 +92,16 @@ def exchange(method, target, headers=(), body=b"", host=None, timeout=10.0, limi
     return status, hdrs, rest
 
 
+def report_size():
+    """Fetches the full report once (so the service has encoded it) and returns its size;
+    exits 2 when the service does not serve it."""
+    status, _, body = exchange("GET", "/api/v1/report", timeout=60)
+    if status != 200:
+        print(f"error: GET /api/v1/report -> {status}")
+        sys.exit(2)
+    return len(body)
+
+
 def percentile(values, p):
     if not values:
         return float("nan")

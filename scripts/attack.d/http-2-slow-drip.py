@@ -21,11 +21,7 @@ STEP_SECONDS = 2.0
 
 def main():
     A.raise_nofile()
-    status, _, body = A.exchange("GET", "/api/v1/report", timeout=60)
-    if status != 200:
-        print(f"error: GET /api/v1/report -> {status}")
-        return 2
-    size = len(body) + 400
+    size = A.report_size() + 400
     write_timeout = float(os.environ.get("ATTACK_WRITE_TIMEOUT", "30"))
     floor = float(os.environ.get("ATTACK_WRITE_MIN_RATE", "524288"))
     deadline = max(write_timeout, size / floor) if floor > 0 else write_timeout

@@ -17,12 +17,9 @@ DURATION = 8.0 if A.QUICK else 20.0
 
 
 def main():
-    status, _, body = A.exchange("GET", "/api/v1/report", timeout=60)
-    if status != 200:
-        print(f"error: GET /api/v1/report -> {status}")
-        return 2
+    size = A.report_size()
     print(f"case 3 (gzip, unique targets): {CLIENTS} clients request /api/v1/report?nonce=<unique> with gzip "
-          f"for {DURATION:.0f} s (identity {len(body) / 1e6:.1f} MB)")
+          f"for {DURATION:.0f} s (identity {size / 1e6:.1f} MB)")
     done = [0] * CLIENTS
     sizes = set()
     latencies = []
