@@ -81,6 +81,10 @@ final class EventLoop: @unchecked Sendable {
     /// Rejected connections in accept order (the oldest idle one makes room for a new one).
     private var rejectedOrder: [(fd: Int32, serial: UInt64)] = []
     private var rejectedOrderHead = 0
+    /// Evicted idle over-cap sockets waiting to be closed (in eviction order).
+    private var tarpit: [(fd: Int32, closeAt: Double)] = []
+    private var tarpitHead = 0
+    private static let tarpitSeconds = 1.0
     private var nextSerial: UInt64 = 0
     private var nextLoop = 0
     private var closing = false
@@ -213,6 +217,7 @@ final class EventLoop: @unchecked Sendable {
             let now = Socket.now()
             if now >= nextSweep {
                 sweep(now)
+                drainTarpit(now)
                 nextSweep = now + tick
             }
             if closing && (connections.isEmpty || now >= shutdownDeadline) { break }
@@ -230,6 +235,7 @@ final class EventLoop: @unchecked Sendable {
             if h.countedForPeer { group.releasePeer(h.remote) }
         }
         for conn in Array(connections.values) { closeConnection(conn) }
+        drainTarpit(0, all: true)
         if listenFD >= 0 { close(listenFD); listenFD = -1 }
         close(wakeFD)
         close(epfd)
@@ -381,8 +387,34 @@ final class EventLoop: @unchecked Sendable {
             rejectedOrderHead = 0
         }
         guard let victim = found else { return false }
-        closeConnection(victim)
+        if victim.lingering || tarpit.count - tarpitHead >= maxRejecting * 8 {
+            closeConnection(victim)
+        } else {
+            // An idle over-cap connection: out of the server's books now, but its socket is
+            // closed only a second later. A client that reconnects whenever the service closes
+            // one of its connections would otherwise cycle through the cap as fast as the loop
+            // can accept and close (tens of thousands a second), taking the CPU the probes need.
+            connections[victim.fd] = nil
+            rejectedCount -= 1
+            _ = LinuxEvents.control(epfd, LinuxEvents.CTL_DEL, victim.fd, events: 0)
+            tarpit.append((victim.fd, Socket.now() + EventLoop.tarpitSeconds))
+        }
         return true
+    }
+
+    /// Closes the tarpit's sockets whose time is up (all of them with `all`).
+    private func drainTarpit(_ now: Double, all: Bool = false) {
+        while tarpitHead < tarpit.count && (all || tarpit[tarpitHead].closeAt <= now) {
+            close(tarpit[tarpitHead].fd)
+            tarpitHead += 1
+        }
+        if tarpitHead == tarpit.count {
+            tarpit.removeAll(keepingCapacity: true)
+            tarpitHead = 0
+        } else if tarpitHead > 1024 && tarpitHead * 2 > tarpit.count {
+            tarpit.removeFirst(tarpitHead)
+            tarpitHead = 0
+        }
     }
 
     /// True when bytes wait on the socket (a request not read yet: not an idle connection).

@@ -310,8 +310,9 @@ public final class ServiceRuntime: @unchecked Sendable {
     func raiseFileLimit(for connections: Int) {
         var limit = rlimit()
         guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return }
-        // The cap, the connections held past it for a probe (a ninth), and files.
-        let wanted = rlim_t(connections + connections / 8 + 256)
+        // The cap, the connections held past it for a probe (an eighth) and evicted ones
+        // waiting to be closed (up to the cap), and files.
+        let wanted = rlim_t(2 * connections + connections / 8 + 256)
         guard limit.rlim_cur < wanted else { return }
         let target = min(wanted, limit.rlim_max)
         var raised = limit
