@@ -49,7 +49,7 @@ public final class Auditor: Sendable {
     /// Every documented fact path: the policy loader rejects rules naming anything else.
     public static let schema = FactSchema([
         InventoryFacts.schema, ProcessProbe.schema, HostProbe.schema, DeviceAudit.schema, Auditor.pipelineSchema,
-        SecLabelFacts.schema,
+        SecLabelFacts.schema, StorageHostFacts.schema,
     ])
 
     /// Facts the pipeline itself adds.
@@ -160,11 +160,13 @@ public final class Auditor: Sendable {
         // Per domain: inventory facts + the qemu process + assigned devices (in parallel).
         let version = qemuVersion
         let accounts = Accounts.read(root: root)
+        let ksm = Result { () throws(ProbeError) in try KSMState.read(root: root) }
         var domainFacts = Self.parallelMap(inventory) { d -> FactBuilder in
             var f = d.facts
             Self.collectProcess(d, root: root, hostNamespaces: hostNamespaces, qemuVersion: version,
                                 noAppArmor: noAppArmor, into: &f)
             SecLabelFacts.collect(d, root: root, accounts: accounts, into: &f)
+            StorageHostFacts.collect(d, root: root, ksm: ksm, into: &f)
             if let dev = devices.domains[d.record.uuid] { f.absorb(dev) }
             return f
         }
@@ -176,6 +178,17 @@ public final class Auditor: Sendable {
         let shared = MCSAnalysis.duplicates(labels)
         for i in domainFacts.indices where domainFacts[i].tree[path: "process.selinux.level"]?.stringValue != nil {
             domainFacts[i].set("process.selinux.sharedWith", .from(shared[inventory[i].record.uuid] ?? []))
+        }
+
+        // Across domains, from the XML (so it covers shut-off VMs): static SELinux labels that
+        // another domain's label repeats.
+        let xmlLabels = zip(inventory, domainFacts).map { d, f in
+            (uuid: d.record.uuid, name: d.record.name, level: f.tree[path: "labels.selinux.level"]?.stringValue,
+             isStatic: f.tree[path: "labels.selinux.type"]?.stringValue == "static")
+        }
+        let xmlShared = SecLabelFacts.shareLabels(xmlLabels)
+        for i in domainFacts.indices where domainFacts[i].tree[path: "labels"]?.objectValue != nil {
+            domainFacts[i].set("labels.selinux.sharedWith", .from(xmlShared[inventory[i].record.uuid]))
         }
 
         clock.lap("processProbes")
