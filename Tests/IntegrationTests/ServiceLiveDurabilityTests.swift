@@ -119,10 +119,10 @@ final class ServiceLiveDurabilityTests: ServiceLiveTestCase {
         }
     }
 
-    func testHangingHooksAreKilledAsAGroupReapedAndEndedAtShutdown() throws {
-        let dir = try tempDir()
-        let pids = dir + "/pids"
-        let config = try writeConfig("""
+    /// A configuration for the `weak` fixture host (58 alerts on the first scan), scans on
+    /// request only, with `alerts` (indented YAML lines) as the alerts section.
+    func weakHostConfig(in dir: String, alerts: String) throws -> String {
+        try writeConfig("""
             connect: "test://\(Self.weakHost)/node.xml"
             root: "\(Self.weakHost)/root"
             events: false
@@ -130,9 +130,17 @@ final class ServiceLiveDurabilityTests: ServiceLiveTestCase {
             reports:
               interval_seconds: 0
             alerts:
+            \(alerts)
+            """, in: dir)
+    }
+
+    func testHangingHooksAreKilledAsAGroupReapedAndEndedAtShutdown() throws {
+        let dir = try tempDir()
+        let pids = dir + "/pids"
+        let config = try weakHostConfig(in: dir, alerts: """
               command: ["/bin/sh", "-c", "echo $$ >> \(pids); sleep 300 & echo $! >> \(pids); wait"]
               command_timeout_seconds: 1
-            """, in: dir)
+            """)
         let p = try serve(config: config, dataDir: dir + "/data")
         try waitForResults(p)
         func started() -> [pid_t] {
@@ -156,16 +164,9 @@ final class ServiceLiveDurabilityTests: ServiceLiveTestCase {
         }
         let dir = try tempDir()
         let out = dir + "/hook-status"
-        let config = try writeConfig("""
-            connect: "test://\(Self.weakHost)/node.xml"
-            root: "\(Self.weakHost)/root"
-            events: false
-            scan_interval_seconds: 0
-            reports:
-              interval_seconds: 0
-            alerts:
+        let config = try weakHostConfig(in: dir, alerts: """
               command: ["/bin/sh", "-c", "grep CapAmb /proc/self/status >> \(out)"]
-            """, in: dir)
+            """)
         let p = ServeProcess(["serve", "--config", config, "--port", "0", "--data-dir", dir + "/data",
                               "--policies", ServiceLive.policies])
         let serve = Process()
