@@ -191,11 +191,10 @@ public struct APIRouter: HTTPHandler {
         let connected = store.isLibvirtConnected, stale = store.isStale
         let history = store.historyState
         var reasons: [String] = []
-        // Before the first scan the connection is not known yet: starting is not degraded.
-        if !connected && (snapshot != nil || store.recentRecords(limit: 1).first?.state == .failed) {
-            reasons.append("libvirt is disconnected")
-        }
-        if stale { reasons.append("results are stale (the last scan could not read libvirt)") }
+        // Before the first scan ends the connection is not known yet: starting is not degraded.
+        // A failed scan marks the store stale (also before any result exists).
+        if !connected && (snapshot != nil || stale) { reasons.append("libvirt is disconnected") }
+        if stale && snapshot != nil { reasons.append("results are stale (the last scan could not read libvirt)") }
         if let problem = history.problem {
             reasons.append("history write failed, \(history.pending) scan\(history.pending == 1 ? "" : "s") waiting to be written: \(problem)")
         }

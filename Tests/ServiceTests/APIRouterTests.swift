@@ -68,6 +68,15 @@ final class APIRouterTests: XCTestCase {
         XCTAssertEqual(response.status, 200, "degraded stays 200: the process is alive")
     }
 
+    func testHealthIsDegradedWhenTheFirstScanFailedBeforeAnyResult() {
+        let router = router()
+        store.setStale(true)
+        store.setLibvirtConnected(false)
+        let health = router.handle(.get("/healthz")).json
+        XCTAssertEqual(health?["status"], "degraded")
+        XCTAssertEqual(health?["reasons"], ["libvirt is disconnected"], "no results, so none are stale")
+    }
+
     func testHealthIsDegradedWhileScansWaitForHistoryAndOkOnceWritten() {
         let router = published()
         XCTAssertEqual(router.handle(.get("/healthz")).json?["status"], "ok")
