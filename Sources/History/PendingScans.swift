@@ -33,9 +33,14 @@ struct ScanRows: Sendable {
         document = JSONWriter.data((try? JSONValue(encoding: report)) ?? .null)
         targets = [Target(target: "host", name: report.host.hostname, state: "host", score: report.host.score,
                           grade: report.host.grade, findings: HistoryStore.encodeFindings(report.host.findings))]
+        // A target is stored once per scan: a UUID seen twice (two qemu processes claiming one
+        // VM, VMs without a UUID) gets `~2`, `~3`... so that the scan is still written whole.
+        var seen: [String: Int] = ["host": 1]
         for d in report.domains {
-            targets.append(Target(target: d.uuid, name: d.name, state: d.state, score: d.score, grade: d.grade,
-                                  findings: HistoryStore.encodeFindings(d.findings)))
+            let n = (seen[d.uuid] ?? 0) + 1
+            seen[d.uuid] = n
+            targets.append(Target(target: n == 1 ? d.uuid : "\(d.uuid)~\(n)", name: d.name, state: d.state, score: d.score,
+                                  grade: d.grade, findings: HistoryStore.encodeFindings(d.findings)))
         }
     }
 
@@ -67,7 +72,8 @@ extension HistoryStore {
         public var pending: Int
         /// Scan writes that failed (each retry of a held scan counts again).
         public var failures: Int
-        /// Scans dropped from a full backlog without ever being written.
+        /// Scans dropped without ever being written: from a full backlog, or refused by the
+        /// database for good (rows it cannot take; retrying would not help).
         public var dropped: Int
         /// Held scans written later.
         public var writtenLate: Int
@@ -82,7 +88,7 @@ extension HistoryStore {
         public var persisted: Bool
         /// Why not, when it is not.
         public var error: String?
-        /// Scans dropped by this call because the backlog was full.
+        /// Scans dropped by this call (a full backlog, or this scan refused for good).
         public var dropped: Int
         /// Ids of held scans this call wrote first.
         public var writtenLate: [String] = []
@@ -108,15 +114,20 @@ extension HistoryStore {
                 let dropped = hold(rows, in: &b)
                 return PersistOutcome(persisted: false, error: failure, dropped: dropped, writtenLate: late)
             }
-            do {
-                try write(rows, now: now)
+            guard let failure = write(rows, now: now) else {
                 return PersistOutcome(persisted: true, error: nil, dropped: 0, writtenLate: late)
-            } catch {
-                b.failures += 1
-                b.lastError = "\(error)"
-                let dropped = hold(rows, in: &b)
-                return PersistOutcome(persisted: false, error: "\(error)", dropped: dropped, writtenLate: late)
             }
+            b.failures += 1
+            guard failure.retryable else {
+                // Retrying rows the database refuses would block every later scan: the scan is
+                // lost, counted and said so.
+                b.dropped += 1
+                return PersistOutcome(persisted: false, error: "\(failure.error) (not retried: the database refuses this scan)",
+                                      dropped: 1, writtenLate: late)
+            }
+            b.lastError = "\(failure.error)"
+            let dropped = hold(rows, in: &b)
+            return PersistOutcome(persisted: false, error: "\(failure.error)", dropped: dropped, writtenLate: late)
         }
     }
 
@@ -133,12 +144,17 @@ extension HistoryStore {
     private func flush(_ b: inout Backlog, now: Date) -> (written: [String], failure: String?) {
         var written: [String] = []
         while let first = b.scans.first {
-            do {
-                try write(first, now: now)
-            } catch {
+            if let failure = write(first, now: now) {
                 b.failures += 1
-                b.lastError = "\(error)"
-                return (written, "\(error)")
+                if failure.retryable {
+                    b.lastError = "\(failure.error)"
+                    return (written, "\(failure.error)")
+                }
+                // Refused for good: dropped (counted), so that the scans behind it get written.
+                b.scans.removeFirst()
+                b.bytes -= first.bytes
+                b.dropped += 1
+                continue
             }
             b.scans.removeFirst()
             b.bytes -= first.bytes

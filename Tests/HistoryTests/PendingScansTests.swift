@@ -105,3 +105,46 @@ final class PendingScansTests: XCTestCase {
         XCTAssertEqual(try store.scans().map(\.id), ["c", "b", "a"])
     }
 }
+
+/// Rows the database refuses for good are not retried (they would block every later scan).
+final class RefusedScansTests: XCTestCase {
+    func report(_ id: String, uuids: [String]) -> ScanReport {
+        let ts = Timestamp.format(Date().timeIntervalSince1970)
+        return ScanReport(
+            scanId: id, startedAt: ts, finishedAt: ts, durationMs: 5, connection: "test:///default", root: "/",
+            host: HostReport(hostname: "hv1", facts: [:], findings: [], score: Score(score: 80, grade: "B", layers: [:])),
+            domains: uuids.enumerated().map { (i: Int, uuid: String) -> DomainReport in
+                DomainReport(name: "vm\(i)", uuid: uuid, state: "running", id: i, profile: "baseline", facts: [:],
+                             findings: [], score: Score(score: 50 + i, grade: "D", layers: [:]))
+            })
+    }
+
+    func testTargetsSharingAUUIDAreAllWritten() throws {
+        let dir = NSTemporaryDirectory() + "virtaudit-refused-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let store = try HistoryStore(directory: dir)
+        let outcome = store.persist(report("s1", uuids: ["u-1", "u-1", "", ""]))
+        XCTAssertTrue(outcome.persisted, outcome.error ?? "")
+        XCTAssertEqual(try store.history(target: "u-1").map(\.score), [50])
+        XCTAssertEqual(try store.history(target: "u-1~2").map(\.score), [51])
+        XCTAssertEqual(try store.history(target: "vm3").map(\.score), [53], "the second VM without a UUID, by name")
+    }
+
+    func testARefusedScanIsDroppedAndCountedAndLaterScansAreWritten() throws {
+        let dir = NSTemporaryDirectory() + "virtaudit-refused-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let store = try HistoryStore(directory: dir)
+        XCTAssertTrue(store.persist(report("same", uuids: ["u-1"])).persisted)
+        let again = store.persist(report("same", uuids: ["u-1"]))
+        XCTAssertFalse(again.persisted)
+        XCTAssertEqual(again.dropped, 1)
+        XCTAssertTrue(again.error?.contains("UNIQUE constraint failed") == true, again.error ?? "")
+        XCTAssertTrue(again.error?.hasSuffix("(not retried: the database refuses this scan)") == true, again.error ?? "")
+        let state = store.persistence
+        XCTAssertEqual(state.pending, 0, "not held: it would block every later scan")
+        XCTAssertEqual(state.dropped, 1)
+        XCTAssertEqual(state.failures, 1)
+        XCTAssertTrue(store.persist(report("next", uuids: ["u-1"])).persisted)
+        XCTAssertEqual(try store.scans().map(\.id), ["next", "same"])
+    }
+}
