@@ -17,6 +17,8 @@ struct XMLTree: Sendable, Hashable {
     var children: [XMLTree]
     /// All text inside the element, descendants included, untrimmed.
     var text: String
+    /// The line of the element's start tag (1-based), as the parser reported it.
+    var line: Int = 0
 
     struct ParseError: Error, Sendable, Hashable, CustomStringConvertible {
         var line: Int
@@ -97,7 +99,7 @@ struct XMLTree: Sendable, Hashable {
             }
             let local = elementName.split(separator: ":").last.map(String.init) ?? elementName
             stack.append(XMLTree(name: local, qualifiedName: qName ?? elementName, namespace: uri,
-                                 attributes: attrs, children: [], text: ""))
+                                 attributes: attrs, children: [], text: "", line: parser.lineNumber))
         }
 
         func parser(_ parser: XMLParser, didEndElement elementName: String, namespaceURI: String?, qualifiedName qName: String?) {
