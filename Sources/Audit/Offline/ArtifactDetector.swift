@@ -203,8 +203,17 @@ enum QemuTextReader {
                 let phys = lines.first { $0.0 == pn }?.1 ?? ""
                 if phys.contains(words[bin]) { binLine = pn; break }
             }
-            out.append(QemuInvocation(arguments: Array(words[bin...]), environment: env, line: binLine,
-                                      qemuVersion: version, pid: nil))
+            // Each argument's line, when every physical line splits on its own.
+            var argLines: [Int] = []
+            for pn in span {
+                var phys = lines.first { $0.0 == pn }?.1 ?? ""
+                if phys.hasSuffix("\\") { phys.removeLast() }
+                argLines += Array(repeating: pn, count: ShellWords.split(phys)?.count ?? -1000)
+            }
+            var q = QemuInvocation(arguments: Array(words[bin...]), environment: env, line: binLine,
+                                   qemuVersion: version, pid: nil)
+            if argLines.count == words.count { q.argumentLines = Array(argLines[bin...]) }
+            out.append(q)
             used.formUnion(span)
         }
         // Lines of a libvirt log around the command line (timestamps, qemu's own messages).

@@ -19,6 +19,11 @@ public enum OfflineCheck {
     static let noListing = marker + "no IOMMU listing or node device XML of the host was given in the same call"
     static let noXML = marker + "no domain XML of this VM was given in the same call"
 
+    /// Host IOMMU facts a listing cannot decide.
+    static let notInListing = ["host.iommu.mode", "host.iommu.modeSource", "host.iommu.units", "host.iommu.interruptRemapping",
+                               "host.iommu.interruptRemappingSource", "host.iommu.allowUnsafeInterrupts",
+                               "host.iommu.allowUnsafeInterruptsSource", "host.iommu.cmdline"]
+
     /// The outcome: a report, or the first file that could not be used.
     public static func run(_ artifacts: [CheckArtifact], auditor: Auditor, now: Date = Date())
         -> Result<CheckReport, CheckInputError> {
@@ -116,7 +121,9 @@ public enum OfflineCheck {
         var host = FactBuilder()
         host.markUnknown("host", reason: noHost)
         var deviceFacts: [String: FactBuilder] = [:]
-        let names = targets.enumerated().map { i, t in t.name ?? t.pids.sorted().first.map { "pid \($0)" } ?? "target \(i + 1)" }
+        let names = targets.enumerated().map { i, t in
+            t.name ?? t.pids.sorted().first.map { "pid \($0)" } ?? "process in \(t.sources.first?.file ?? "input \(i + 1)")"
+        }
         let uuids = targets.enumerated().map { i, t in t.uuid ?? "offline-\(i + 1)" }
 
         // Inventory facts of every domain given as XML (shared memory is compared across them).
@@ -154,7 +161,19 @@ public enum OfflineCheck {
         if haveListing, let root = ListingSysfs.materialize(listed.keys.sorted().map { listed[$0]! }) {
             let result = DeviceAudit.collect(root: HostRoot(root), domains: deviceInputs)
             host.absorb(result.host)
-            deviceFacts = result.domains
+            // A listing shows groups, members and drivers; the kernel command line, the IOMMU
+            // units, interrupt remapping and the vfio module parameters are not in it.
+            for p in notInListing { host.setUnknown(p, reason: marker + "not in an IOMMU listing (\(p) is read from the host itself)") }
+            deviceFacts = result.domains.mapValues { d in
+                var d = d
+                for p in ["devices.vfSpread", "devices.pfOnHostDriver"] {
+                    d.setUnknown(p, reason: marker + "SR-IOV physical/virtual function links are not in an IOMMU listing")
+                }
+                if let absent = d.tree[path: "devices.absent"]?.arrayValue, !absent.isEmpty {
+                    d.setUnknown("devices.absent", reason: marker + "not in the listings given: " + absent.compactMap(\.stringValue).joined(separator: ", "))
+                }
+                return d
+            }
             groupsJSON = result.groups.map(\.json)
             try? FileManager.default.removeItem(atPath: root)
         }
@@ -180,17 +199,19 @@ public enum OfflineCheck {
                     && field.path != "domain.name" && field.path != "domain.uuid" {
                     f.markUnknown(field.path, reason: noXML)
                 }
+                f.markUnknown("labels", reason: noXML)
                 if t.invocation != nil || !t.samples.isEmpty { state = "running" }
                 f.set("domain.running", .bool(true))
                 if let q = t.invocation?.0 { commandLineSurface(q, into: &f) }
             }
             processFacts(t, running: running, into: &f)
             if let inv { SecLabelFacts.collect(inv, root: HostRoot("/nonexistent-offline-root"), accounts: Accounts(), into: &f) }
-            if inv != nil, !running || t.samples.isEmpty && t.invocation == nil {
-                // The label comparisons need the process; say so in the offline terms.
-                for p in ["labels.dac.matchesProcess", "labels.selinux.matchesProcess", "labels.apparmor.matchesProcess"]
-                    where f.tree[path: p]?.isNull ?? true {
-                    f.setUnknown(p, reason: running ? noProcess : inactiveNoProcess)
+            if inv != nil {
+                // A label comparison whose process side the input lacks is offline, not unreadable.
+                for (p, process) in [("labels.dac.matchesProcess", "process.uid"), ("labels.selinux.matchesProcess", "process.selinux"),
+                                     ("labels.apparmor.matchesProcess", "process.apparmor")]
+                    where (f.tree[path: p]?.isNull ?? true) && (f.tree[path: process]?.isNull ?? true) {
+                    f.setUnknown(p, reason: FactBuilder.reason(for: process, in: f.facts) ?? (running ? noProcess : inactiveNoProcess))
                 }
             }
             if let dev = deviceFacts[uuids[i]] {
@@ -246,7 +267,9 @@ public enum OfflineCheck {
         for (s, file) in t.samples {
             if let pid = s.pid { f.set("process.pid", .int(pid)) }
             if !s.status.isEmpty { StatusExcerpt.facts(s.status, file: file, into: &f) }
-            if let label = s.label { labelFacts(label, model: s.securityModel, source: s.source, into: &f) }
+            if s.label != nil || s.securityModel == "none" {
+                labelFacts(s.label ?? "-", model: s.securityModel, source: s.source, into: &f)
+            }
         }
     }
 
@@ -319,6 +342,12 @@ public enum OfflineCheck {
         ("confidential.", ["launchSecurity"]),
     ]
 
+    /// Fact path prefixes and the qemu options that decide them.
+    static let options: [(prefix: String, options: [String])] = [
+        ("sandbox.", ["-sandbox"]), ("surface.graphics", ["-vnc", "-spice"]), ("devices.", ["-device"]),
+        ("host.iommu", ["-device"]),
+    ]
+
     /// The file and line a finding points at: the XML element of its first observed fact, the
     /// domain element otherwise; the command line or sample for process facts.
     static func location(_ f: Finding, _ t: Target) -> CheckReport.Location? {
@@ -333,7 +362,13 @@ public enum OfflineCheck {
             }
             return .init(file: file, line: dom.line, element: "domain")
         }
-        if let (q, file) = t.invocation { return .init(file: file, line: q.line, element: nil) }
+        if let (q, file) = t.invocation {
+            for p in paths {
+                guard let entry = options.first(where: { p.hasPrefix($0.prefix) }) else { continue }
+                return .init(file: file, line: q.line(of: entry.options), element: entry.options.first)
+            }
+            return .init(file: file, line: q.line, element: nil)
+        }
         if let (s, file) = t.samples.first { return .init(file: file, line: s.line, element: nil) }
         return nil
     }

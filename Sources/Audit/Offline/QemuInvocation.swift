@@ -16,6 +16,15 @@ struct QemuInvocation: Sendable, Hashable {
     var qemuVersion: String?
     /// The process id, when the artifact gives it (a `ps` line).
     var pid: Int?
+    /// The line of each argument, when the artifact puts them on several lines (libvirt's files).
+    var argumentLines: [Int] = []
+
+    /// The line of the first occurrence of any of `options` (`-vnc`), else the binary's line.
+    func line(of options: [String]) -> Int {
+        guard argumentLines.count == arguments.count else { return line }
+        for (i, a) in arguments.enumerated() where options.contains(a) { return argumentLines[i] }
+        return line
+    }
 
     /// True when `word` (a path or a name) names a qemu system emulator binary.
     static func isQemuBinary(_ word: String) -> Bool {
