@@ -75,8 +75,9 @@ public enum XMLArtifact {
         }
         var elements = root.children
         // A single wrapper element of the user's (`<domains>`) around domains or devices.
-        if elements.count == 1, let only = elements.first, !["domain", "domstatus", "device"].contains(only.name),
-           !only.children.isEmpty {
+        let known: Set<String> = ["domain", "domstatus", "device"]
+        if elements.count == 1, let only = elements.first, !known.contains(only.name),
+           only.children.contains(where: { known.contains($0.name) }) {
             elements = only.children
         }
         guard let first = elements.first else { return .failure(.unrecognised(line: 1, element: "(none)")) }
