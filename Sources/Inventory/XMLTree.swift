@@ -27,6 +27,10 @@ struct XMLTree: Sendable, Hashable {
         var description: String { "line \(line), column \(column): \(reason)" }
     }
 
+    /// Deepest element nesting accepted (libvirt's documents are under 10 levels deep); deeper
+    /// input is refused instead of building a tree whose recursive teardown would exhaust the stack.
+    static let maxDepth = 256
+
     /// Parses a document and returns its root element.
     static func parse(_ document: String) throws(ParseError) -> XMLTree {
         let builder = Builder()
@@ -87,6 +91,11 @@ struct XMLTree: Sendable, Hashable {
                     qualifiedName qName: String?, attributes attributeDict: [String: String] = [:]) {
             if root != nil && stack.isEmpty {
                 failure = (parser.lineNumber, parser.columnNumber, "content after the root element")
+                parser.abortParsing()
+                return
+            }
+            if stack.count >= XMLTree.maxDepth {
+                failure = (parser.lineNumber, parser.columnNumber, "elements nested deeper than \(XMLTree.maxDepth) levels")
                 parser.abortParsing()
                 return
             }

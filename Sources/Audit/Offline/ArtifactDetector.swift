@@ -204,15 +204,16 @@ enum QemuTextReader {
                 if phys.contains(words[bin]) { binLine = pn; break }
             }
             // Each argument's line, when every physical line splits on its own.
-            var argLines: [Int] = []
+            var argLines: [Int]? = []
             for pn in span {
                 var phys = lines.first { $0.0 == pn }?.1 ?? ""
                 if phys.hasSuffix("\\") { phys.removeLast() }
-                argLines += Array(repeating: pn, count: ShellWords.split(phys)?.count ?? -1000)
+                guard let n = ShellWords.split(phys)?.count else { argLines = nil; break }
+                argLines? += Array(repeating: pn, count: n)
             }
             var q = QemuInvocation(arguments: Array(words[bin...]), environment: env, line: binLine,
                                    qemuVersion: version, pid: nil)
-            if argLines.count == words.count { q.argumentLines = Array(argLines[bin...]) }
+            if let argLines, argLines.count == words.count { q.argumentLines = Array(argLines[bin...]) }
             out.append(q)
             used.formUnion(span)
         }

@@ -14,6 +14,17 @@ struct ListedDevice: Sendable, Hashable {
     var driver: String??
     var source: String
 
+    var json: JSONValue {
+        let driverJSON: JSONValue
+        switch driver {
+        case .none: driverJSON = .string("unknown")
+        case .some(.none): driverJSON = .null
+        case .some(.some(let d)): driverJSON = .string(d)
+        }
+        return .object(["address": .string(address), "group": .from(group), "driver": driverJSON,
+                        "classCode": .from(classCode.map { XMLHex.pad($0, 6) }), "source": .string(source)])
+    }
+
     /// Fills what `self` lacks from `other` (the same function in another file).
     mutating func merge(_ other: ListedDevice) {
         group = group ?? other.group

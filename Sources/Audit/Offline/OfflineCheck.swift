@@ -244,7 +244,10 @@ public enum OfflineCheck {
             if case .listing = d.content, inputTargets[i].isEmpty {} // listings describe the host, not a VM
         }
         return CheckReport(checkedAt: Timestamp.format(now), inputs: inputs, targets: reportTargets, warnings: warnings,
-                           iommu: haveListing ? .object(["groups": .array(groupsJSON), "listings": .array(listingJSON)]) : nil)
+                           iommu: haveListing ? .object([
+                               "groups": .array(groupsJSON), "listings": .array(listingJSON),
+                               "devices": .array(listed.keys.sorted().map { listed[$0]!.json }),
+                           ]) : nil)
     }
 
     // MARK: Facts from command lines and samples
