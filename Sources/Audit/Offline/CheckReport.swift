@@ -54,16 +54,46 @@ public struct CheckReport: Sendable, Hashable, Codable {
         public var sources: [Location]
         public var facts: JSONValue
         public var findings: [CheckFinding]
+        /// What the qemu command line given for this VM asks for (binary, environment, `-device`
+        /// drivers, assigned host functions, displays, `-overcommit`, memory backends); null
+        /// without one.
+        public var commandLine: JSONValue?
     }
 
-    /// Exit status: 1 when any target fails a rule at or above `failOn`, or scores below
-    /// `failUnder`; 0 otherwise.
+    /// Exit status: 1 when any target has a failed or unknown finding (not waived, not
+    /// not-applicable-offline) at or above `failOn` (default low), or scores below `failUnder`.
     public func failing(failOn: Severity?, failUnder: Int?) -> Bool {
         let threshold = failOn ?? .low
         for t in targets {
             if let n = failUnder, t.score < n { return true }
-            if t.findings.contains(where: { $0.finding.status == .fail && $0.finding.severity >= threshold }) { return true }
+            if t.findings.contains(where: { ($0.status == "fail" || $0.status == "unknown") && $0.finding.severity >= threshold }) {
+                return true
+            }
         }
         return false
+    }
+
+    /// The check as a scan report, for the renderers and gates shared with `scan` and `report`:
+    /// one domain per target; a not-applicable-offline finding becomes not-applicable (it is no
+    /// result and no failure, and keeps its `offline:` reason), never a pass.
+    public func scanReport() -> ScanReport {
+        let domains = targets.map { t in
+            DomainReport(name: t.name, uuid: t.uuid, state: t.state, id: nil, profile: t.profile, facts: t.facts,
+                         findings: t.findings.map { c in
+                             var f = c.finding
+                             if c.status == "not-applicable-offline" { f.status = .notApplicable }
+                             return f
+                         },
+                         score: Score(score: t.score, grade: t.grade, layers: t.layers))
+        }
+        let host = HostReport(hostname: "offline", facts: .object([:]), findings: [], score: Score(score: 100, grade: "A", layers: [:]))
+        return ScanReport(scanId: "check", startedAt: checkedAt, finishedAt: checkedAt, durationMs: 0,
+                          connection: "check:" + inputs.map(\.file).joined(separator: ","), root: "-",
+                          host: host, domains: domains)
+    }
+
+    /// The file and line of a finding (by VM uuid and rule), for pipeline formats.
+    public func location(vm uuid: String, rule: String) -> Location? {
+        targets.first { $0.uuid == uuid }?.findings.first { $0.finding.rule == rule }?.location
     }
 }

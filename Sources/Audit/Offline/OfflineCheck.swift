@@ -320,7 +320,7 @@ public enum OfflineCheck {
         }
         return CheckReport.Target(name: name, uuid: uuid, state: state, profile: verdict.profile, score: score.score,
                                   grade: score.grade, layers: score.layers, counts: counts, sources: t.sources,
-                                  facts: facts, findings: out)
+                                  facts: facts, findings: out, commandLine: t.invocation.map { $0.0.summary })
     }
 
     static func isOffline(_ f: Finding) -> Bool {

@@ -142,6 +142,20 @@ struct QemuInvocation: Sendable, Hashable {
         return out
     }
 
+    /// The command line's security-relevant options, for the check report.
+    var summary: JSONValue {
+        .object([
+            "binary": .from(arguments.first), "line": .int(line), "environment": .from(environment),
+            "qemuVersion": .from(qemuVersion), "devices": .from(devices.map(\.driver)), "vfioHosts": .from(vfioHosts),
+            "graphics": .array(graphics.map { g in
+                .object(["type": .string(g.type), "listen": .from(g.listen), "nonLoopback": .from(g.nonLoopback)])
+            }),
+            "overcommit": .object(overcommit.mapValues { .string($0) }),
+            "memoryBackends": .array(memoryBackends.map { .object($0.mapValues { .string($0) }) }),
+            "sandbox": .from(values(of: "-sandbox").last),
+        ])
+    }
+
     static func isLoopback(_ host: String) -> Bool {
         host.hasPrefix("127.") || host == "::1" || host == "localhost"
     }
