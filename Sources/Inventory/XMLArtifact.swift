@@ -149,7 +149,8 @@ public enum XMLArtifact {
                           iommuGroup: group?.attr("number").flatMap { Int($0) }, groupMembers: members, line: e.line)
     }
 
-    static func hex(_ v: Int, _ width: Int) -> String {
+    /// `v` in lower-case hex, zero-padded to `width` digits.
+    public static func hex(_ v: Int, _ width: Int) -> String {
         let s = String(v, radix: 16)
         return String(repeating: "0", count: max(0, width - s.count)) + s
     }

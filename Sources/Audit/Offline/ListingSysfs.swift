@@ -22,7 +22,7 @@ struct ListedDevice: Sendable, Hashable {
         case .some(.some(let d)): driverJSON = .string(d)
         }
         return .object(["address": .string(address), "group": .from(group), "driver": driverJSON,
-                        "classCode": .from(classCode.map { XMLHex.pad($0, 6) }), "source": .string(source)])
+                        "classCode": .from(classCode.map { XMLArtifact.hex($0, 6) }), "source": .string(source)])
     }
 
     /// Fills what `self` lacks from `other` (the same function in another file).
@@ -86,7 +86,7 @@ enum ListingSysfs {
                 try fm.createDirectory(atPath: dir, withIntermediateDirectories: true)
                 func hex(_ v: Int?, _ name: String, _ width: Int) throws {
                     guard let v else { return }
-                    try Data(("0x" + XMLHex.pad(v, width) + "\n").utf8).write(to: URL(fileURLWithPath: dir + "/" + name))
+                    try Data(("0x" + XMLArtifact.hex(v, width) + "\n").utf8).write(to: URL(fileURLWithPath: dir + "/" + name))
                 }
                 try hex(d.vendor, "vendor", 4)
                 try hex(d.device, "device", 4)

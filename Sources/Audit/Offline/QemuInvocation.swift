@@ -1,4 +1,5 @@
 import Core
+import Devices
 import Foundation
 import HostProbes
 
@@ -83,22 +84,7 @@ struct QemuInvocation: Sendable, Hashable {
     }
 
     /// `06:12.1` -> `0000:06:12.1`; nil when not a PCI address.
-    static func pciAddress(_ text: String) -> String? {
-        let t = text.lowercased()
-        let parts = t.split(separator: ":", omittingEmptySubsequences: false)
-        let full: String
-        switch parts.count {
-        case 2: full = "0000:" + t
-        case 3: full = t
-        default: return nil
-        }
-        let p = full.split(separator: ":")
-        guard p.count == 3, let dot = p[2].split(separator: ".").first, p[2].split(separator: ".").count == 2,
-              let fn = Int(p[2].split(separator: ".")[1]), (0...7).contains(fn),
-              let d = Int(p[0], radix: 16), let b = Int(p[1], radix: 16), let s = Int(dot, radix: 16),
-              d <= 0xffff, b <= 0xff, s <= 0x1f else { return nil }
-        return XMLHex.pad(d, 4) + ":" + XMLHex.pad(b, 2) + ":" + XMLHex.pad(s, 2) + "." + String(fn)
-    }
+    static func pciAddress(_ text: String) -> String? { PCIAddress.normalize(text) }
 
     /// Host PCI functions given to the guest with `-device vfio-pci,host=...` (or `sysfsdev=`).
     var vfioHosts: [String] {
@@ -170,14 +156,6 @@ struct QemuInvocation: Sendable, Hashable {
     /// `-object memory-backend-*`: guest RAM backends with their type, path and sharing.
     var memoryBackends: [[String: String]] {
         values(of: "-object").map { Self.keyValues($0, implied: "qom-type") }.filter { ($0["qom-type"] ?? "").hasPrefix("memory-backend") }
-    }
-}
-
-/// Two-digit / four-digit lower-case hex.
-enum XMLHex {
-    static func pad(_ v: Int, _ width: Int) -> String {
-        let s = String(v, radix: 16)
-        return String(repeating: "0", count: max(0, width - s.count)) + s
     }
 }
 
