@@ -271,22 +271,27 @@ public enum OfflineCheck {
             if let pid = s.pid { f.set("process.pid", .int(pid)) }
             if !s.status.isEmpty { StatusExcerpt.facts(s.status, file: file, into: &f) }
             if s.label != nil || s.securityModel == "none" {
-                labelFacts(s.label ?? "-", model: s.securityModel, source: s.source, into: &f)
+                labelFacts(s.label ?? "-", model: s.securityModel, enforcing: s.enforcing, source: s.source, into: &f)
             }
         }
     }
 
     /// An LSM label as `ps -Z` / `virsh dominfo` print it, through the probe's own fact writer.
-    static func labelFacts(_ label: String, model: String?, source: String, into f: inout FactBuilder) {
+    /// `-` (ps) or `Security model: none` (dominfo) is no label; a label that cannot be read
+    /// leaves the LSM facts unknown, never "not confined".
+    static func labelFacts(_ label: String, model: String?, enforcing: Bool?, source: String, into f: inout FactBuilder) {
         let absent = "\(source) shows no label for this LSM"
         var selinux: ProcAttr.Outcome<SELinuxContext> = .absent(absent)
         var apparmor: ProcAttr.Outcome<AppArmorLabel> = .absent(absent)
         if label == "-" || label.isEmpty || model == "none" {
             // ps prints "-" when no LSM labels the process.
-        } else if model == "apparmor" || label.hasPrefix("libvirt-") || label == "unconfined" || label.hasSuffix(")") {
-            if let l = try? AppArmorLabel.parse(label) { apparmor = .label(l) }
-        } else if let c = try? SELinuxContext.parse(label) {
-            selinux = .label(c)
+        } else if model == "apparmor" || AppArmorLabel.looksLikeLabel(label) || label.hasPrefix("libvirt-") {
+            var text = label
+            // dominfo prints the profile and "(enforcing)"/"(permissive)" for the mode.
+            if !AppArmorLabel.looksLikeLabel(text), let e = enforcing { text += e ? " (enforce)" : " (complain)" }
+            do { apparmor = .label(try AppArmorLabel.parse(text, path: source)) } catch { apparmor = .failed(error) }
+        } else {
+            do { selinux = .label(try SELinuxContext.parse(label, path: source)) } catch { selinux = .failed(error) }
         }
         ProcessProbe.setLabels(ProcAttr(selinux: selinux, apparmor: apparmor), &f)
     }

@@ -129,7 +129,12 @@ enum ProcessSampleParser {
             if let h = Self.layout(l) { layout = h; used.insert(n); continue }
             // Without a header: `ps -eZ`'s LABEL PID TTY TIME CMD.
             let lay = layout ?? PSLayout(columns: ["LABEL", "PID", "TTY", "TIME", "CMD"], label: 0, pid: 1, user: nil, command: 4, name: "ps -eZ")
-            let words = l.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
+            var words = l.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
+            // An AppArmor label carries its mode after a blank: `libvirt-<uuid> (enforce)`.
+            if let li = lay.label, li + 1 < words.count, words[li + 1].hasPrefix("("), words[li + 1].hasSuffix(")") {
+                words[li] += " " + words[li + 1]
+                words.remove(at: li + 1)
+            }
             guard words.count > lay.command, let pid = Int(words[lay.pid]), pid > 0 else { continue }
             if layout == nil {
                 // Headerless lines must look like ps -eZ: a TIME column hh:mm:ss.

@@ -91,6 +91,28 @@ final class OfflineCheckTests: XCTestCase {
         XCTAssertEqual(r.inputs.map(\.targets), [["web01"], ["web01", "pid 4377"], ["web01"]])
     }
 
+    func testAppArmorLabelsWithTheirModes() throws {
+        let r = try CheckFixtures.check(["ps-auxZ-apparmor.txt", "dominfo-apparmor.txt"])
+        XCTAssertEqual(r.targets.map(\.name), ["db01", "test02"])
+        let db = try r.target("db01")
+        XCTAssertEqual(db.status("mac.confined"), "pass")
+        XCTAssertEqual(db.status("mac.apparmor-domain-profile"), "pass")
+        XCTAssertEqual(db.status("qemu-sandbox.enabled"), "pass")
+        XCTAssertEqual(try r.target("test02").status("mac.confined"), "fail", "a complain-mode profile does not confine")
+        // dominfo's "(enforcing)" is AppArmor's enforce mode.
+        let info = try CheckFixtures.check(["dominfo-apparmor.txt"]).target("db01")
+        XCTAssertEqual(info.status("mac.confined"), "pass")
+    }
+
+    func testUnreadableLabelIsUnknownNotUnconfined() throws {
+        let text = "Name:           x1\nUUID:           6f2a8b51-7c3d-4e9f-a0b1-c2d3e4f5a6b7\nSecurity model: selinux\nSecurity label: not-a-context\n"
+        guard case .success(let r) = OfflineCheck.run([CheckArtifact(name: "d", bytes: Array(text.utf8))], auditor: CheckFixtures.auditor) else {
+            return XCTFail()
+        }
+        let t = try XCTUnwrap(r.targets.first)
+        XCTAssertEqual(t.status("mac.confined"), "unknown", t.finding("mac.confined")?.finding.reason ?? "")
+    }
+
     func testNoLabelInPsMeansNoMACConfinement() throws {
         let r = try CheckFixtures.check(["ps-eZ.txt"])
         XCTAssertEqual(r.targets.count, 2)
@@ -158,6 +180,8 @@ final class OfflineCheckTests: XCTestCase {
             ("samples-selinux", ["ps-ef-line.txt", "ps-eZ-selinux.txt", "dominfo-selinux.txt"]),
             ("status-partial", ["status-partial-root.txt"]),
             ("nodedev", ["nodedev-pci.xml"]),
+            ("nodedev-gpu", ["template-gpu.xml", "nodedev-gpu.xml"]),
+            ("apparmor", ["ps-auxZ-apparmor.txt", "dominfo-apparmor.txt"]),
         ]
         let update = ProcessInfo.processInfo.environment["VIRTAUDIT_UPDATE_GOLDEN"] == "1"
         for (name, files) in cases {
