@@ -170,6 +170,7 @@ enum QemuTextReader {
         var used: Set<Int> = []
         var version: String?
         var sawLogHeader = false
+        var sawPSLine = false
         var i = 0
         while i < lines.count {
             let (n, l) = lines[i]
@@ -194,9 +195,16 @@ enum QemuTextReader {
             i = j + 1
             guard let words = ShellWords.split(logical.replacingOccurrences(of: "\\\n", with: " ")),
                   let bin = words.firstIndex(where: QemuInvocation.isQemuBinary) else { continue }
-            let env = Array(words[..<bin])
-            // Before the binary only VAR=value assignments (libvirt's files) are allowed.
-            guard env.allSatisfy(isAssignment) else { continue }
+            var env = Array(words[..<bin])
+            var pid: Int?
+            if !env.allSatisfy(isAssignment) {
+                // A headerless `ps aux` / `ps -ef` / `pgrep -a` line: the pid is the first number
+                // before the binary.
+                guard span.count == 1, let p = env.lazy.compactMap({ Int($0) }).first(where: { $0 > 0 }) else { continue }
+                pid = p
+                env = []
+                sawPSLine = true
+            }
             // Find the physical line holding the binary.
             var binLine = span.first!
             for (k, pn) in span.enumerated() where k < span.count {
@@ -212,7 +220,7 @@ enum QemuTextReader {
                 argLines? += Array(repeating: pn, count: n)
             }
             var q = QemuInvocation(arguments: Array(words[bin...]), environment: env, line: binLine,
-                                   qemuVersion: version, pid: nil)
+                                   qemuVersion: version, pid: pid)
             if let argLines, argLines.count == words.count { q.argumentLines = Array(argLines[bin...]) }
             out.append(q)
             used.formUnion(span)
@@ -221,7 +229,8 @@ enum QemuTextReader {
         if sawLogHeader {
             for (n, l) in lines where isLogLine(l) { used.insert(n) }
         }
-        let format = sawLogHeader ? "libvirt qemu log" : (out.first?.environment.isEmpty == false ? "libvirt .args" : "qemu command line")
+        let format = sawLogHeader ? "libvirt qemu log"
+            : (out.first?.environment.isEmpty == false ? "libvirt .args" : (sawPSLine ? "ps line" : "qemu command line"))
         return (out, used, format)
     }
 

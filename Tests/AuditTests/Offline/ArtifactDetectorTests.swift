@@ -22,6 +22,7 @@ final class ArtifactDetectorTests: XCTestCase {
             ("dominfo-apparmor.txt", .processSample, "virsh dominfo"),
             ("nodedev-gpu.xml", .nodeDeviceXML, "virsh nodedev-dumpxml"),
             ("ps-ef-line.txt", .processSample, "ps"),
+            ("ps-aux-line.txt", .qemuCommandLine, "ps line"),
             ("dominfo-va-confined.txt", .processSample, "virsh dominfo"),
             ("dominfo-selinux.txt", .processSample, "virsh dominfo"),
             ("status-va-rootdac.txt", .processSample, "/proc/<pid>/status"),

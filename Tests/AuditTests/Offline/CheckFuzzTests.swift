@@ -23,7 +23,7 @@ final class CheckFuzzTests: XCTestCase {
                            "vfio-guest.args", "ps-eZ.txt", "ps-auxZ.txt", "ps-ef-line.txt", "ps-eZ-selinux.txt",
                            "dominfo-va-confined.txt", "dominfo-selinux.txt", "status-va-rootdac.txt",
                            "status-partial-root.txt", "iommu-groups-gpu.txt", "lspci-k-gpu.txt",
-                           "ps-auxZ-apparmor.txt", "dominfo-apparmor.txt"]
+                           "ps-auxZ-apparmor.txt", "dominfo-apparmor.txt", "ps-aux-line.txt"]
 
     /// The invariant: an error names the file and a line inside it; a success audited something.
     func assertSound(_ a: CheckArtifact, _ what: @autoclosure () -> String, full: Bool) {

@@ -79,6 +79,14 @@ final class OfflineCheckTests: XCTestCase {
         XCTAssertEqual(t.status("device-surface.no-qemu-commandline"), "not-applicable-offline", "only the XML says")
     }
 
+    func testHeaderlessPsLineIsACommandLineWithItsPid() throws {
+        let r = try CheckFixtures.check(["ps-aux-line.txt", "status-va-confined.xml"])
+        XCTAssertEqual(r.targets.map(\.name), ["va-confined"], "joined by name and uuid")
+        let t = try r.target("va-confined")
+        XCTAssertEqual(t.status("qemu-sandbox.enabled"), "pass")
+        XCTAssertEqual(Set(t.sources.map(\.file)), ["ps-aux-line.txt", "status-va-confined.xml"])
+    }
+
     func testSamplesOfOneVMAreJoinedByNameUUIDAndPid() throws {
         let r = try CheckFixtures.check(["ps-ef-line.txt", "ps-eZ-selinux.txt", "dominfo-selinux.txt"])
         let web = try r.target("web01")
