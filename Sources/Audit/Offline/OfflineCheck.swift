@@ -356,6 +356,14 @@ public enum OfflineCheck {
         ("host.iommu", ["-device"]),
     ]
 
+    /// Fact path prefixes and the `/proc/<pid>/status` field that decides them.
+    static let statusFields: [(prefix: String, key: String)] = [
+        ("process.uid", "Uid"), ("process.gid", "Gid"), ("process.capabilities.effective", "CapEff"),
+        ("process.capabilities.permitted", "CapPrm"), ("process.capabilities.bounding", "CapBnd"),
+        ("process.capabilities.inheritable", "CapInh"), ("process.capabilities.ambient", "CapAmb"),
+        ("process.noNewPrivs", "NoNewPrivs"), ("process.seccomp", "Seccomp"),
+    ]
+
     /// The file and line a finding points at: the XML element of its first observed fact, the
     /// domain element otherwise; the command line or sample for process facts.
     static func location(_ f: Finding, _ t: Target) -> CheckReport.Location? {
@@ -369,6 +377,12 @@ public enum OfflineCheck {
                 return .init(file: qf, line: q.line, element: nil)
             }
             return .init(file: file, line: dom.line, element: "domain")
+        }
+        for (s, file) in t.samples where !s.statusLines.isEmpty {
+            for p in paths {
+                guard let key = statusFields.first(where: { p.hasPrefix($0.prefix) })?.key, let line = s.statusLines[key] else { continue }
+                return .init(file: file, line: line, element: key)
+            }
         }
         if let (q, file) = t.invocation {
             for p in paths {

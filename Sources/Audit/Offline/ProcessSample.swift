@@ -16,6 +16,8 @@ struct ProcessSample: Sendable, Hashable {
     var enforcing: Bool?
     /// The status file's fields present in the excerpt, by key (`Uid`, `CapEff`).
     var status: [String: String] = [:]
+    /// The line of each status field.
+    var statusLines: [String: Int] = [:]
     /// The command line a `ps` line shows (split on blanks).
     var arguments: [String]?
     /// `ps -eZ`, `ps auxZ`, `virsh dominfo`, `/proc/<pid>/status`.
@@ -54,6 +56,7 @@ enum ProcessSampleParser {
             guard statusKeys.contains(key), s.status[key] == nil else { continue }
             let value = String(l[l.index(after: colon)...]).trimmingWhitespace()
             s.status[key] = value
+            s.statusLines[key] = n
             if s.line == 0 { s.line = n }
             used.insert(n)
         }
