@@ -51,6 +51,25 @@ public enum OfflineCheck {
         var samples: [(ProcessSample, file: String)] = []
         var sources: [CheckReport.Location] = []
 
+        /// True when `other` describes the same VM: the same uuid, or (neither uuid contradicting)
+        /// the same name or a common pid. Two domain XMLs are never one VM.
+        func joins(_ other: Target) -> Bool {
+            if domain != nil && other.domain != nil { return false }
+            if let u = uuid, let v = other.uuid { return u == v }
+            if let n = name, n == other.name { return true }
+            return !pids.isDisjoint(with: other.pids)
+        }
+
+        mutating func absorb(_ other: Target) {
+            name = name ?? other.name
+            uuid = uuid ?? other.uuid
+            pids.formUnion(other.pids)
+            if domain == nil { domain = other.domain }
+            if invocation == nil { invocation = other.invocation }
+            samples += other.samples
+            sources += other.sources
+        }
+
         func matches(name n: String?, uuid u: String?, pid p: Int?) -> Bool {
             if let u, let uuid { return u == uuid }
             if let n, let name, n == name { return true }
@@ -69,9 +88,10 @@ public enum OfflineCheck {
             if listed[d.address] == nil { listed[d.address] = d } else { listed[d.address]!.merge(d) }
         }
 
-        func place(_ index: Int, name: String?, uuid: String?, pid: Int?, _ update: (inout Target) -> Void) {
+        func place(_ index: Int, name: String?, uuid: String?, pid: Int?, domain: Bool = false, _ update: (inout Target) -> Void) {
             let t: Int
-            if let found = targets.firstIndex(where: { $0.matches(name: name, uuid: uuid, pid: pid) }) {
+            // Two domain definitions are two VMs, even with the same name.
+            if let found = targets.firstIndex(where: { $0.matches(name: name, uuid: uuid, pid: pid) && !(domain && $0.domain != nil) }) {
                 t = found
             } else {
                 targets.append(Target())
@@ -89,7 +109,7 @@ public enum OfflineCheck {
             case .domains(let doms):
                 for dom in doms {
                     let def = try? dom.definition.get()
-                    place(i, name: def?.name, uuid: def?.uuid, pid: dom.statusPid) { t in
+                    place(i, name: def?.name, uuid: def?.uuid, pid: dom.statusPid, domain: true) { t in
                         t.domain = (dom, d.name)
                         t.sources.append(.init(file: d.name, line: dom.line, element: "domain"))
                     }
@@ -116,6 +136,26 @@ public enum OfflineCheck {
                 haveListing = true
                 l.entries.values.sorted { $0.address < $1.address }.forEach { list(ListedDevice($0)) }
                 listingJSON.append(l.json)
+            }
+        }
+
+        // Fragments placed before the file that links them (a pid-only `ps -eZ` line read
+        // before the `ps -ef` line naming the same pid) are joined now.
+        var merged = true
+        while merged {
+            merged = false
+            outer: for a in targets.indices {
+                for b in targets.indices where b > a && targets[a].joins(targets[b]) {
+                    targets[a].absorb(targets[b])
+                    targets.remove(at: b)
+                    for k in inputTargets.indices {
+                        inputTargets[k] = inputTargets[k].map { $0 == b ? a : ($0 > b ? $0 - 1 : $0) }
+                        var seen = Set<Int>()
+                        inputTargets[k] = inputTargets[k].filter { seen.insert($0).inserted }
+                    }
+                    merged = true
+                    break outer
+                }
             }
         }
 
@@ -270,7 +310,11 @@ public enum OfflineCheck {
                 let shown = d.ignored.prefix(5).map { "\($0.line): \($0.text.prefix(60))" }.joined(separator: "; ")
                 warnings.append("\(d.name): \(d.format) partly recognised; \(d.ignored.count) line(s) ignored (\(shown)\(d.ignored.count > 5 ? "; …" : ""))")
             }
-            if case .listing = d.content, inputTargets[i].isEmpty {} // listings describe the host, not a VM
+        }
+        var seen: [String: Int] = [:]
+        for t in reportTargets { seen[t.uuid, default: 0] += 1 }
+        for (uuid, n) in seen.sorted(by: { $0.key < $1.key }) where n > 1 {
+            warnings.append("\(n) domain definitions share uuid \(uuid): each is judged on its own")
         }
         return CheckReport(checkedAt: Timestamp.format(now), inputs: inputs, targets: reportTargets, warnings: warnings,
                            iommu: haveListing ? .object([

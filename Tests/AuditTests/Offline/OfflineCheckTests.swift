@@ -97,6 +97,11 @@ final class OfflineCheckTests: XCTestCase {
         XCTAssertEqual(web.status("qemu-sandbox.enabled"), "pass")
         XCTAssertEqual(web.status("dac.non-root-user"), "not-applicable-offline")
         XCTAssertEqual(r.inputs.map(\.targets), [["web01"], ["web01", "pid 4377"], ["web01"]])
+        // In any order: a pid-only ps -eZ line read first joins once the ps -ef line names its pid.
+        let reversed = try CheckFixtures.check(["dominfo-selinux.txt", "ps-eZ-selinux.txt", "ps-ef-line.txt"])
+        XCTAssertEqual(reversed.targets.map(\.name), ["web01", "pid 4377"])
+        XCTAssertEqual(try reversed.target("web01").status("mac.confined"), "pass")
+        XCTAssertEqual(reversed.inputs.map(\.targets), [["web01"], ["web01", "pid 4377"], ["web01"]])
     }
 
     func testAppArmorLabelsWithTheirModes() throws {
