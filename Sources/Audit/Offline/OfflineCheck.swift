@@ -248,6 +248,8 @@ public enum OfflineCheck {
             }
             processFacts(t, running: running, into: &f)
             if running { f.markUnknown("resources.cgroup", reason: noProcess) }
+            // Which daemon manages the qemu, and from which namespace: read from the host.
+            f.markUnknown("management", reason: noHost)
             if let (dom, _) = t.domain, case .array(var graphics)? = f.tree[path: "surface.graphics"], !graphics.isEmpty {
                 if dom.statusState != nil || dom.statusPid != nil {
                     // libvirt's status file is its secure copy: a display without passwd has none.
