@@ -100,6 +100,13 @@ enum ArtifactDetector {
             return .success(DetectedArtifact(name: name, kind: .nodeDeviceXML, format: "virsh nodedev-dumpxml",
                                              content: .nodeDevices(devs), ignored: []))
         case .success(.domains(let doms)):
+            // A <domain> libvirt itself would refuse (no name, no type, unreadable values) is not a
+            // VM to audit: say which one and why.
+            for d in doms {
+                if case .failure(let e) = d.definition {
+                    return .failure(CheckInputError(file: name, line: d.line, text: line(d.line), reason: "\(e)"))
+                }
+            }
             let status = doms.contains { $0.statusState != nil || $0.statusPid != nil }
             let live = doms.contains { (try? $0.definition.get())?.id != nil }
             let format = status ? "libvirt status XML (<domstatus>)"

@@ -56,6 +56,9 @@ final class ArtifactDetectorTests: XCTestCase {
             ("LABEL PID TTY TIME CMD\n- 1 ? 00:00:01 init\n- 2 ? 00:00:00 kthreadd\n", 1, "no qemu process"),
             ("/bin/bash\u{0}-c\u{0}true\u{0}", 1, "not a qemu system emulator"),
             ("{\"domains\": []}\n", 1, "unrecognised input"),
+            ("<domain type='kvm'><name>ok</name></domain>\n<domain type='kvm'>\n  <uuid>x</uuid>\n</domain>\n", 2, "lacks <name>"),
+            ("<domain>\n  <name>x</name>\n</domain>\n", 1, "lacks the type attribute"),
+            ("<domain type='kvm'>\n  <name>x</name>\n  <memory>lots</memory>\n</domain>\n", 1, "unreadable <memory>"),
         ]
         for row in table {
             let a = CheckArtifact(name: "in.txt", bytes: Array(row.text.utf8))
