@@ -13,7 +13,7 @@ public enum CheckRenderer {
         }
         for w in r.warnings { out += "warning: \(w)\n" }
         out += "\n"
-        if r.targets.isEmpty { out += "(no VM in the input: only host device listings)\n" }
+        if r.targets.isEmpty { out += "(no VM in the input: host devices only)\n" }
         var rows = [["NAME", "STATE", "SCORE", "GRADE", "FAIL", "PASS", "UNKNOWN", "N/A-OFFLINE"]]
         for t in r.targets {
             rows.append([t.name, t.state, String(t.score), t.grade, String(t.counts["fail"] ?? 0), String(t.counts["pass"] ?? 0),
@@ -29,6 +29,33 @@ public enum CheckRenderer {
                 let loc = f.location.map { "\($0.file):\($0.line)" } ?? "-"
                 out += "  \(TableRenderer.pad(f.status.uppercased(), 8)) \(TableRenderer.pad(f.finding.severity.rawValue, 8)) \(f.finding.rule): \(f.finding.title)  [\(loc)]\n"
                 if f.status == "unknown", let why = f.finding.reason { out += "           \(why)\n" }
+            }
+        }
+        if let groups = r.iommu?["groups"]?.arrayValue, !groups.isEmpty {
+            out += "\nIOMMU groups in the listings:\n"
+            for g in groups {
+                let viable: String
+                switch g["viable"] {
+                case .bool(true)?: viable = "viable"
+                case .bool(false)?: viable = "NOT viable"
+                default: viable = "viability unknown"
+                }
+                let members = (g["devices"]?.arrayValue ?? []).map { d -> String in
+                    let addr = d["address"]?.stringValue ?? "?"
+                    let driver = d["driverKnown"] == .bool(false) ? "driver unknown" : (d["driver"]?.stringValue ?? "no driver")
+                    let assigned = (d["assignedTo"]?.arrayValue ?? []).compactMap(\.stringValue)
+                    return addr + " (" + driver + (assigned.isEmpty ? "" : ", assigned to " + assigned.joined(separator: ", ")) + ")"
+                }
+                out += "  group \(g["group"]?.intValue.map(String.init) ?? "?"): \(viable): \(members.joined(separator: ", "))\n"
+                for reason in (g["reasons"]?.arrayValue ?? []).compactMap(\.stringValue) { out += "    \(reason)\n" }
+            }
+        }
+        let ungrouped = (r.iommu?["devices"]?.arrayValue ?? []).filter { $0["group"]?.isNull ?? true }
+        if !ungrouped.isEmpty {
+            out += "\nPCI devices without an IOMMU group in the input (no IOMMU, or not listed):\n"
+            for d in ungrouped {
+                let driver = d["driver"] == .string("unknown") ? "driver unknown" : (d["driver"]?.stringValue ?? "no driver")
+                out += "  \(d["address"]?.stringValue ?? "?") (\(driver)) from \(d["source"]?.stringValue ?? "?")\n"
             }
         }
         let offline = r.targets.reduce(0) { $0 + ($1.counts["not-applicable-offline"] ?? 0) }
