@@ -184,7 +184,7 @@ public enum OfflineCheck {
 
         let evaluator = Evaluator(policies: auditor.policies, waivers: auditor.waivers, now: now)
         let hostTree = host.facts
-        var reportTargets: [CheckReport.Target] = []
+        var built: [(facts: FactBuilder, state: String)] = []
         for (i, t) in targets.enumerated() {
             var f: FactBuilder
             var running = true
@@ -230,9 +230,18 @@ public enum OfflineCheck {
                     f.markUnknown("devices", reason: noListing)
                 }
             }
-            let facts = f.facts
+            built.append((f, state))
+        }
+        // Across the domains given as XML, as a scan does across the host's domains.
+        var xmlFacts = recordTarget.map { built[$0].facts }
+        Auditor.shareXMLLabels(inventory, &xmlFacts)
+        for (k, i) in recordTarget.enumerated() { built[i].facts = xmlFacts[k] }
+
+        var reportTargets: [CheckReport.Target] = []
+        for (i, t) in targets.enumerated() {
+            let facts = built[i].facts.facts
             let verdict = evaluator.evaluateDomain(name: names[i], uuid: uuids[i], facts: facts, host: hostTree)
-            reportTargets.append(target(t, name: names[i], uuid: uuids[i], state: state, verdict: verdict,
+            reportTargets.append(target(t, name: names[i], uuid: uuids[i], state: built[i].state, verdict: verdict,
                                         facts: facts, policies: auditor.policies))
         }
 
