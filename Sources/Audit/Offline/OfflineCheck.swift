@@ -21,6 +21,7 @@ public enum OfflineCheck {
     static let inactiveNoProcess = marker + "inactive domain XML: the VM has no qemu process to inspect"
     static let noHost = marker + "host facts are not in the input (check reads saved artifacts, not a host)"
     static let noListing = marker + "no IOMMU listing or node device XML of the host was given in the same call"
+    static let storageHost = marker + "read from the host (stat and SELinux label of the image, sysfs block devices, KSM), not in the input"
     static let noXML = marker + "no domain XML of this VM was given in the same call"
 
     /// Host IOMMU facts a listing cannot decide.
@@ -229,6 +230,12 @@ public enum OfflineCheck {
                 } else {
                     f.markUnknown("devices", reason: noListing)
                 }
+            }
+            // What a scan reads from the host's files about the VM's storage (stat of images,
+            // sysfs block devices, KSM) is not in the input.
+            for field in StorageHostFacts.schema {
+                if field.path.contains("[]") { f.markUnknown(field.path, reason: storageHost) }
+                else { f.setUnknown(field.path, reason: storageHost) }
             }
             built.append((f, state))
         }
