@@ -22,6 +22,7 @@ public enum OfflineCheck {
     static let noHost = marker + "host facts are not in the input (check reads saved artifacts, not a host)"
     static let noListing = marker + "no IOMMU listing or node device XML of the host was given in the same call"
     static let storageHost = marker + "read from the host (stat and SELinux label of the image, sysfs block devices, KSM), not in the input"
+    static let noPasswd = marker + "virsh dumpxml leaves display passwords (passwd) out; libvirt's status file /run/libvirt/qemu/<name>.xml holds them"
     static let noXML = marker + "no domain XML of this VM was given in the same call"
 
     /// Host IOMMU facts a listing cannot decide.
@@ -200,7 +201,7 @@ public enum OfflineCheck {
                 f = FactBuilder()
                 f.set("domain.name", .string(names[i]))
                 f.set("domain.uuid", t.uuid.map { .string($0) } ?? .null)
-                for field in InventoryFacts.schema where !field.path.contains("[]") && !field.path.hasPrefix("host.")
+                for field in InventoryFacts.schema where !field.path.hasPrefix("host.")
                     && field.path != "domain.name" && field.path != "domain.uuid" {
                     f.markUnknown(field.path, reason: noXML)
                 }
@@ -210,6 +211,18 @@ public enum OfflineCheck {
                 if let q = t.invocation?.0 { commandLineSurface(q, into: &f) }
             }
             processFacts(t, running: running, into: &f)
+            if running { f.markUnknown("resources.cgroup", reason: noProcess) }
+            if let (dom, _) = t.domain, case .array(var graphics)? = f.tree[path: "surface.graphics"], !graphics.isEmpty {
+                if dom.statusState != nil || dom.statusPid != nil {
+                    // libvirt's status file is its secure copy: a display without passwd has none.
+                    for i in graphics.indices {
+                        if case .object(var g) = graphics[i], g["password"]?.isNull ?? true { g["password"] = .bool(false); graphics[i] = .object(g) }
+                    }
+                    f.set("surface.graphics", .array(graphics))
+                } else {
+                    f.markUnknown("surface.graphics", reason: noPasswd)
+                }
+            }
             if let inv { SecLabelFacts.collect(inv, root: HostRoot("/nonexistent-offline-root"), accounts: Accounts(), into: &f) }
             if inv != nil {
                 // A label comparison whose process side the input lacks is offline, not unreadable.

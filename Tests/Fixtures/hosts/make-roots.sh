@@ -118,7 +118,7 @@ kvm_node() { # ROOT GID: /dev/kvm (a plain file; its mode 0660/0666 is applied b
   printf 'root:x:0:\nkvm:x:%s:qemu\nqemu:x:107:\nlibvirt:x:993:\n' "$2" >"$1/etc/group"
 }
 
-for h in hardened weak apparmor selinux-lax devices-shared devices-vf-pf devices-pci-stub devices-passthrough devices-none vanished; do
+for h in hardened weak apparmor selinux-lax devices-shared devices-vf-pf devices-pci-stub devices-passthrough devices-none vanished guest-channels; do
   rm -rf "$h/root"
 done
 
@@ -283,5 +283,66 @@ ln -sfn ../dm-2 $r/dev/vg0/files-clean-data
 ln -sfn ../../sdd $r/dev/disk/by-id/wwn-0x5000c500a1b2c3d4
 # KSM running (ksmtuned's default on RHEL and Debian hosts): nosharepages matters here and on weak.
 for h in storage weak; do mkdir -p $h/root/sys/kernel/mm/ksm; printf '1\n' >$h/root/sys/kernel/mm/ksm/run; done
+
+# --- Guest resources: cgroup limits, libvirt's secure status/config XML, the guest-channels host.
+# cgroup v2 group directories along PATH under ROOT/sys/fs/cgroup, and FILE=VALUE settings in the
+# last one (limits libvirt or systemd wrote there).
+cgroup_v2() { # ROOT PATH [FILE=VALUE...]
+  local d="$1/sys/fs/cgroup$2"; shift 2
+  mkdir -p "$d"
+  local kv
+  for kv in "$@"; do printf '%s\n' "${kv#*=}" >"$d/${kv%%=*}"; done
+}
+# libvirt's status file of a running domain (/run/libvirt/qemu/<name>.xml, <domstatus>) or the
+# config file of a persistent one (/etc/libvirt/qemu/<name>.xml): both written with secure XML,
+# so a display's passwd is there. Only the graphics matter to the audit.
+secure_xml() { # FILE NAME UUID GRAPHICS-XML [status]
+  mkdir -p "$(dirname "$1")"
+  {
+    [ "${5:-}" = status ] && printf "<domstatus state='running' reason='booted' pid='1'>\n"
+    printf "<domain type='kvm'>\n  <name>%s</name>\n  <uuid>%s</uuid>\n  <devices>\n    %s\n  </devices>\n</domain>\n" "$2" "$3" "$4"
+    [ "${5:-}" = status ] && printf "</domstatus>\n"
+    true
+  } >"$1"
+}
+
+# hardened: machine.slice caps tasks (TasksMax); vault-snp's scope has the memory and CPU
+# limits of its <memtune>/<cputune>; web-frontend's VNC has a password.
+r=hardened/root
+cgroup_v2 $r /machine.slice pids.max=4915 memory.max=max cpu.max="max 100000"
+for s in 'machine-qemu\x2d1\x2ddb\x2dprimary.scope' 'machine-qemu\x2d2\x2dweb\x2dfrontend.scope' 'machine-qemu\x2d3\x2dgpu\x2drender.scope'; do
+  cgroup_v2 $r "/machine.slice/$s" pids.max=max memory.max=max cpu.max="max 100000"
+  cgroup_v2 $r "/machine.slice/$s/libvirt/emulator" cpu.max="max 100000"
+done
+s='machine-qemu\x2d4\x2dvault\x2dsnp.scope'
+cgroup_v2 $r "/machine.slice/$s" pids.max=max memory.max=5368709120 cpu.max="max 100000"
+cgroup_v2 $r "/machine.slice/$s/libvirt" cpu.max="150000 100000"
+cgroup_v2 $r "/machine.slice/$s/libvirt/emulator" cpu.max="max 100000"
+secure_xml $r/run/libvirt/qemu/web-frontend.xml web-frontend 6f3c2a10-4b1e-4c0d-8e21-7a9d5b3c1e02 \
+  "<graphics type='vnc' port='5901' autoport='no' listen='127.0.0.1' passwd='Xk3-vnc-9Qa'><listen type='address' address='127.0.0.1'/></graphics>" status
+
+# weak: qemu in libvirtd's service cgroup with no limit anywhere; lab-root's public VNC has no password.
+r=weak/root
+cgroup_v2 $r /system.slice pids.max=max memory.max=max cpu.max="max 100000"
+cgroup_v2 $r /system.slice/libvirtd.service pids.max=max memory.max=max cpu.max="max 100000"
+secure_xml $r/run/libvirt/qemu/lab-root.xml lab-root 9c0e5b7a-1d2f-4e3a-8b4c-5d6e7f809a01 \
+  "<graphics type='vnc' port='5900' autoport='no' listen='0.0.0.0'><listen type='address' address='0.0.0.0'/></graphics>" status
+
+# guest-channels: the hardened host's hygiene; all guests shut off, so only config files.
+r=guest-channels/root
+host_files $r host-selinux
+cp hardened/qemu.conf $r/etc/libvirt/qemu.conf
+kvm_node $r 36
+host_init $r
+secure_xml $r/etc/libvirt/qemu/chan-open.xml chan-open 5b7d9f1a-3c5e-4a7b-9d1f-2b4c6d8e0a01 \
+  "<graphics type='spice' autoport='yes'><listen type='address' address='127.0.0.1'/></graphics>"
+secure_xml $r/etc/libvirt/qemu/chan-closed.xml chan-closed 5b7d9f1a-3c5e-4a7b-9d1f-2b4c6d8e0a02 \
+  "<graphics type='spice' autoport='yes' passwd='sp1ce-Cl0sed'><listen type='address' address='127.0.0.1'/><clipboard copypaste='no'/><filetransfer enable='no'/></graphics>"
+secure_xml $r/etc/libvirt/qemu/chan-remote.xml chan-remote 5b7d9f1a-3c5e-4a7b-9d1f-2b4c6d8e0a03 \
+  "<graphics type='vnc' port='5910' autoport='no' passwd='vnc-only'><listen type='address' address='0.0.0.0'/></graphics>"
+
+# labels-config: cfg-vnc's config file (a public VNC without a password).
+secure_xml labels-config/root/etc/libvirt/qemu/cfg-vnc.xml cfg-vnc 5e7a9c1b-3d5f-4a7c-9e1b-2d4f6a8c0e09 \
+  "<graphics type='vnc' port='-1' autoport='yes' listen='0.0.0.0'><listen type='address' address='0.0.0.0'/></graphics>"
 
 echo "fixture host roots regenerated"
