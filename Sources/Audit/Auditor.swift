@@ -178,6 +178,17 @@ public final class Auditor: Sendable {
             domainFacts[i].set("process.selinux.sharedWith", .from(shared[inventory[i].record.uuid] ?? []))
         }
 
+        // Across domains, from the XML (so it covers shut-off VMs): static SELinux labels that
+        // another domain's label repeats.
+        let xmlLabels = zip(inventory, domainFacts).map { d, f in
+            (uuid: d.record.uuid, name: d.record.name, level: f.tree[path: "labels.selinux.level"]?.stringValue,
+             isStatic: f.tree[path: "labels.selinux.type"]?.stringValue == "static")
+        }
+        let xmlShared = SecLabelFacts.shareLabels(xmlLabels)
+        for i in domainFacts.indices where domainFacts[i].tree[path: "labels"]?.objectValue != nil {
+            domainFacts[i].set("labels.selinux.sharedWith", .from(xmlShared[inventory[i].record.uuid]))
+        }
+
         clock.lap("processProbes")
 
         // Judge.

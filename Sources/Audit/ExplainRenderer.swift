@@ -4,11 +4,13 @@ import Core
 /// was observed, what was expected, the points it cost and what to change.
 public enum ExplainRenderer {
     public static func render(_ d: DomainReport) -> String {
-        var out = "\(d.name) (\(d.uuid)) \(d.state), profile \(d.profile): score \(d.score), grade \(d.grade)\n"
+        var out = "\(d.name) (\(d.uuid)) \(d.state), profile \(d.profile): score \(d.score), grade \(d.grade)"
+        if let standing = d.layersStanding, let total = d.layersTotal { out += ", layers standing \(standing) of \(total)" }
+        out += "\n"
         for layer in Layer.allCases {
             let findings = d.findings.filter { $0.layer == layer }
             guard !findings.isEmpty else { continue }
-            let sub = d.layers[layer.rawValue].map { " sub-score \($0.score)" } ?? ""
+            let sub = d.layers[layer.rawValue].map { l in " sub-score \(l.score.map(String.init) ?? "-")\(l.down ? " (DOWN)" : "")" } ?? ""
             out += "\n[\(layer.rawValue)] \(layer.title)\(sub)\n"
             for f in findings.sorted(by: { ($0.status.order, -$0.severity.rank, $0.rule) < ($1.status.order, -$1.severity.rank, $1.rule) }) {
                 out += "  \(f.status.rawValue.uppercased().padding(14)) \(f.severity.rawValue.padding(8)) \(f.rule): \(f.title)\n"

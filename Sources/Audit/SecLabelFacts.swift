@@ -20,6 +20,20 @@ enum SecLabelFacts {
         FactField("labels.selinux.relabel", .bool, source: "<seclabel relabel>", "libvirt relabels the domain's images."),
         FactField("labels.selinux.label", .string, source: "<seclabel><label>", "The process label libvirt applied (live XML)."),
         FactField("labels.selinux.imagelabel", .string, source: "<seclabel><imagelabel>", "The label of the domain's images."),
+        FactField("labels.selinux.baselabel", .string, source: "<seclabel><baselabel>",
+                  "The base label a dynamic label takes its user, role and type from (libvirt adds the categories)."),
+        FactField("labels.selinux.labelType", .string, source: "<seclabel><label> or <baselabel>",
+                  "The SELinux type qemu runs as according to the XML: the label's type, else the baselabel's."),
+        FactField("labels.selinux.typeClass", .string, source: "labels.selinux.labelType",
+                  "svirt, unconfined (a known unconfined or host-privileged type such as unconfined_t, virtd_t, spc_t) or custom (confined, its policy needs review); null without a label or baselabel."),
+        FactField("labels.selinux.level", .string, source: "<seclabel><label>",
+                  "The MLS/MCS level of the label (s0:c100,c200); null when the XML has no label."),
+        FactField("labels.selinux.categories", .list, element: .int, source: "<seclabel><label>",
+                  "The label's MCS categories, expanded and sorted; null when the XML has no label."),
+        FactField("labels.selinux.fullRange", .bool, source: "<seclabel><label>",
+                  "The label spans every category (c0.c1023, more than 1000 categories); null when the XML has no label."),
+        FactField("labels.selinux.sharedWith", .list, element: .string, source: "all defined domains' <seclabel model='selinux'><label>",
+                  "Other defined domains (running or not) whose SELinux label has the same sensitivity and category set, where at least one of the two labels is static; null when this domain's XML has no label level."),
         FactField("labels.selinux.matchesProcess", .bool, source: "labels.selinux.label vs process.selinux.context",
                   "The running qemu's SELinux context is the label libvirt applied."),
         FactField("labels.apparmor.configured", .bool, source: "<seclabel model='apparmor'>", "The domain has an AppArmor seclabel."),
@@ -69,6 +83,14 @@ enum SecLabelFacts {
         f.set("labels.selinux.relabel", .from(se.map(\.relabel)))
         f.set("labels.selinux.label", .from(se?.label))
         f.set("labels.selinux.imagelabel", .from(se?.imagelabel))
+        f.set("labels.selinux.baselabel", .from(se?.baselabel))
+        let context = (se?.label ?? se?.baselabel).flatMap { try? SELinuxContext.parse($0) }
+        f.set("labels.selinux.labelType", .from(context?.type))
+        f.set("labels.selinux.typeClass", .from(context?.typeClass.rawValue))
+        let labelled = se?.label.flatMap { try? SELinuxContext.parse($0) }
+        f.set("labels.selinux.level", .from(labelled?.level))
+        f.set("labels.selinux.categories", labelled.map { .array(($0.mls?.categories ?? []).map { .int($0) }) } ?? .null)
+        f.set("labels.selinux.fullRange", .from(labelled.map { $0.mls?.fullRange ?? false }))
         if let label = se?.label {
             compare("labels.selinux.matchesProcess", {
                 processValue("process.selinux.context")?.stringValue.map { $0 == label }
@@ -88,6 +110,24 @@ enum SecLabelFacts {
         } else {
             f.set("labels.apparmor.matchesProcess", .null)
         }
+    }
+}
+
+extension SecLabelFacts {
+    /// `labels.selinux.sharedWith` for every domain: the other defined domains whose XML SELinux
+    /// label has the same level, where at least one of the pair is static. A static label is used
+    /// whether or not the domain runs, so two such domains are one security domain to SELinux as
+    /// soon as both run (libvirt checks only running domains when it picks a dynamic pair). Two
+    /// dynamic labels are compared on the processes instead (`process.selinux.sharedWith`).
+    static func shareLabels(_ labels: [(uuid: String, name: String, level: String?, isStatic: Bool)]) -> [String: [String]] {
+        let duplicates = MCSAnalysis.duplicates(labels.map { ($0.uuid, $0.name, $0.level) })
+        let byName = Dictionary(labels.map { ($0.name, $0.isStatic) }, uniquingKeysWith: { a, b in a || b })
+        var out: [String: [String]] = [:]
+        for l in labels where l.level != nil {
+            guard let others = duplicates[l.uuid] else { continue }
+            out[l.uuid] = others.filter { l.isStatic || byName[$0] == true }
+        }
+        return out
     }
 }
 

@@ -6,21 +6,23 @@ public enum TableRenderer {
         var out = ""
         let host = report.host
         out += "host \(host.hostname)  score \(host.score) grade \(host.grade)"
+        if let standing = host.layersStanding, let total = host.layersTotal { out += "  layers standing \(standing) of \(total)" }
         let hostFails = host.findings.filter { $0.status == .fail }.count
         out += "  failing \(hostFails)"
         if report.stale { out += "  (STALE: libvirt unreachable, last good results)" }
         out += "\n\n"
 
         let layerOrder: [Layer] = [.qemuSandbox, .dac, .namespaces, .mac, .seccomp, .deviceIsolation, .deviceSurface, .confidential]
-        let header = ["NAME", "STATE", "SCORE", "GRADE", "FAIL", "UNKNOWN"] + layerOrder.map { shortName($0) }
+        let header = ["NAME", "STATE", "SCORE", "GRADE", "LAYERS", "FAIL", "UNKNOWN"] + layerOrder.map { shortName($0) }
         var rows: [[String]] = [header]
         for d in report.domains.sorted(by: { ($0.score, $0.name) < ($1.score, $1.name) }) {
             let fails = d.findings.filter { $0.status == .fail }.count
             let unknown = d.findings.filter { $0.status == .unknown }.count
-            var row = [d.name, d.state, String(d.score), d.grade, String(fails), String(unknown)]
+            let standing = d.layersStanding.flatMap { s in d.layersTotal.map { "\(s)/\($0)" } } ?? "-"
+            var row = [d.name, d.state, String(d.score), d.grade, standing, String(fails), String(unknown)]
             for layer in layerOrder {
-                if let s = d.layers[layer.rawValue], s.pass + s.fail + s.unknown + s.waived > 0 {
-                    row.append(String(s.score))
+                if let s = d.layers[layer.rawValue], let score = s.score {
+                    row.append(s.down ? "\(score)!" : String(score))
                 } else {
                     row.append("-")
                 }
@@ -43,7 +45,8 @@ public enum TableRenderer {
             out += "\nerrors:\n"
             for e in report.errors { out += "  \(e)\n" }
         }
-        out += "\nlayer columns are sub-scores 0-100 (- = no applicable rule); details: --format json or --explain NAME\n"
+        out += "\nLAYERS = layers standing of layers scored; layer columns are sub-scores 0-100 (! = layer down,"
+        out += " - = no decided rule); details: --format json or --explain NAME\n"
         return out
     }
 

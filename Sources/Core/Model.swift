@@ -84,30 +84,68 @@ public struct Finding: Sendable, Hashable, Codable {
     }
 }
 
+/// One layer's sub-score and the counts of its verdicts.
 public struct LayerScore: Sendable, Hashable, Codable {
-    public var score: Int
+    /// 0-100, or nil when no rule of the layer was decided (nothing applied, all waived): such a
+    /// layer shows "-" and JSON null, never a perfect score for nothing checked.
+    public var score: Int?
     public var pass: Int
     public var fail: Int
     public var unknown: Int
     public var waived: Int
-    public init(score: Int, pass: Int = 0, fail: Int = 0, unknown: Int = 0, waived: Int = 0) {
+    /// True when the layer counts as down: a `breaks_layer` rule of it failed or is unknown, or
+    /// none of its weighted rules passed. A down layer's sub-score is 0.
+    public var down: Bool
+
+    public init(score: Int?, pass: Int = 0, fail: Int = 0, unknown: Int = 0, waived: Int = 0, down: Bool = false) {
         self.score = score
         self.pass = pass
         self.fail = fail
         self.unknown = unknown
         self.waived = waived
+        self.down = down
+    }
+
+    enum CodingKeys: String, CodingKey { case score, pass, fail, unknown, waived, down }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        score = try c.decodeIfPresent(Int.self, forKey: .score)
+        pass = try c.decode(Int.self, forKey: .pass)
+        fail = try c.decode(Int.self, forKey: .fail)
+        unknown = try c.decode(Int.self, forKey: .unknown)
+        waived = try c.decode(Int.self, forKey: .waived)
+        down = try c.decodeIfPresent(Bool.self, forKey: .down) ?? (score == 0)
+    }
+
+    /// Writes `score` as null (not absent) when no rule was decided.
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        if let score { try c.encode(score, forKey: .score) } else { try c.encodeNil(forKey: .score) }
+        try c.encode(pass, forKey: .pass)
+        try c.encode(fail, forKey: .fail)
+        try c.encode(unknown, forKey: .unknown)
+        try c.encode(waived, forKey: .waived)
+        try c.encode(down, forKey: .down)
     }
 }
 
-/// Scores of one target: 0-100, a letter grade, and a sub-score per layer.
+/// Scores of one target: 0-100, a letter grade, a sub-score per layer, and how many of the
+/// scored layers still stand.
 public struct Score: Sendable, Hashable, Codable {
     public var score: Int
     public var grade: String
     public var layers: [String: LayerScore]
-    public init(score: Int, grade: String, layers: [String: LayerScore]) {
+    /// Scored layers (at least one weighted rule decided) that are not down.
+    public var layersStanding: Int
+    /// Scored layers: those with at least one weighted rule decided (pass, fail or unknown).
+    public var layersTotal: Int
+    public init(score: Int, grade: String, layers: [String: LayerScore], layersStanding: Int? = nil, layersTotal: Int? = nil) {
         self.score = score
         self.grade = grade
         self.layers = layers
+        self.layersTotal = layersTotal ?? layers.values.filter { $0.score != nil && $0.pass + $0.fail + $0.unknown > 0 }.count
+        self.layersStanding = layersStanding ?? (self.layersTotal - layers.values.filter { $0.score != nil && $0.down }.count)
     }
 }
 
@@ -122,6 +160,10 @@ public struct DomainReport: Sendable, Hashable, Codable {
     public var score: Int
     public var grade: String
     public var layers: [String: LayerScore]
+    /// Scored layers not down, and scored layers (see `Score`); nil in reports written before
+    /// these were recorded.
+    public var layersStanding: Int?
+    public var layersTotal: Int?
 
     public init(name: String, uuid: String, state: String, id: Int?, profile: String, facts: JSONValue,
                 findings: [Finding], score: Score) {
@@ -135,6 +177,8 @@ public struct DomainReport: Sendable, Hashable, Codable {
         self.score = score.score
         self.grade = score.grade
         self.layers = score.layers
+        self.layersStanding = score.layersStanding
+        self.layersTotal = score.layersTotal
     }
 }
 
@@ -145,6 +189,9 @@ public struct HostReport: Sendable, Hashable, Codable {
     public var score: Int
     public var grade: String
     public var layers: [String: LayerScore]
+    /// Scored host layers not down, and scored host layers (see `Score`).
+    public var layersStanding: Int?
+    public var layersTotal: Int?
 
     public init(hostname: String, facts: JSONValue, findings: [Finding], score: Score) {
         self.hostname = hostname
@@ -153,6 +200,8 @@ public struct HostReport: Sendable, Hashable, Codable {
         self.score = score.score
         self.grade = score.grade
         self.layers = score.layers
+        self.layersStanding = score.layersStanding
+        self.layersTotal = score.layersTotal
     }
 }
 

@@ -33,6 +33,7 @@ public struct Evaluator: Sendable {
         let remediation: String
         let severity: Severity
         let weight: Double
+        let breaksLayer: Bool
         let when: Expr?
         let check: Expr
         let whenObserved: [FactPath]
@@ -47,6 +48,7 @@ public struct Evaluator: Sendable {
             remediation = rule.remediation
             self.severity = severity
             self.weight = weight
+            breaksLayer = rule.breaksLayer
             when = rule.when?.expr.interned(&table)
             check = rule.check.expr.interned(&table)
             whenObserved = (rule.when?.observedPaths ?? []).map { $0.interned(&table) }
@@ -107,23 +109,24 @@ public struct Evaluator: Sendable {
         let (profile, notes) = selectProfile(name: name, facts: facts)
         let plan = domainPlans[profile.name] ?? []
         var interpreter = Interpreter(domain: facts, host: host, slots: slots)
-        var (findings, weights) = run(plan, &interpreter, vm: (name, uuid))
-        let score = Scoring.score(&findings, weights: weights)
+        var (findings, weights, breaks) = run(plan, &interpreter, vm: (name, uuid))
+        let score = Scoring.score(&findings, weights: weights, breaksLayer: breaks)
         return DomainVerdict(name: name, uuid: uuid, profile: profile.name, findings: findings, score: score, notes: notes)
     }
 
     /// Host facts: the tree whose top key is `host` (`host.selinux.enabled`), with its `unknown` map.
     public func evaluateHost(facts: JSONValue) -> HostVerdict {
         var interpreter = Interpreter(domain: .object([:]), host: facts, slots: slots)
-        var (findings, weights) = run(hostPlan, &interpreter, vm: nil)
-        let score = Scoring.score(&findings, weights: weights)
+        var (findings, weights, breaks) = run(hostPlan, &interpreter, vm: nil)
+        let score = Scoring.score(&findings, weights: weights, breaksLayer: breaks)
         return HostVerdict(profile: policies.defaultProfile.name, findings: findings, score: score, notes: [])
     }
 
     private func run(_ plan: [Planned], _ interpreter: inout Interpreter,
-                     vm: (name: String, uuid: String)?) -> ([Finding], [Double]) {
+                     vm: (name: String, uuid: String)?) -> ([Finding], [Double], [Bool]) {
         var findings: [Finding] = []
         var weights: [Double] = []
+        var breaks: [Bool] = []
         findings.reserveCapacity(plan.count)
         weights.reserveCapacity(plan.count)
         var expired: [(waiver: Int, layer: Layer, rules: [String])] = []
@@ -174,6 +177,7 @@ public struct Evaluator: Sendable {
                                     observed: observed(paths, &interpreter), expected: p.expected,
                                     remediation: p.remediation, reason: reason, waiver: waiverJSON))
             weights.append(p.weight)
+            breaks.append(p.breaksLayer)
         }
 
         for e in expired {
@@ -188,8 +192,9 @@ public struct Evaluator: Sendable {
                 reason: "waiver at \(w.file):\(w.line) (owner \(w.owner): \(w.reason)) expired on \(w.expires); the rule is scored again",
                 waiver: w.json))
             weights.append(Rule.defaultWeight(ExpiredWaiver.severity))
+            breaks.append(false)
         }
-        return (findings, weights)
+        return (findings, weights, breaks)
     }
 
     /// The values of the paths (already distinct) the rule read.

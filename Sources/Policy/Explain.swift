@@ -6,6 +6,7 @@ public enum Explain {
         var out = "\(rule.id): \(rule.title)\n"
         out += "  layer: \(rule.layer.rawValue) (\(rule.layer.title)), severity: \(rule.severity.rawValue), "
         out += "weight: \(format(rule.weight)), scope: \(rule.scope.rawValue)\n"
+        if rule.breaksLayer { out += "  breaks layer: a failure or unknown takes the whole \(rule.layer.rawValue) layer down (sub-score 0)\n" }
         if let when = rule.when {
             out += "  applies when:\n" + when.expr.prettyPrinted(indent: "    ") + "\n"
         }
@@ -23,7 +24,7 @@ public enum Explain {
 
     /// Every rule's verdict on one VM, worst first, with observed against expected.
     public static func verdicts(_ v: DomainVerdict) -> String {
-        var out = "\(v.name) (\(v.uuid)): score \(v.score.score)/100, grade \(v.score.grade), profile \(v.profile)\n"
+        var out = "\(v.name) (\(v.uuid)): score \(v.score.score)/100, grade \(v.score.grade), layers standing \(v.score.layersStanding) of \(v.score.layersTotal), profile \(v.profile)\n"
         for note in v.notes { out += "  note: \(note)\n" }
         out += layers(v.score)
         out += findings(v.findings)
@@ -31,7 +32,7 @@ public enum Explain {
     }
 
     public static func verdicts(_ v: HostVerdict) -> String {
-        var out = "host: score \(v.score.score)/100, grade \(v.score.grade), profile \(v.profile)\n"
+        var out = "host: score \(v.score.score)/100, grade \(v.score.grade), layers standing \(v.score.layersStanding) of \(v.score.layersTotal), profile \(v.profile)\n"
         for note in v.notes { out += "  note: \(note)\n" }
         return out + layers(v.score) + findings(v.findings)
     }
@@ -42,7 +43,8 @@ public enum Explain {
             guard let l = score.layers[layer.rawValue] else { continue }
             var counts = "\(l.pass) pass, \(l.fail) fail, \(l.unknown) unknown"
             if l.waived > 0 { counts += ", \(l.waived) waived" }
-            out += "  layer \(layer.rawValue): \(l.score)/100 (\(counts))\n"
+            let sub = l.score.map { "\($0)/100" } ?? "-"
+            out += "  layer \(layer.rawValue): \(sub)\(l.down ? " DOWN" : "") (\(counts))\n"
         }
         return out
     }

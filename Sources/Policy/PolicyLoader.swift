@@ -15,7 +15,7 @@ public struct PolicySource: Sendable, Hashable {
 /// Turns rule and profile files into rules and profiles, collecting every problem of every file.
 struct PolicyLoader {
     static let ruleKeys = ["id", "layer", "scope", "severity", "weight", "title", "when", "check", "expected",
-                           "rationale", "remediation", "references", "tags"]
+                           "rationale", "remediation", "references", "tags", "breaks_layer"]
     static let requiredRuleKeys = ["id", "layer", "severity", "title", "check", "remediation"]
     static let profileKeys = ["name", "description", "default", "include", "exclude", "raise", "severity", "match"]
     static let matchKeys = ["names", "metadata"]
@@ -122,6 +122,7 @@ struct PolicyLoader {
         let rationale = f.string("rationale", into: &diagnostics) ?? ""
         let references = f.strings("references", into: &diagnostics) ?? []
         let tags = f.strings("tags", into: &diagnostics) ?? []
+        let breaksLayer = f.bool("breaks_layer", into: &diagnostics) ?? false
         let when = expression("when", f, scope: scope)
         let check = expression("check", f, scope: scope)
 
@@ -136,7 +137,8 @@ struct PolicyLoader {
               let check, f.has("when") == (when != nil) else { return }
         rules.append(Rule(id: id, layer: layer, scope: scope, severity: severity, weight: weight, title: title,
                           when: when, check: check, expected: expected, rationale: rationale,
-                          remediation: remediation, references: references, tags: tags, file: file, line: node.line))
+                          remediation: remediation, references: references, tags: tags,
+                          breaksLayer: breaksLayer, file: file, line: node.line))
     }
 
     static func isValidId(_ id: String) -> Bool {

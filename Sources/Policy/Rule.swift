@@ -43,13 +43,17 @@ public struct Rule: Sendable {
     public let remediation: String
     public let references: [String]
     public let tags: [String]
+    /// `breaks_layer: true`: the rule guards a protection without which the layer does not
+    /// stand (labelling off, qemu as root, no seccomp filter...). When it fails or is unknown
+    /// the layer counts as down: sub-score 0 for the score (Docs/scoring.md).
+    public let breaksLayer: Bool
     public let file: String
     public let line: Int
 
     public init(id: String, layer: Layer, scope: RuleScope = .domain, severity: Severity, weight: Double? = nil,
                 title: String, when: Expression? = nil, check: Expression, expected: String? = nil,
                 rationale: String = "", remediation: String, references: [String] = [], tags: [String] = [],
-                file: String = "", line: Int = 0) {
+                breaksLayer: Bool = false, file: String = "", line: Int = 0) {
         self.id = id
         self.layer = layer
         self.scope = scope
@@ -63,6 +67,7 @@ public struct Rule: Sendable {
         self.remediation = remediation
         self.references = references
         self.tags = tags
+        self.breaksLayer = breaksLayer
         self.file = file
         self.line = line
     }

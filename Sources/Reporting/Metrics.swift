@@ -77,7 +77,8 @@ public enum MetricsRenderer {
         family("virtaudit_domain_layer_score", "gauge", "Each VM's sub-score per defense layer (0-100).")
         for d in r.domains {
             for (layer, s) in d.layers.sorted(by: { $0.key < $1.key }) {
-                sample("virtaudit_domain_layer_score", [("domain", d.name), ("uuid", d.uuid), ("layer", layer)], Double(s.score))
+                guard let score = s.score else { continue }  // no decided rule: no sub-score
+                sample("virtaudit_domain_layer_score", [("domain", d.name), ("uuid", d.uuid), ("layer", layer)], Double(score))
             }
         }
         family("virtaudit_findings_failing", "gauge", "Failing findings by target kind, severity and layer.")

@@ -25,6 +25,20 @@ public enum ReportRenderer {
         return g.sorted { $0.key < $1.key }
     }
 
+    /// "N of M" layers standing, or "-" for a report recorded before they were kept.
+    static func standing(_ standing: Int?, _ total: Int?) -> String {
+        guard let standing, let total else { return "-" }
+        return "\(standing) of \(total)"
+    }
+
+    /// Each layer's sub-score in layer order: "dac 100, mac 0 (down), seccomp -".
+    static func layerLine(_ layers: [String: LayerScore]) -> String {
+        Layer.allCases.compactMap { layer -> String? in
+            guard let l = layers[layer.rawValue] else { return nil }
+            return "\(layer.rawValue) \(l.score.map(String.init) ?? "-")\(l.down ? " (down)" : "")"
+        }.joined(separator: ", ")
+    }
+
     // MARK: JSON
 
     public static func json(_ report: ScanReport, diff: ScanDiff?) -> String {
@@ -41,7 +55,8 @@ public enum ReportRenderer {
     static func summary(_ report: ScanReport) -> JSONValue {
         let c = counts(report)
         return [
-            "host": ["name": .string(report.host.hostname), "score": .int(report.host.score), "grade": .string(report.host.grade)],
+            "host": ["name": .string(report.host.hostname), "score": .int(report.host.score), "grade": .string(report.host.grade),
+                     "layersStanding": .from(report.host.layersStanding), "layersTotal": .from(report.host.layersTotal)],
             "domains": .int(report.domains.count),
             "byGrade": .object(Dictionary(grades(report).map { ($0.0, JSONValue.int($0.1)) }, uniquingKeysWith: { a, _ in a })),
             "failingBySeverity": .object(Dictionary(severities.map { ($0.rawValue, JSONValue.int(c[$0] ?? 0)) }, uniquingKeysWith: { a, _ in a })),
@@ -57,7 +72,7 @@ public enum ReportRenderer {
         var md = "# virtaudit report: \(report.host.hostname)\n\n"
         md += "Scan `\(report.scanId)` finished \(report.finishedAt) (\(report.domains.count) domains, \(report.connection))"
         md += report.stale ? ". **Stale: libvirt was unreachable; these are the last good results.**\n\n" : ".\n\n"
-        md += "**Host score \(report.host.score) (grade \(report.host.grade)).** "
+        md += "**Host score \(report.host.score) (grade \(report.host.grade), layers standing \(standing(report.host.layersStanding, report.host.layersTotal))).** "
         let c = counts(report)
         md += "Failing findings: " + severities.map { "\($0.rawValue) \(c[$0] ?? 0)" }.joined(separator: ", ") + ".\n\n"
         if let d = diff {
@@ -72,15 +87,16 @@ public enum ReportRenderer {
             for n in d.removedTargets { md += "- VM removed: \(mdEscape(n))\n" }
             md += "\n"
         }
-        md += "## Virtual machines\n\n| VM | state | score | grade | failing |\n|---|---|---:|:---:|---:|\n"
+        md += "## Virtual machines\n\n| VM | state | score | grade | layers standing | failing |\n|---|---|---:|:---:|:---:|---:|\n"
         for d in report.domains.sorted(by: { ($0.score, $0.name) < ($1.score, $1.name) }) {
-            md += "| \(mdEscape(d.name)) | \(d.state) | \(d.score) | \(d.grade) | \(d.findings.filter { $0.status == .fail }.count) |\n"
+            md += "| \(mdEscape(d.name)) | \(d.state) | \(d.score) | \(d.grade) | \(standing(d.layersStanding, d.layersTotal)) | \(d.findings.filter { $0.status == .fail }.count) |\n"
         }
         md += "\n## Host findings\n\n" + mdFindings(failing(report.host.findings))
         for d in report.domains.sorted(by: { ($0.score, $0.name) < ($1.score, $1.name) }) {
             let f = failing(d.findings)
             if f.isEmpty { continue }
-            md += "\n## \(mdEscape(d.name)) (score \(d.score), grade \(d.grade))\n\n" + mdFindings(f)
+            md += "\n## \(mdEscape(d.name)) (score \(d.score), grade \(d.grade))\n\n"
+            md += "Layers standing \(standing(d.layersStanding, d.layersTotal)): \(layerLine(d.layers)).\n\n" + mdFindings(f)
         }
         return md
     }
@@ -128,7 +144,7 @@ public enum ReportRenderer {
 
             """
         if report.stale { h += "<p class=\"stale\">Stale: libvirt was unreachable; these are the last good results.</p>\n" }
-        h += "<p><strong>Host score \(report.host.score), grade \(esc(report.host.grade)).</strong> Failing findings: "
+        h += "<p><strong>Host score \(report.host.score), grade \(esc(report.host.grade)), layers standing \(standing(report.host.layersStanding, report.host.layersTotal)).</strong> Failing findings: "
         h += severities.map { "<span class=\"\($0.rawValue)\">\($0.rawValue) \(c[$0] ?? 0)</span>" }.joined(separator: ", ") + ".</p>\n"
         if let d = diff {
             h += "<h2>Changes since the previous report (\(esc(d.fromAt)))</h2>\n<ul>\n"
@@ -140,13 +156,14 @@ public enum ReportRenderer {
             if d.new.isEmpty && d.resolved.isEmpty && d.changed.isEmpty && d.addedTargets.isEmpty && d.removedTargets.isEmpty { h += "<li>No change.</li>\n" }
             h += "</ul>\n"
         }
-        h += "<h2>Virtual machines</h2>\n<table><thead><tr><th scope=\"col\">VM</th><th scope=\"col\">State</th><th scope=\"col\" class=\"num\">Score</th><th scope=\"col\">Grade</th><th scope=\"col\" class=\"num\">Failing</th></tr></thead><tbody>\n"
+        h += "<h2>Virtual machines</h2>\n<table><thead><tr><th scope=\"col\">VM</th><th scope=\"col\">State</th><th scope=\"col\" class=\"num\">Score</th><th scope=\"col\">Grade</th><th scope=\"col\">Layers standing</th><th scope=\"col\" class=\"num\">Failing</th></tr></thead><tbody>\n"
         for d in report.domains.sorted(by: { ($0.score, $0.name) < ($1.score, $1.name) }) {
-            h += "<tr><td><a href=\"#vm-\(esc(d.uuid))\">\(esc(d.name))</a></td><td>\(esc(d.state))</td><td class=\"num\">\(d.score)</td><td class=\"grade\">\(esc(d.grade))</td><td class=\"num\">\(d.findings.filter { $0.status == .fail }.count)</td></tr>\n"
+            h += "<tr><td><a href=\"#vm-\(esc(d.uuid))\">\(esc(d.name))</a></td><td>\(esc(d.state))</td><td class=\"num\">\(d.score)</td><td class=\"grade\">\(esc(d.grade))</td><td>\(standing(d.layersStanding, d.layersTotal))</td><td class=\"num\">\(d.findings.filter { $0.status == .fail }.count)</td></tr>\n"
         }
         h += "</tbody></table>\n<h2>Host findings</h2>\n" + htmlFindings(failing(report.host.findings))
         for d in report.domains.sorted(by: { ($0.score, $0.name) < ($1.score, $1.name) }) {
             h += "<h2 id=\"vm-\(esc(d.uuid))\">\(esc(d.name)): score \(d.score), grade \(esc(d.grade))</h2>\n"
+            h += "<p class=\"muted\">Layers standing \(standing(d.layersStanding, d.layersTotal)): \(esc(layerLine(d.layers))).</p>\n"
             h += htmlFindings(failing(d.findings))
         }
         h += "</body></html>\n"

@@ -637,24 +637,42 @@ components:
       additionalProperties: true
     LayerScore:
       type: object
-      required: [score, pass, fail, unknown, waived]
+      required: [score, pass, fail, unknown, waived, down]
       properties:
-        score: {type: integer, minimum: 0, maximum: 100}
+        score:
+          type: integer
+          minimum: 0
+          maximum: 100
+          nullable: true
+          description: The layer's sub-score; null when no rule of the layer was decided (shown as "-"), never 100 for nothing checked.
         pass: {type: integer, minimum: 0}
         fail: {type: integer, minimum: 0}
         unknown: {type: integer, minimum: 0}
         waived: {type: integer, minimum: 0}
+        down:
+          type: boolean
+          description: The layer counts as down (sub-score 0) because a breaks_layer rule of it failed or is unknown, or none of its weighted rules passed. See Docs/scoring.md.
     LayerScores:
       type: object
       description: Sub-score per layer, keyed by layer name.
       additionalProperties: {$ref: "#/components/schemas/LayerScore"}
     Score:
       type: object
-      required: [score, grade, layers]
+      required: [score, grade, layers, layersStanding, layersTotal]
       properties:
         score: {type: integer, minimum: 0, maximum: 100}
         grade: {type: string}
         layers: {$ref: "#/components/schemas/LayerScores"}
+        layersStanding:
+          type: integer
+          minimum: 0
+          nullable: true
+          description: Scored layers that are not down ("layers standing N of M"); null for a report recorded before this was kept.
+        layersTotal:
+          type: integer
+          minimum: 0
+          nullable: true
+          description: Scored layers, those with at least one weighted rule decided; null for a report recorded before this was kept.
     SeverityCounts:
       type: object
       description: Failing findings per severity; every severity is present.

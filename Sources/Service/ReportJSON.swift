@@ -5,8 +5,8 @@ import Core
 enum ReportJSON {
     static func layers(_ layers: [String: LayerScore]) -> JSONValue {
         .object(layers.mapValues { l in
-            ["score": .int(l.score), "pass": .int(l.pass), "fail": .int(l.fail),
-             "unknown": .int(l.unknown), "waived": .int(l.waived)]
+            ["score": .from(l.score), "pass": .int(l.pass), "fail": .int(l.fail),
+             "unknown": .int(l.unknown), "waived": .int(l.waived), "down": .bool(l.down)]
         })
     }
 
@@ -47,6 +47,8 @@ enum ReportJSON {
             "score": .int(d.score),
             "grade": .string(d.grade),
             "layers": layers(d.layers),
+            "layersStanding": .from(d.layersStanding),
+            "layersTotal": .from(d.layersTotal),
         ]
     }
 
@@ -70,6 +72,8 @@ enum ReportJSON {
             "score": .int(h.score),
             "grade": .string(h.grade),
             "layers": layers(h.layers),
+            "layersStanding": .from(h.layersStanding),
+            "layersTotal": .from(h.layersTotal),
             "facts": h.facts,
             "findings": .array(h.findings.map(finding)),
         ]

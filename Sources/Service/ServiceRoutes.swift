@@ -131,7 +131,7 @@ enum PolicyJSON {
                     "check": .string(r.check.source), "when": .from(r.when?.source), "expected": .string(r.expected),
                     "rationale": .string(r.rationale), "remediation": .string(r.remediation),
                     "references": .array(r.references.map { .string($0) }), "tags": .array(r.tags.map { .string($0) }),
-                    "weight": .double(r.weight(at: r.severity)),
+                    "weight": .double(r.weight(at: r.severity)), "breaksLayer": .bool(r.breaksLayer),
                 ]
             }),
             "profiles": .array(p.profiles.map { pr in

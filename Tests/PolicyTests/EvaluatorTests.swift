@@ -180,9 +180,25 @@ final class EvaluatorTests: XCTestCase {
         XCTAssertEqual(root.score.grade, "F")
         XCTAssertEqual(root.findings[0].pointsLost, 48.25, accuracy: 0.01)
         let unknown = run(["e": nil])
-        XCTAssertEqual(unknown.score.score, 76)
+        // The seccomp layer's only rule is not passed: the layer is down, 76 × 0.79 = 60.04.
+        XCTAssertEqual(unknown.score.score, 60)
         XCTAssertEqual(unknown.findings[4].status, .unknown)
-        XCTAssertEqual(unknown.findings[4].pointsLost, 24)
-        XCTAssertEqual(run(["e": false]).score.score, 76)
+        XCTAssertEqual(unknown.findings[4].pointsLost, 39.96, accuracy: 0.01)
+        XCTAssertEqual([unknown.score.layersStanding, unknown.score.layersTotal], [3, 4])
+        XCTAssertEqual(run(["e": false]).score.score, 60)
+
+        // Example 6: example 1 with mac.unique-mcs marked breaks_layer: the mac layer is down.
+        let breaking = rules.replacingOccurrences(of: "check: sandbox.d,", with: "breaks_layer: true, check: sandbox.d,")
+        let e6 = Evaluator(policies: try PolicySet.load(sources: [PolicySource(path: "r.yaml", text: breaking)], schema: schema), waivers: .none)
+        var f6: JSONValue = [:]
+        for k in ["a", "b", "c", "e", "f"] { f6.set("sandbox." + k, to: true) }
+        f6.set("sandbox.d", to: false)
+        let six = e6.evaluateDomain(name: "vm", uuid: "", facts: f6, host: [:])
+        // 100 × (10 + 0 + 6 + 3)/25 = 76, times 0.79 = 60.04.
+        XCTAssertEqual(six.score.score, 60)
+        XCTAssertEqual(six.score.grade, "D")
+        XCTAssertEqual(six.score.layers["mac"]?.score, 0)
+        XCTAssertEqual([six.score.layersStanding, six.score.layersTotal], [3, 4])
+        XCTAssertEqual(six.findings[3].pointsLost, 39.96, accuracy: 0.01)
     }
 }

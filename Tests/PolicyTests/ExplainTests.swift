@@ -22,7 +22,7 @@ final class ExplainTests: XCTestCase {
                                 "devices": ["hostdevs": []]]
         let v = e.evaluateDomain(name: "va-rootdac", uuid: "u2", facts: facts, host: [:])
         let text = Explain.verdicts(v)
-        XCTAssertTrue(text.hasPrefix("va-rootdac (u2): score \(v.score.score)/100, grade \(v.score.grade), profile baseline\n"), text)
+        XCTAssertTrue(text.hasPrefix("va-rootdac (u2): score \(v.score.score)/100, grade \(v.score.grade), layers standing \(v.score.layersStanding) of \(v.score.layersTotal), profile baseline\n"), text)
         XCTAssertTrue(text.contains("\nFAIL dac.non-root-user [dac, critical, -"))
         XCTAssertTrue(text.contains("  observed: domain.running = true, process.gid = 0, process.uid = 0\n"), text)
         XCTAssertTrue(text.contains("  expected: effective uid and gid are not 0\n"))

@@ -29,7 +29,7 @@ final class PolicyLoaderTests: XCTestCase {
         XCTAssertThrowsError(try PolicySet.load(directory: dir, schema: testSchema)) { error in
             let got = (error as! PolicyError).diagnostics.map(\.description)
             let want = [
-                "\(a):6: rule dac.uid: unknown key 'chek' in a rule (expected one of: id, layer, scope, severity, weight, title, when, check, expected, rationale, remediation, references, tags)",
+                "\(a):6: rule dac.uid: unknown key 'chek' in a rule (expected one of: id, layer, scope, severity, weight, title, when, check, expected, rationale, remediation, references, tags, breaks_layer)",
                 "\(a):14: rule mac.label: check, column 1: unknown fact path 'process.selinux.labl' (did you mean 'process.selinux.label'?)",
                 "\(b):10: rule dac.uid: layer 'dacc' is not one of qemu-sandbox, dac, namespaces, mac, seccomp, device-isolation, device-surface, confidential, host",
                 "\(b):11: rule dac.uid: severity 'urgent' is not one of critical, high, medium, low, info",
@@ -129,6 +129,24 @@ final class PolicyLoaderTests: XCTestCase {
                 "x.yaml:7: rule NoDots: 'title' must be a string, found a list",
                 "x.yaml:10: a rule must be a mapping, found a scalar",
             ])
+        }
+    }
+
+    func testBreaksLayerIsABooleanFlagDefaultingToFalse() throws {
+        let text = """
+        rules:
+          - {id: mac.shared, layer: mac, severity: high, breaks_layer: true, title: t, check: process.uid != 0, remediation: r}
+          - {id: mac.other, layer: mac, severity: high, breaks_layer: no, title: t, check: process.uid != 0, remediation: r}
+          - {id: mac.plain, layer: mac, severity: high, title: t, check: process.uid != 0, remediation: r}
+        """
+        let set = try PolicySet.load(sources: [PolicySource(path: "b.yaml", text: text)], schema: testSchema)
+        XCTAssertEqual(set.rules.map(\.id), ["mac.shared", "mac.other", "mac.plain"])
+        XCTAssertEqual(set.rules.map(\.breaksLayer), [true, false, false])
+        XCTAssertTrue(Explain.rule(set.rules[0]).contains("breaks layer: a failure or unknown takes the whole mac layer down"))
+        let bad = text.replacingOccurrences(of: "breaks_layer: true", with: "breaks_layer: sometimes")
+        XCTAssertThrowsError(try PolicySet.load(sources: [PolicySource(path: "b.yaml", text: bad)], schema: testSchema)) { error in
+            XCTAssertEqual((error as! PolicyError).diagnostics.map(\.description),
+                           ["b.yaml:2: rule mac.shared: 'breaks_layer' must be true or false, found 'sometimes'"])
         }
     }
 

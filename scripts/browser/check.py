@@ -37,7 +37,9 @@ ROWS_JS = """() => [...document.querySelectorAll('.vm-table tbody tr[data-name]'
   name: r.dataset.name, score: Number(r.dataset.score), grade: r.dataset.grade,
   shownScore: r.querySelector('.score-num')?.textContent.trim(),
   shownGrade: r.querySelector('.grade')?.textContent.trim().charAt(0),
-  href: r.querySelector('a.vm-link')?.getAttribute('href') }))"""
+  href: r.querySelector('a.vm-link')?.getAttribute('href'),
+  standing: r.querySelector('.layers-standing')?.textContent.trim() || '',
+  down: [...r.querySelectorAll('li.layer-down')].map(c => c.dataset.layer) }))"""
 
 DAC_JS = """() => [...document.querySelectorAll('section.layer-group[data-layer="dac"] article.finding')].map(a => ({
   rule: a.querySelector('code.rule')?.textContent.trim(), status: a.dataset.status,
@@ -64,6 +66,10 @@ def check_overview(res, rows):
     res.check('overview', lower and consistent,
               f"va-confined {a['grade']} {a['score']}, va-rootdac {b['grade']} {b['score']}"
               + ('' if lower else ' (va-rootdac is not lower)') + ('' if consistent else ' (shown text differs from data)'))
+    # va-rootdac runs qemu as root: its DAC layer is down, and the row says how many layers stand.
+    standing = b['standing'].startswith('layers standing ') and 'dac' in b['down']
+    res.check('layers-standing', standing and a['standing'].startswith('layers standing '),
+              f"va-rootdac '{b['standing']}', down {b['down']}; va-confined '{a['standing']}', down {a['down']}")
     return b['href']
 
 

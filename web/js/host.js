@@ -1,7 +1,7 @@
 // The host page: MAC state, CPU vulnerability mitigations, qemu.conf, IOMMU groups and the
 // host's own findings.
 
-import { h, clear, get, pick, gradeBadge, scoreBar, statusWord, yesNo, defList, emptyNote, section } from './util.js';
+import { h, clear, get, pick, gradeBadge, scoreBar, statusWord, yesNo, defList, emptyNote, section, standingNote } from './util.js';
 import { findingsByLayer, errorNote, jsonDetails, POLICIES, rulesFrom } from './parts.js';
 
 const URL = '/api/v1/host';
@@ -32,7 +32,7 @@ export function create(params, ctx) {
       h('div', { class: 'card vm-head' },
         h('div', { class: 'vm-title' }, gradeBadge(rep.grade, rep.score, 'grade-xl'),
           h('div', {}, h('h1', {}, 'Host ', h('span', { class: 'hostname', text: rep.hostname || '' })),
-            h('div', { class: 'score-line' }, h('strong', { text: rep.score ?? '–' }), ' / 100 ', scoreBar(rep.score)),
+            h('div', { class: 'score-line' }, h('strong', { text: rep.score ?? '–' }), ' / 100 ', scoreBar(rep.score), ' ', standingNote(rep)),
             h('p', { class: 'muted', text: 'The host is the last layer: what contains qemu when every other layer is breached.' })))),
       h('div', { class: 'grid-2' }, h('div', { class: 'stack' }, macCard(hf), kernelCard(hf)), cpuCard(hf)),
       iommuCard(hf),

@@ -3,7 +3,7 @@
 
 import {
   h, append, clear, LAYERS, layerStatus, gradeBadge, statusBadge, severityBadge, scoreBar,
-  STATUS, SEVERITIES, asList, pick, compareFindings, emptyNote,
+  STATUS, SEVERITIES, asList, pick, compareFindings, emptyNote, standingNote,
 } from './util.js';
 import { layerStrip, findingLine, errorNote } from './parts.js';
 
@@ -153,7 +153,7 @@ export function create(params, ctx) {
         d.profile ? h('span', { class: 'profile', text: `profile: ${d.profile}` }) : null),
       h('td', { class: 'col-state' }, h('span', { class: ['vmstate', `vmstate-${d.state}`], text: d.state || 'unknown' })),
       h('td', { class: 'col-grade' }, gradeBadge(d.grade, d.score)),
-      h('td', { class: 'col-score' }, h('span', { class: 'score-num', text: d.score ?? '–' }), scoreBar(d.score)),
+      h('td', { class: 'col-score' }, h('span', { class: 'score-num', text: d.score ?? '–' }), scoreBar(d.score), standingNote(d)),
       h('td', { class: 'col-layers' }, layerStrip(d.layers)),
       h('td', { class: 'col-failing' }, failingCell(d)));
   }
@@ -174,6 +174,7 @@ export function create(params, ctx) {
     } else {
       hostCard.append(h('div', { class: 'score-big' }, gradeBadge(hostGrade, hostScore, 'grade-lg'),
         h('div', {}, h('div', { class: 'score-line' }, h('strong', { text: hostScore ?? '–' }), ' / 100'),
+          standingNote(hr),
           h('div', { class: 'muted', text: hr?.hostname || '' }))));
       const top = (hr?.findings || []).filter((f) => f.status === 'fail' || f.status === 'unknown').sort(compareFindings);
       hostCard.append(h('h3', { text: 'Top host findings' }));

@@ -1,7 +1,7 @@
 // Pieces shared by several pages: the layer strip, findings, errors and JSON viewers.
 
 import {
-  h, LAYERS, layerInfo, layerStatus, layerSummaryText, statusBadge, severityBadge, STATUS, compareFindings, emptyNote,
+  h, LAYERS, layerInfo, layerStatus, layerSummaryText, layerScoreText, statusBadge, severityBadge, STATUS, compareFindings, emptyNote,
 } from './util.js';
 
 /** The per-layer strip: one cell per layer with an icon, a short name and a hidden full text. */
@@ -10,11 +10,12 @@ export function layerStrip(layers, large = false) {
     LAYERS.map((l) => {
       const ls = layers?.[l.key];
       const st = layerStatus(ls);
-      const label = `${l.title}: ${STATUS[st].label}${ls ? ` (${layerSummaryText(ls)}, score ${ls.score})` : ''}`;
-      return h('li', { class: ['layer-cell', `status-${st}`], title: label, dataset: { layer: l.key, status: st } },
+      const down = Boolean(ls?.down);
+      const label = `${l.title}: ${down ? 'layer down' : STATUS[st].label}${ls ? ` (${layerSummaryText(ls)}, score ${ls.score ?? '–'})` : ''}`;
+      return h('li', { class: ['layer-cell', `status-${st}`, down && 'layer-down'], title: label, dataset: { layer: l.key, status: st, down: down ? 'true' : 'false' } },
         h('span', { class: 'layer-icon', 'aria-hidden': 'true', text: STATUS[st].icon }),
         h('span', { class: 'layer-short', 'aria-hidden': 'true', text: large ? l.title : l.short }),
-        large && ls ? h('span', { class: 'layer-score', 'aria-hidden': 'true', text: ls.score }) : null,
+        large && ls ? h('span', { class: 'layer-score', 'aria-hidden': 'true', text: layerScoreText(ls) }) : null,
         h('span', { class: 'visually-hidden', text: label }));
     }));
 }
@@ -114,7 +115,7 @@ export function findingsByLayer(findings, layers, open, layerKeys, rules) {
       h('h3', { id: `layer-${key}-title`, class: 'layer-title' },
         h('span', { class: ['layer-dot', `status-${st}`], 'aria-hidden': 'true', text: STATUS[st].icon }),
         h('span', { text: info.title }),
-        h('span', { class: 'layer-meta', text: ls ? `${STATUS[st].label} · ${layerSummaryText(ls)} · layer score ${ls.score}` : STATUS[st].label })),
+        h('span', { class: 'layer-meta', text: ls ? `${ls.down ? 'Layer down' : STATUS[st].label} · ${layerSummaryText(ls)} · layer score ${layerScoreText(ls)}` : STATUS[st].label })),
       shown.map((f) => findingCard(f, rules)), fold);
   }));
 }

@@ -111,6 +111,29 @@ export function layerStatus(ls) {
   return 'na';
 }
 
+/** A layer's sub-score as text: '–' when no rule of it was decided (JSON null), never 100. */
+export function layerScoreText(ls) {
+  if (!ls || ls.score === null || ls.score === undefined) return '–';
+  return ls.down ? `${ls.score} (down)` : String(ls.score);
+}
+
+/** "layers standing N of M", or null when the report does not carry it. */
+export function standingText(target) {
+  const n = target?.layersStanding, m = target?.layersTotal;
+  if (!Number.isFinite(n) || !Number.isFinite(m)) return null;
+  return `layers standing ${n} of ${m}`;
+}
+
+/** The "N of M layers standing" note beside a score; down layers make it a warning. */
+export function standingNote(target) {
+  const text = standingText(target);
+  if (!text) return null;
+  const down = target.layersTotal - target.layersStanding;
+  return h('span', { class: ['layers-standing', down > 0 && 'layers-down'], title: down > 0
+    ? `${down} layer${down === 1 ? ' is' : 's are'} down: a rule that removes the layer's protection failed or is unknown, or none of its checks passed`
+    : 'every scored layer stands', text });
+}
+
 export function layerSummaryText(ls) {
   if (!ls) return 'no rules';
   const parts = [];

@@ -1,6 +1,6 @@
 // The page of one VM: its findings by layer, waivers, assigned devices and raw facts.
 
-import { h, clear, get, gradeBadge, scoreBar, yesNo, defList, emptyNote, section, LAYERS } from './util.js';
+import { h, clear, get, gradeBadge, scoreBar, yesNo, defList, emptyNote, section, LAYERS, standingNote } from './util.js';
 import { layerStrip, findingsByLayer, errorNote, jsonDetails, waiverList, POLICIES, rulesFrom } from './parts.js';
 
 export function create(params, ctx) {
@@ -52,7 +52,7 @@ function header(d) {
   return h('div', { class: 'card vm-head' },
     h('div', { class: 'vm-title' }, gradeBadge(d.grade, d.score, 'grade-xl'),
       h('div', {}, h('h1', { text: d.name }),
-        h('div', { class: 'score-line' }, h('strong', { text: d.score ?? '–' }), ' / 100 ', scoreBar(d.score)),
+        h('div', { class: 'score-line' }, h('strong', { text: d.score ?? '–' }), ' / 100 ', scoreBar(d.score), ' ', standingNote(d)),
         h('p', { class: 'muted', text: `${failing} failing, ${unknown} unknown` }))),
     defList([
       ['State', h('span', { class: ['vmstate', `vmstate-${d.state}`], text: d.state || 'unknown' })],

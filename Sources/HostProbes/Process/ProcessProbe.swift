@@ -227,6 +227,7 @@ public enum ProcessProbe {
                 "type": .string(c.type), "level": .from(c.level), "sensitivity": .from(c.mls?.sensitivity),
                 "categories": .array(cats.map { .int($0) }), "categoryCount": .int(cats.count),
                 "fullRange": .bool(c.mls?.fullRange ?? false), "confinedType": .bool(c.confinedType),
+                "typeClass": .string(c.typeClass.rawValue),
             ]))
         case .absent(let reason):
             b.set("process.lsm.selinux", false)

@@ -18,7 +18,37 @@ public struct SELinuxContext: Sendable, Hashable {
         "svirt_t", "svirt_tcg_t", "svirt_kvm_net_t", "svirt_qemu_net_t", "svirt_lxc_net_t",
     ]
 
-    public var confinedType: Bool { SELinuxContext.confinedTypes.contains(type) }
+    /// Process types that SELinux does not confine, or that hold the host's own privileges
+    /// (a qemu running as one of them is not contained by MAC at all): the unconfined domains of
+    /// the targeted policy (`unconfined_t`, `unconfined_service_t`, `unconfined_execmem_t`),
+    /// init and the kernel (`init_t`, `initrc_t`, `kernel_t`), the virtualization daemons
+    /// (`virtd_t`, `virtqemud_t`, `virtd_lxc_t`), the container runtime and super-privileged
+    /// containers (`container_runtime_t`, `spc_t`), administrators (`sysadm_t`), package
+    /// management (`rpm_t`) and the label of unlabelled objects (`unlabeled_t`).
+    public static let unconfinedTypes: Set<String> = [
+        "unconfined_t", "unconfined_service_t", "unconfined_execmem_t", "init_t", "initrc_t", "kernel_t",
+        "virtd_t", "virtqemud_t", "virtd_lxc_t", "container_runtime_t", "spc_t", "sysadm_t", "rpm_t",
+        "unlabeled_t",
+    ]
+
+    /// How a process type confines qemu: a stock sVirt type, a known unconfined (or host
+    /// privileged) type, or a custom type (from a `<baselabel>` or a static label) that SELinux
+    /// does confine but whose policy an administrator must review.
+    public enum TypeClass: String, Sendable, Hashable, CaseIterable {
+        case svirt, unconfined, custom
+    }
+
+    public static func classify(type: String) -> TypeClass {
+        if confinedTypes.contains(type) { return .svirt }
+        if unconfinedTypes.contains(type) { return .unconfined }
+        return .custom
+    }
+
+    public var typeClass: TypeClass { SELinuxContext.classify(type: type) }
+
+    /// True unless the type is a known unconfined type: an sVirt type or a custom one. A custom
+    /// type is confined but needs review (`typeClass` tells them apart).
+    public var confinedType: Bool { typeClass != .unconfined }
 
     public static func parse(_ text: String, path: String = "context") throws(ProbeError) -> SELinuxContext {
         let raw = text.trimmingWhitespace()

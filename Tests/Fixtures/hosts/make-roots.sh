@@ -235,4 +235,14 @@ qemu $r 7101 steady 0e2c4a6e-8f1b-4d3f-9a5c-6e8a0c2e4f01 1 selinux="system_u:sys
 mkdir -p $r/run/libvirt/qemu
 printf '7102' >$r/run/libvirt/qemu/flicker.pid
 
+# --- labels-config: an SELinux host whose shut-off domains are judged by their configuration.
+r=labels-config/root
+rm -rf $r
+host_files $r host-selinux
+cp hardened/qemu.conf $r/etc/libvirt/qemu.conf
+kvm_node $r 36
+printf 'root:x:0:0:root:/root:/bin/bash\nqemu:x:107:107:qemu user:/:/sbin/nologin\n' >$r/etc/passwd
+host_init $r
+qemu $r 8101 run-custom 5e7a9c1b-3d5f-4a7c-9e1b-2d4f6a8c0e10 1 selinux="system_u:system_r:mycorp_qemu_t:s0:c50,c51"
+
 echo "fixture host roots regenerated"

@@ -15,13 +15,21 @@ final class SELinuxContextTests: XCTestCase {
         XCTAssertEqual(c.raw, "system_u:system_r:svirt_t:s0:c392,c662")
     }
 
-    func testConfinedTypesAreTheSVirtSet() throws {
-        let cases: [(String, Bool)] = [
-            ("svirt_t", true), ("svirt_tcg_t", true), ("svirt_kvm_net_t", true), ("svirt_lxc_net_t", true),
-            ("svirt_qemu_net_t", true), ("unconfined_t", false), ("virtd_t", false), ("spc_t", false),
+    /// A custom type (from a <baselabel> or a static label) is confined but needs review; only
+    /// the known unconfined types count as unconfined.
+    func testTypesClassifyAsSVirtUnconfinedOrCustom() throws {
+        let cases: [(String, SELinuxContext.TypeClass, Bool)] = [
+            ("svirt_t", .svirt, true), ("svirt_tcg_t", .svirt, true), ("svirt_kvm_net_t", .svirt, true),
+            ("svirt_lxc_net_t", .svirt, true), ("svirt_qemu_net_t", .svirt, true),
+            ("unconfined_t", .unconfined, false), ("virtd_t", .unconfined, false), ("spc_t", .unconfined, false),
+            ("initrc_t", .unconfined, false), ("kernel_t", .unconfined, false), ("unconfined_service_t", .unconfined, false),
+            ("virtqemud_t", .unconfined, false),
+            ("mycorp_guest_t", .custom, true), ("svirt_custom_t", .custom, true), ("httpd_t", .custom, true),
         ]
-        for (type, confined) in cases {
-            XCTAssertEqual(try SELinuxContext.parse("system_u:system_r:\(type):s0").confinedType, confined, type)
+        for (type, cls, confined) in cases {
+            let c = try SELinuxContext.parse("system_u:system_r:\(type):s0:c1,c2")
+            XCTAssertEqual(c.typeClass, cls, type)
+            XCTAssertEqual(c.confinedType, confined, type)
         }
     }
 
