@@ -49,7 +49,7 @@ public final class Auditor: Sendable {
     /// Every documented fact path: the policy loader rejects rules naming anything else.
     public static let schema = FactSchema([
         InventoryFacts.schema, ProcessProbe.schema, HostProbe.schema, DeviceAudit.schema, Auditor.pipelineSchema,
-        SecLabelFacts.schema,
+        SecLabelFacts.schema, StorageHostFacts.schema,
     ])
 
     /// Facts the pipeline itself adds.
@@ -160,11 +160,13 @@ public final class Auditor: Sendable {
         // Per domain: inventory facts + the qemu process + assigned devices (in parallel).
         let version = qemuVersion
         let accounts = Accounts.read(root: root)
+        let ksm = Result { () throws(ProbeError) in try KSMState.read(root: root) }
         var domainFacts = Self.parallelMap(inventory) { d -> FactBuilder in
             var f = d.facts
             Self.collectProcess(d, root: root, hostNamespaces: hostNamespaces, qemuVersion: version,
                                 noAppArmor: noAppArmor, into: &f)
             SecLabelFacts.collect(d, root: root, accounts: accounts, into: &f)
+            StorageHostFacts.collect(d, root: root, ksm: ksm, into: &f)
             if let dev = devices.domains[d.record.uuid] { f.absorb(dev) }
             return f
         }

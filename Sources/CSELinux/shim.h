@@ -1,2 +1,3 @@
 #include <selinux/selinux.h>
 #include <selinux/context.h>
+#include <sys/xattr.h>

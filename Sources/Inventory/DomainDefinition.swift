@@ -51,6 +51,19 @@ public struct DomainDefinition: Sendable, Hashable {
     public var qemuCommandline: [String]
     public var launchSecurity: LaunchSecurity?
 
+    // MARK: - Storage, shared filesystems and memory backing (parsed in DomainXML+Storage.swift)
+
+    /// Every `<disk>` with its source, format, sharing, SCSI passthrough and per-disk labels.
+    public var storageDisks: [StorageDisk] = []
+    /// `<filesystem>` elements: host directories shared with the guest (9p, virtiofs).
+    public var filesystems: [Filesystem] = []
+    /// `<memoryBacking>`; nil when absent.
+    public var memoryBacking: MemoryBacking?
+    /// `<memory dumpCore=...>`: `on`/`off`, nil when not set (qemu.conf's `dump_guest_core` applies).
+    public var memoryDumpCore: String?
+    /// `<cpu><numa><cell memAccess='shared'>` cells.
+    public var sharedNUMACells: Int = 0
+
     public init(type: String, name: String) {
         self.type = type
         self.name = name

@@ -33,6 +33,7 @@ public enum DomainFacts {
             for path in xmlDomainPaths { f.setUnknown(path, reason: reason) }
             f.setUnknown("surface", reason: reason)
             f.setUnknown("confidential", reason: reason)
+            for prefix in ["storage", "shares", "memory"] { f.setUnknown(prefix, reason: reason) }
             return f
         }
 
@@ -94,6 +95,7 @@ public enum DomainFacts {
         f.set("confidential.launchSecurity.type", .from(ls?.type))
         f.set("confidential.launchSecurity.policy", .from(ls?.policy))
         f.set("confidential.launchSecurity.debugAllowed", .from(ls?.debugAllowed))
+        StorageFacts.build(def, into: &f)
         return f
     }
 

@@ -57,6 +57,7 @@ public enum DomainXML {
         }
 
         if let devices = root.child("devices") { try parseDevices(devices, into: &def) }
+        try parseStorage(root, into: &def)
         return def
     }
 

@@ -11,7 +11,7 @@ public struct InventoryDomain: Sendable {
 /// Entry points for the audit pipeline.
 public enum InventoryFacts {
     /// Every fact path the Inventory module produces (domain, surface, confidential, host.libvirt).
-    public static let schema: [FactField] = DomainFacts.schema + HostLibvirtFacts.schema
+    public static let schema: [FactField] = DomainFacts.schema + HostLibvirtFacts.schema + StorageFacts.schema
 
     /// Parses every record, works out shared memory across domains and builds each domain's facts.
     /// `definitions`, when given, are the records' parsed definitions in the same order (a caller

@@ -1,4 +1,5 @@
 import Audit
+import CSELinux
 import Core
 import Foundation
 import Inventory
@@ -14,7 +15,7 @@ enum FixtureHosts {
 
     /// Every fixture host, in the order the coverage table lists them.
     static let all = ["hardened", "weak", "apparmor", "selinux-lax", "devices-shared", "devices-vf-pf",
-                      "devices-pci-stub", "devices-passthrough", "devices-none", "vanished", "labels-config"]
+                      "devices-pci-stub", "devices-passthrough", "devices-none", "vanished", "labels-config", "storage"]
 
     /// /dev/kvm modes: git records only the executable bit, so the tests apply the mode each host
     /// models (the distributions' 0660 everywhere, 0666 on the weak host).
@@ -34,6 +35,8 @@ enum FixtureHosts {
         if FileManager.default.fileExists(atPath: kvm) {
             XCTAssertEqual(chmod(kvm, kvmMode(host)), 0, "chmod \(kvm)", file: file, line: line)
         }
+        applyExtendedAttributes(host, file: file, line: line)
+        applyModes(host, file: file, line: line)
         let settings = ScanSettings(uri: "test://" + nodeFile(host), root: HostRoot(root(host)),
                                     policiesDirectory: policies)
         let auditor = try Auditor(settings: settings)
@@ -43,6 +46,31 @@ enum FixtureHosts {
         let node = try String(contentsOfFile: nodeFile(host), encoding: .utf8)
         let records = fetched.records.map { restoreQemuCommandline($0, node: node) }
         return auditor.assemble(records: records, hostInfo: fetched.hostInfo)
+    }
+
+    /// Sets the extended attributes listed in `<host>/xattrs` (path under root/, name, value; tab
+    /// separated) on the host's files: git keeps no xattrs. `security.selinux` values get the
+    /// trailing NUL the kernel stores.
+    static func applyExtendedAttributes(_ host: String, file: StaticString = #filePath, line: UInt = #line) {
+        guard let list = try? String(contentsOfFile: "\(directory)/\(host)/xattrs", encoding: .utf8) else { return }
+        for entry in list.split(separator: "\n") where !entry.hasPrefix("#") {
+            let f = entry.split(separator: "\t").map(String.init)
+            guard f.count == 3 else { XCTFail("bad xattrs line: \(entry)", file: file, line: line); continue }
+            let value = Array(f[2].utf8) + (f[1] == "security.selinux" ? [0] : [])
+            let rc = value.withUnsafeBytes { setxattr(root(host) + f[0], f[1], $0.baseAddress, $0.count, 0) }
+            XCTAssertEqual(rc, 0, "setxattr \(f[1]) on \(root(host) + f[0]): errno \(errno)", file: file, line: line)
+        }
+    }
+
+    /// Sets the file modes listed in `<host>/modes` (path under root/, octal mode; tab separated):
+    /// git keeps only the executable bit.
+    static func applyModes(_ host: String, file: StaticString = #filePath, line: UInt = #line) {
+        guard let list = try? String(contentsOfFile: "\(directory)/\(host)/modes", encoding: .utf8) else { return }
+        for entry in list.split(separator: "\n") where !entry.hasPrefix("#") {
+            let f = entry.split(separator: "\t").map(String.init)
+            guard f.count == 2, let mode = mode_t(f[1], radix: 8) else { XCTFail("bad modes line: \(entry)", file: file, line: line); continue }
+            XCTAssertEqual(chmod(root(host) + f[0], mode), 0, "chmod \(f[1]) \(root(host) + f[0])", file: file, line: line)
+        }
     }
 
     /// Every fixture host's scan, in `all` order.

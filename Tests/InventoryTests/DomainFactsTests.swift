@@ -169,6 +169,9 @@ final class DomainFactsTests: XCTestCase {
         let full = DomainRecord(name: "full-features", uuid: "x", id: 7, state: "running", persistent: true, autostart: true,
                                 xml: try Fixture.text("inventory-xml/full-features.xml"))
         trees.append(DomainFacts.build(record: full, definition: DomainFacts.definition(of: full)).facts)
+        let storage = DomainRecord(name: "storage-features", uuid: "y", id: nil, state: "shutoff", persistent: true, autostart: false,
+                                   xml: try Fixture.text("inventory-xml/storage-features.xml"))
+        trees.append(DomainFacts.build(record: storage, definition: DomainFacts.definition(of: storage)).facts)
         trees.append(HostLibvirtFacts.build(try LibvirtConnection(uri: "test:///default").hostInfo()).facts)
         for t in trees { collect(t, "", into: &produced, leaves: &leaves) }
         for path in leaves.sorted() {

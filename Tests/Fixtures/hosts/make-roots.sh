@@ -245,4 +245,43 @@ printf 'root:x:0:0:root:/root:/bin/bash\nqemu:x:107:107:qemu user:/:/sbin/nologi
 host_init $r
 qemu $r 8101 run-custom 5e7a9c1b-3d5f-4a7c-9e1b-2d4f6a8c0e10 1 selinux="system_u:system_r:mycorp_qemu_t:s0:c50,c51"
 
+# --- storage: the hardened SELinux host with disk images, block devices and their sysfs entries.
+# Device nodes are plain files (like dev/kvm); the images' security.selinux labels cannot live in
+# git and are applied by the tests from storage/xattrs.
+block_dev() { # ROOT NAME SYSFS-DIR [partition|dm NAME UUID]
+  local root=$1 name=$2 dir=$3
+  mkdir -p "$root/sys/$dir" "$root/sys/class/block" "$root/dev"
+  printf '8:0\n' >"$root/sys/$dir/dev"
+  case ${4:-} in
+    partition) printf '1\n' >"$root/sys/$dir/partition" ;;
+    dm) mkdir -p "$root/sys/$dir/dm"; printf '%s\n' "$5" >"$root/sys/$dir/dm/name"; printf '%s\n' "$6" >"$root/sys/$dir/dm/uuid" ;;
+  esac
+  ln -sfn "../../$dir" "$root/sys/class/block/$name"
+  : >"$root/dev/$name"
+}
+rm -rf storage/root
+r=storage/root
+host_files $r host-selinux
+cp hardened/qemu.conf $r/etc/libvirt/qemu.conf
+kvm_node $r 36
+host_init $r
+qemu $r 8101 files-clean 2b4d6f8a-0c1e-4a3b-9d5f-7a9c1e3b5d01 1 selinux="system_u:system_r:svirt_t:s0:c10,c20"
+qemu $r 8102 disks-exposed 2b4d6f8a-0c1e-4a3b-9d5f-7a9c1e3b5d02 2 selinux="system_u:system_r:svirt_t:s0:c30,c40"
+mkdir -p $r/var/lib/libvirt/images $r/srv/scratch $r/srv/exports/files-clean
+for i in files-clean.qcow2 base-rhel9.qcow2 rhel-9.4-x86_64-boot.iso disks-exposed.qcow2 golden.img imported.img \
+         cluster-quorum.raw shared-s0.raw; do : >$r/var/lib/libvirt/images/$i; done
+: >$r/srv/scratch/unlabelled.raw; : >$r/srv/scratch/root-owned.raw
+ata=devices/pci0000:00/0000:00:17.0/ata3/host2/target2:0:0
+block_dev $r sdb $ata/2:0:0:0/block/sdb
+block_dev $r sdc $ata/2:0:1:0/block/sdc
+block_dev $r sdc1 $ata/2:0:1:0/block/sdc/sdc1 partition
+block_dev $r sdd $ata/2:0:2:0/block/sdd
+block_dev $r dm-2 devices/virtual/block/dm-2 dm vg0-files--clean--data \
+  LVM-Xk2Lw9aQb1cD3eF5gH7iJ9kL1mN3oP5qR7sT9uV1wX3yZ5aB7cD9eF1gH3iJ5kL
+mkdir -p $r/dev/vg0 $r/dev/disk/by-id
+ln -sfn ../dm-2 $r/dev/vg0/files-clean-data
+ln -sfn ../../sdd $r/dev/disk/by-id/wwn-0x5000c500a1b2c3d4
+# KSM running (ksmtuned's default on RHEL and Debian hosts): nosharepages matters here and on weak.
+for h in storage weak; do mkdir -p $h/root/sys/kernel/mm/ksm; printf '1\n' >$h/root/sys/kernel/mm/ksm/run; done
+
 echo "fixture host roots regenerated"
