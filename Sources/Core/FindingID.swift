@@ -6,8 +6,9 @@
 ///   permanent machine identity), or `hostname:<name>` when that file is absent or malformed;
 /// - the target: the domain's UUID, or `host` for host rules;
 /// - the rule id;
-/// - the subject, for a rule that reports several findings on one target (a device address, the
-///   rule pattern of an expired waiver); empty otherwise.
+/// - the subject, for a rule that reports several findings on one target (today only
+///   `waiver.expired`: the waiver's rule pattern; a per-device rule would use the device
+///   address); empty otherwise.
 ///
 /// The id is `va1-` followed by 32 hex digits (two independent 64-bit FNV-1a hashes of the parts,
 /// separated by NUL bytes). It is an identifier, not a secret or a signature.
@@ -42,7 +43,6 @@ public enum FindingID {
         if f.rule == "waiver.expired", case .object(let o)? = f.observed["waiver"], let r = o["rule"]?.stringValue {
             return r
         }
-        if let s = f.observed["subject"]?.stringValue { return s }
         return nil
     }
 

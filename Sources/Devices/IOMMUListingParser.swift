@@ -56,6 +56,8 @@ struct Parser {
     nonisolated(unsafe) static let kernelEnum = try! Regex(#"\bpci\s+"# + addr + #":\s+\[([0-9a-fA-F]{4}):([0-9a-fA-F]{4})\]\s+type\s+([0-9a-fA-F]{2})\s+class\s+0x([0-9a-fA-F]{6})"#)
     /// Any kernel log line: `[    0.5] ...`, `Dec  6 03:00:00 host kernel: ...`, `2026-12-06T03:00:00+0000 host kernel: ...`.
     nonisolated(unsafe) static let kernelLine = try! Regex(#"^(?:\[\s*\d+\.\d+\]|\S.*?\skernel:\s)"#)
+    nonisolated(unsafe) static let flagsGroup = try! Regex(#"IOMMU group\s+(\d+)"#).ignoresCase()
+    nonisolated(unsafe) static let verboseDetail = try! Regex(#"(?:(?:Memory|I/O ports|Expansion ROM) at\s|\[[0-9a-fA-F]{2,3}\]\s|[A-Za-z][A-Za-z0-9 /_.#+-]{0,40}:\s)"#)
     /// Shell prompts and commands: `$ lspci -nnk`, `[root@kvm07 ~]# ./iommu.sh`, `user@host:~$ ...`.
     nonisolated(unsafe) static let prompt = try! Regex(#"^(?:[$#%>]\s+\S|\[[^\]]+\][#$]\s*|[\w.-]+@[\w.-]+(?::\S*)?\s*[#$]\s*)"#)
 
@@ -175,12 +177,29 @@ struct Parser {
                 out[i].modules = modules(value)
                 closed.insert(i)
                 pending = value.isEmpty || value.hasSuffix(",") ? .modules : .none
+            case "iommu group":
+                // lspci -v: "IOMMU group: 14"
+                if let g = Int(value) { out[i].group = out[i].group ?? g }
+                pending = .none
+            case "flags":
+                // lspci -v: "Flags: bus master, fast devsel, latency 0, IRQ 16, IOMMU group 14"
+                if let m = try? Self.flagsGroup.firstMatch(in: value), let g = Int(m.output[1].substring ?? "") {
+                    out[i].group = out[i].group ?? g
+                }
+                pending = .none
             default:
                 pending = .none
             }
             return place(.lspci)
         }
         if continuation(s) { return place(.lspci) }
+        // lspci -v/-vv detail lines of the current device: "Memory at f6000000 (32-bit, ...)",
+        // "I/O ports at e000 [size=128]", and indented "LnkCap: ..." lines under a capability.
+        if indented, let i = current, (try? Self.verboseDetail.prefixMatch(in: s)) != nil {
+            details.insert(i)
+            pending = .none
+            return place(.lspci)
+        }
         if (try? Self.prompt.prefixMatch(in: s)) != nil { closeBlock(); current = nil; headerGroup = nil; lsGroup = nil; return }
         ignore(raw)
     }

@@ -13,7 +13,8 @@ extension IOMMUListing {
         case sysfsList = "ls-iommu-group"
         /// Kernel log: `pci 0000:01:00.0: Adding to iommu group 1`, `[10de:1b81] type 00 class 0x030000`.
         case kernelLog = "kernel-log"
-        /// `lspci`, `lspci -nn`, `-nnk`, `-k`, `-D` device lines and their `Kernel driver in use` lines.
+        /// `lspci`, `lspci -nn`, `-nnk`, `-k`, `-D`, `-v` device lines and their detail lines
+        /// (`Kernel driver in use`, the `IOMMU group` of `-v`).
         case lspci = "lspci"
         /// Numeric `lspci -n`: `01:00.0 0300: 10de:1b81 (rev a1)`.
         case lspciNumeric = "lspci-n"

@@ -9,7 +9,8 @@ import Core
 /// - waived: `<skipped message="waived: REASON">` (an accepted risk, not a failure);
 /// - not-applicable: `<skipped message="not applicable">`.
 ///
-/// `classname` is `virtaudit.host` or `virtaudit.vm.<name>`; the testcase `name` is the rule id;
+/// `classname` is `virtaudit.host` or `virtaudit.vm.<name>`; the testcase `name` is the rule id
+/// (with the subject in brackets for a rule that reports several findings, `waiver.expired[dac.*]`);
 /// `file` and `line` attributes come from `locate` (for `virtaudit check`).
 public enum JUnitRenderer {
     public static func render(report: ScanReport, rules: [RuleText],
@@ -53,7 +54,9 @@ public enum JUnitRenderer {
     static func testcase(_ f: Finding, domain d: DomainReport?, report: ScanReport, rule: RuleText?,
                          locate: FindingLocator, counts: inout (tests: Int, failures: Int, skipped: Int)) -> String {
         let classname = d.map { "virtaudit.vm.\($0.name)" } ?? "virtaudit.host"
-        var open = "    <testcase name=\"\(attr(f.rule))\" classname=\"\(attr(classname))\" time=\"0\""
+        // A rule with several findings on one target (an expired waiver each) names its subject.
+        let name = FindingID.subject(of: f).map { "\(f.rule)[\($0)]" } ?? f.rule
+        var open = "    <testcase name=\"\(attr(name))\" classname=\"\(attr(classname))\" time=\"0\""
         if let l = locate(d, f) {
             open += " file=\"\(attr(l.uri))\""
             if let line = l.line { open += " line=\"\(line)\"" }

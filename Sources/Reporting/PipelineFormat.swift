@@ -67,7 +67,7 @@ public struct SourceLocation: Sendable, Hashable {
 
 /// Maps a finding (with its VM, nil for host findings) to a place in a file, or nil for a live
 /// scan (then the location is the logical `host/vm`).
-public typealias FindingLocator = @Sendable (DomainReport?, Finding) -> SourceLocation?
+public typealias FindingLocator = (DomainReport?, Finding) -> SourceLocation?
 
 /// Exit-code gates shared by `scan`, `report` and `check`.
 public enum SeverityGate {

@@ -1,7 +1,6 @@
 import ArgumentParser
 import Core
 import Foundation
-import Policy
 import Reporting
 
 /// `--fail-on SEVERITY`: exit 1 when any failed or unknown (not waived) finding is at or above it.
@@ -56,14 +55,4 @@ struct GateOptions: ParsableArguments {
             + (failed.count > 5 ? "; and \(failed.count - 5) more" : "") + "\n").utf8))
         throw ExitCode(1)
     }
-}
-
-extension RuleText {
-    init(_ r: Rule) {
-        self.init(id: r.id, title: r.title, layer: r.layer, severity: r.severity, expected: r.expected,
-                  rationale: r.rationale, remediation: r.remediation, references: r.references, tags: r.tags)
-    }
-
-    /// Every loaded rule's texts, in policy order.
-    static func all(_ policies: PolicySet) -> [RuleText] { policies.rules.map(RuleText.init) }
 }

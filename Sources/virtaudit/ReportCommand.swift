@@ -3,6 +3,7 @@ import Audit
 import Core
 import Foundation
 import Reporting
+import Service
 
 struct ReportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

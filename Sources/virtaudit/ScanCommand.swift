@@ -3,6 +3,7 @@ import Audit
 import Core
 import Foundation
 import Reporting
+import Service
 
 enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
     case table, json, sarif, junit

@@ -38,6 +38,7 @@ final class IOMMUListingParserTests: XCTestCase {
             ("nodedev-gpu.xml", [.nodedevXML], 3, 0),
             ("thisvm-nodedev-net.xml", [.nodedevXML], 1, 0),
             ("chatter-and-lspci.txt", [.lspci], 2, 2),
+            ("lspci-v-iommu-group.txt", [.lspci], 2, 0),
         ]
         for (name, kinds, devices, ignored) in table {
             let r = try parse(name)
@@ -168,5 +169,13 @@ final class IOMMUListingParserTests: XCTestCase {
         l.add(r)
         XCTAssertEqual(try group(l, 9).viable, false)
         XCTAssertEqual(try group(l, 9).reasons.count, 2)
+    }
+
+    func testVerboseLspciGivesTheGroupFromTheFlagsLine() throws {
+        let l = try listing("lspci-v-iommu-group.txt")
+        let g = try group(l, 14)
+        XCTAssertEqual(g.devices.map(\.address), ["0000:01:00.0", "0000:01:00.1"])
+        XCTAssertEqual(g.viable, true)
+        XCTAssertEqual(IOMMUListing.parse("01:00.0 VGA compatible controller: X\n\tIOMMU group: 3\n\tKernel driver in use: vfio-pci\n", file: "x").entries.first?.group, 3)
     }
 }

@@ -34,6 +34,11 @@ final class JUnitRendererTests: XCTestCase {
         XCTAssertFalse(tail.prefix(while: { $0 != "/" }).contains("<failure"))
     }
 
+    func testAnExpiredWaiverTestcaseNamesItsRulePattern() throws {
+        let xml = JUnitRenderer.render(report: try PipelineFixture.weakScan(), rules: [])
+        XCTAssertTrue(xml.contains("<testcase name=\"waiver.expired[dac.non-root-user]\" classname=\"virtaudit.vm.lab-root\""), xml)
+    }
+
     func testStatusesMapToPassFailureAndSkipped() {
         let d = Sample.domain("vm1", score: 50, grade: "F", [
             Sample.finding("r.pass", .pass), Sample.finding("r.fail", .fail),
