@@ -204,16 +204,7 @@ public final class Auditor: Sendable {
             return f
         }
 
-        // Across domains, from the XML (so it covers shut-off VMs): static SELinux labels that
-        // another domain's label repeats.
-        let xmlLabels = zip(inventory, domainFacts).map { d, f in
-            (uuid: d.record.uuid, name: d.record.name, level: f.tree[path: "labels.selinux.level"]?.stringValue,
-             isStatic: f.tree[path: "labels.selinux.type"]?.stringValue == "static")
-        }
-        let xmlShared = SecLabelFacts.shareLabels(xmlLabels)
-        for i in domainFacts.indices where domainFacts[i].tree[path: "labels"]?.objectValue != nil {
-            domainFacts[i].set("labels.selinux.sharedWith", .from(xmlShared[inventory[i].record.uuid]))
-        }
+        Self.shareXMLLabels(inventory, &domainFacts)
 
         // qemus that no listed domain accounts for, and libvirt daemons in other mount namespaces.
         var outside = QemuInventory.outside(scan: qemuScan, records: records, domainFacts: domainFacts,
@@ -271,7 +262,7 @@ public final class Auditor: Sendable {
         let finished = Date()
         var errors: [String] = []
         for d in inventory { if case .failure(let e) = d.definition { errors.append("\(d.record.name): \(e)") } }
-        return ScanReport(
+        var report = ScanReport(
             scanId: UUID().uuidString.lowercased(), startedAt: Timestamp.format(started),
             finishedAt: Timestamp.format(finished), durationMs: (finished.timeIntervalSince(started) * 1000 * 100).rounded() / 100,
             connection: settings.uri, root: root.description, errors: errors,
@@ -280,6 +271,21 @@ public final class Auditor: Sendable {
             stats: ScanStats(stagesMs: clock.laps.merging(["libvirt": libvirtMs.rounded3]) { a, _ in a },
                              filesRead: FileReader.readCount.load(ordering: .relaxed) - readsBefore,
                              domains: records.count, runningDomains: records.filter(\.isActive).count))
+        FindingID.assign(&report, hostId: FindingID.hostID(root: root, hostname: hostname))
+        return report
+    }
+
+    /// Across domains, from the XML (so it covers shut-off VMs): static SELinux labels that
+    /// another domain's label repeats (`labels.selinux.sharedWith`).
+    static func shareXMLLabels(_ inventory: [InventoryDomain], _ domainFacts: inout [FactBuilder]) {
+        let xmlLabels = zip(inventory, domainFacts).map { d, f in
+            (uuid: d.record.uuid, name: d.record.name, level: f.tree[path: "labels.selinux.level"]?.stringValue,
+             isStatic: f.tree[path: "labels.selinux.type"]?.stringValue == "static")
+        }
+        let xmlShared = SecLabelFacts.shareLabels(xmlLabels)
+        for i in domainFacts.indices where domainFacts[i].tree[path: "labels"]?.objectValue != nil {
+            domainFacts[i].set("labels.selinux.sharedWith", .from(xmlShared[inventory[i].record.uuid]))
+        }
     }
 
     /// The parsed definition of every record, in order. A domain's XML rarely changes between
