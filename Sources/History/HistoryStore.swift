@@ -1,3 +1,4 @@
+import CSQLite
 import Core
 import Foundation
 import Synchronization
@@ -23,6 +24,8 @@ public final class HistoryStore: Sendable {
     public let path: String
     public let retention: Retention
     private let db: Mutex<SQLiteBox>
+    /// Scans that could not be written yet, oldest first (see `persist(_:)`).
+    let backlog = Mutex(Backlog())
 
     static let schemaVersion = 1
 
@@ -114,30 +117,53 @@ public final class HistoryStore: Sendable {
 
     // MARK: Scans
 
-    /// Stores one scan atomically, then applies retention.
+    /// Stores one scan atomically, then applies retention. Throws when the database cannot take
+    /// it (disk full, I/O error); `persist(_:)` keeps such scans and writes them later.
     public func record(_ report: ScanReport, now: Date = Date()) throws(HistoryError) {
-        let document = JSONWriter.data((try? JSONValue(encoding: report)) ?? .null)
-        try withDatabase { (db) throws(HistoryError) in
-            try db.transaction { () throws(HistoryError) in
-                try db.prepare("""
-                    INSERT INTO scans(id, started_at, finished_at, host_score, host_grade, stale, domain_count, report)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                    """).run([.text(report.scanId), .double(Timestamp.parse(report.startedAt) ?? now.timeIntervalSince1970),
-                              .double(Timestamp.parse(report.finishedAt) ?? now.timeIntervalSince1970),
-                              .int(Int64(report.host.score)), .text(report.host.grade), .int(report.stale ? 1 : 0),
-                              .int(Int64(report.domains.count)), .blob(document)])
-                let seq = db.lastInsertRowID
-                let insert = try db.prepare("INSERT INTO targets(scan_seq, target, name, state, score, grade, findings) VALUES (?, ?, ?, ?, ?, ?, ?)")
-                try insert.run([.int(seq), .text("host"), .text(report.host.hostname), .text("host"),
-                                .int(Int64(report.host.score)), .text(report.host.grade),
-                                .text(HistoryStore.encodeFindings(report.host.findings))])
-                for d in report.domains {
-                    try insert.run([.int(seq), .text(d.uuid), .text(d.name), .text(d.state), .int(Int64(d.score)),
-                                    .text(d.grade), .text(HistoryStore.encodeFindings(d.findings))])
-                }
+        if let failure = write(ScanRows(report, now: now), now: now) { throw failure.error }
+    }
+
+    /// Why a write failed, and whether trying again later can succeed (a full disk, an I/O
+    /// error, a lock) or cannot (rows the schema refuses).
+    struct WriteFailure: Error {
+        var error: HistoryError
+        var retryable: Bool
+    }
+
+    /// SQLite result codes after which the same write can succeed later.
+    static let transientCodes: Set<Int32> = [SQLITE_FULL, SQLITE_IOERR, SQLITE_BUSY, SQLITE_LOCKED, SQLITE_CANTOPEN,
+                                             SQLITE_READONLY, SQLITE_NOMEM, SQLITE_PROTOCOL]
+
+    /// Writes one scan's rows in one transaction, then applies retention; nil when written.
+    func write(_ scan: ScanRows, now: Date = Date()) -> WriteFailure? {
+        do {
+            try withDatabase { (db) throws(HistoryError) in
+                db.lastFailureCode = SQLITE_OK
+                try writeRows(scan, db, now: now)
             }
-            try prune(db, now: now)
+            return nil
+        } catch {
+            let code = (try? withDatabase { (db) throws(HistoryError) in db.lastFailureCode }) ?? SQLITE_OK
+            return WriteFailure(error: error, retryable: HistoryStore.transientCodes.contains(code))
         }
+    }
+
+    private func writeRows(_ scan: ScanRows, _ db: SQLiteDatabase, now: Date) throws(HistoryError) {
+        try db.transaction { () throws(HistoryError) in
+            try db.prepare("""
+                INSERT INTO scans(id, started_at, finished_at, host_score, host_grade, stale, domain_count, report)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                """).run([.text(scan.id), .double(scan.startedAt), .double(scan.finishedAt), .int(Int64(scan.hostScore)),
+                          .text(scan.hostGrade), .int(scan.stale ? 1 : 0), .int(Int64(scan.domainCount)),
+                          scan.document.map { .blob($0) } ?? .null])
+            let seq = db.lastInsertRowID
+            let insert = try db.prepare("INSERT INTO targets(scan_seq, target, name, state, score, grade, findings) VALUES (?, ?, ?, ?, ?, ?, ?)")
+            for t in scan.targets {
+                try insert.run([.int(seq), .text(t.target), .text(t.name), .text(t.state), .int(Int64(t.score)),
+                                .text(t.grade), .text(t.findings)])
+            }
+        }
+        try prune(db, now: now)
     }
 
     private func prune(_ db: SQLiteDatabase, now: Date) throws(HistoryError) {

@@ -6,6 +6,8 @@ import Foundation
 final class SQLiteDatabase {
     private(set) var handle: OpaquePointer?
     let path: String
+    /// Primary result code of the last call that failed (kept through a ROLLBACK that follows).
+    var lastFailureCode: Int32 = SQLITE_OK
 
     init(path: String) throws(HistoryError) {
         self.path = path
@@ -28,6 +30,7 @@ final class SQLiteDatabase {
     func execute(_ sql: String) throws(HistoryError) {
         var err: UnsafeMutablePointer<CChar>?
         if sqlite3_exec(handle, sql, nil, nil, &err) != SQLITE_OK {
+            lastFailureCode = sqlite3_errcode(handle) & 0xff
             let msg = err.map { String(cString: $0) } ?? lastError
             sqlite3_free(err)
             throw HistoryError.query(path: path, message: msg)
@@ -37,6 +40,7 @@ final class SQLiteDatabase {
     func prepare(_ sql: String) throws(HistoryError) -> Statement {
         var stmt: OpaquePointer?
         if sqlite3_prepare_v2(handle, sql, -1, &stmt, nil) != SQLITE_OK {
+            lastFailureCode = sqlite3_errcode(handle) & 0xff
             throw HistoryError.query(path: path, message: "\(lastError) in: \(sql)")
         }
         return Statement(stmt: stmt, db: self)
@@ -50,7 +54,9 @@ final class SQLiteDatabase {
             try execute("COMMIT")
             return result
         } catch {
+            let code = lastFailureCode
             try? execute("ROLLBACK")
+            lastFailureCode = code
             throw error
         }
     }
@@ -95,6 +101,7 @@ final class Statement {
         let rc = sqlite3_step(stmt)
         if rc == SQLITE_ROW { return true }
         if rc == SQLITE_DONE { return false }
+        db.lastFailureCode = rc & 0xff
         throw HistoryError.query(path: db.path, message: db.lastError)
     }
 
