@@ -48,7 +48,7 @@ let package = Package(
         // Scan history, diffs and the alert outbox in an embedded SQLite database.
         .target(name: "History", dependencies: ["Core", "CSQLite"], swiftSettings: strict),
         // Audit reports (JSON, HTML, Markdown), alert rules and delivery, Prometheus metrics.
-        .target(name: "Reporting", dependencies: ["Core", "History", "CCrypto"], swiftSettings: strict),
+        .target(name: "Reporting", dependencies: ["Core", "History", "CCrypto", "CLinux"], swiftSettings: strict),
         // HTTP/1.1 on POSIX sockets.
         .target(name: "HTTPServer", dependencies: ["Core", "CZlib"], swiftSettings: strict),
         // The long-running service: config, API, auth, scheduling.

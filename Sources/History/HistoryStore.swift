@@ -23,6 +23,8 @@ public final class HistoryStore: Sendable {
     public let path: String
     public let retention: Retention
     private let db: Mutex<SQLiteBox>
+    /// Scans that could not be written yet, oldest first (see `persist(_:)`).
+    let backlog = Mutex(Backlog())
 
     static let schemaVersion = 1
 
@@ -114,26 +116,27 @@ public final class HistoryStore: Sendable {
 
     // MARK: Scans
 
-    /// Stores one scan atomically, then applies retention.
+    /// Stores one scan atomically, then applies retention. Throws when the database cannot take
+    /// it (disk full, I/O error); `persist(_:)` keeps such scans and writes them later.
     public func record(_ report: ScanReport, now: Date = Date()) throws(HistoryError) {
-        let document = JSONWriter.data((try? JSONValue(encoding: report)) ?? .null)
+        try write(ScanRows(report, now: now), now: now)
+    }
+
+    /// Writes one scan's rows in one transaction, then applies retention.
+    func write(_ scan: ScanRows, now: Date = Date()) throws(HistoryError) {
         try withDatabase { (db) throws(HistoryError) in
             try db.transaction { () throws(HistoryError) in
                 try db.prepare("""
                     INSERT INTO scans(id, started_at, finished_at, host_score, host_grade, stale, domain_count, report)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                    """).run([.text(report.scanId), .double(Timestamp.parse(report.startedAt) ?? now.timeIntervalSince1970),
-                              .double(Timestamp.parse(report.finishedAt) ?? now.timeIntervalSince1970),
-                              .int(Int64(report.host.score)), .text(report.host.grade), .int(report.stale ? 1 : 0),
-                              .int(Int64(report.domains.count)), .blob(document)])
+                    """).run([.text(scan.id), .double(scan.startedAt), .double(scan.finishedAt), .int(Int64(scan.hostScore)),
+                              .text(scan.hostGrade), .int(scan.stale ? 1 : 0), .int(Int64(scan.domainCount)),
+                              scan.document.map { .blob($0) } ?? .null])
                 let seq = db.lastInsertRowID
                 let insert = try db.prepare("INSERT INTO targets(scan_seq, target, name, state, score, grade, findings) VALUES (?, ?, ?, ?, ?, ?, ?)")
-                try insert.run([.int(seq), .text("host"), .text(report.host.hostname), .text("host"),
-                                .int(Int64(report.host.score)), .text(report.host.grade),
-                                .text(HistoryStore.encodeFindings(report.host.findings))])
-                for d in report.domains {
-                    try insert.run([.int(seq), .text(d.uuid), .text(d.name), .text(d.state), .int(Int64(d.score)),
-                                    .text(d.grade), .text(HistoryStore.encodeFindings(d.findings))])
+                for t in scan.targets {
+                    try insert.run([.int(seq), .text(t.target), .text(t.name), .text(t.state), .int(Int64(t.score)),
+                                    .text(t.grade), .text(t.findings)])
                 }
             }
             try prune(db, now: now)

@@ -42,11 +42,16 @@ extension HistoryStore {
         }
     }
 
-    /// Pending alerts whose next attempt is due; expired ones are marked `expired` first.
-    public func dueAlerts(now: Date = Date(), limit: Int = 100) throws(HistoryError) -> [OutboxEntry] {
+    /// Pending alerts whose next attempt is due (only `sink`'s when given); expired ones are
+    /// marked `expired` first.
+    public func dueAlerts(now: Date = Date(), sink: String? = nil, limit: Int = 100) throws(HistoryError) -> [OutboxEntry] {
         try withDatabase { (db) throws(HistoryError) in
             let t = now.timeIntervalSince1970
             try db.prepare("UPDATE outbox SET state = 'expired' WHERE state = 'pending' AND expires_at <= ?").run([.double(t)])
+            if let sink {
+                return try db.prepare("\(HistoryStore.outboxColumns) WHERE state = 'pending' AND next_attempt_at <= ? AND sink = ? ORDER BY id LIMIT ?")
+                    .rows([.double(t), .text(sink), .int(Int64(limit))]).map(HistoryStore.entry)
+            }
             return try db.prepare("\(HistoryStore.outboxColumns) WHERE state = 'pending' AND next_attempt_at <= ? ORDER BY id LIMIT ?")
                 .rows([.double(t), .int(Int64(limit))]).map(HistoryStore.entry)
         }

@@ -22,8 +22,14 @@ public struct Parser {
         public let column: Int
     }
 
+    /// Deepest nesting of sub-expressions (parentheses, lists, calls, quantifiers, `not`s) a
+    /// rule may use. Parsing, evaluating and printing recurse once per level, so a limit keeps
+    /// a hostile or generated rule from overflowing the stack; real rules stay below 10.
+    public static let maxDepth = 100
+
     private let tokens: [Token]
     private var pos = 0
+    private var depth = 0
     /// Variables in scope, innermost last, with the schema path of their list.
     private var scope: [(name: String, listSchemaPath: String, listPath: FactPath)] = []
     private(set) var references: [Reference] = []
@@ -62,7 +68,18 @@ public struct Parser {
         _ = advance()
     }
 
+    /// Enters one nesting level; throws once `maxDepth` is passed, before recursing further.
+    private mutating func descend() throws(ExpressionError) {
+        depth += 1
+        if depth > Parser.maxDepth {
+            throw ExpressionError(column: peek.column,
+                                  message: "expression nested deeper than \(Parser.maxDepth) levels (the limit)")
+        }
+    }
+
     private mutating func parseOr() throws(ExpressionError) -> Expr {
+        try descend()
+        defer { depth -= 1 }
         var left = try parseAnd()
         while isKeyword(.or) {
             _ = advance()
@@ -82,6 +99,8 @@ public struct Parser {
 
     private mutating func parseNot() throws(ExpressionError) -> Expr {
         if isKeyword(.not) {
+            try descend()
+            defer { depth -= 1 }
             _ = advance()
             return .not(try parseNot())
         }

@@ -1,3 +1,4 @@
+import CYaml
 import Core
 import Yams
 
@@ -9,6 +10,10 @@ struct YAMLDocument {
 
     /// Composes `text`; a syntax error becomes a diagnostic at its line.
     static func compose(file: String, text: String, into diagnostics: inout [PolicyDiagnostic]) -> YAMLDocument? {
+        if let violation = YAMLLimits.check(text) {
+            diagnostics.append(PolicyDiagnostic(file: file, line: violation.line, message: violation.message))
+            return nil
+        }
         do {
             return YAMLDocument(file: file, root: try Yams.compose(yaml: text))
         } catch let error as YamlError {
@@ -36,6 +41,90 @@ struct YAMLDocument {
             return PolicyDiagnostic(file: file, line: 1, message: "invalid YAML: \(problem)")
         default:
             return PolicyDiagnostic(file: file, line: 1, message: "invalid YAML: \(error)")
+        }
+    }
+}
+
+/// Nesting and size limits for YAML read by virtaudit (service configuration, rule files,
+/// profiles, waivers). The YAML library composes documents recursively, one stack frame per
+/// level, so a small file nested thousands deep would overflow the stack; the check walks the
+/// document's events first (libyaml's parser is iterative) and refuses it before composing.
+/// Aliases count as what they expand to: an alias adds the depth and the size of its anchor.
+public enum YAMLLimits {
+    /// Deepest nesting of mappings and sequences; real files stay below 10.
+    public static let maxDepth = 64
+    /// Most nodes a document may expand to, aliases expanded (a guard against alias bombs).
+    public static let maxNodes = 1_000_000
+
+    public struct Violation: Error, Sendable, Hashable, CustomStringConvertible {
+        /// 1-based line of the node that passed the limit.
+        public let line: Int
+        public let message: String
+        public var description: String { "line \(line): \(message)" }
+    }
+
+    /// The first limit `text` passes, or nil. Syntax errors are left to the composer, which
+    /// reports them with context.
+    public static func check(_ text: String, maxDepth: Int = maxDepth, maxNodes: Int = maxNodes) -> Violation? {
+        var parser = yaml_parser_t()
+        guard yaml_parser_initialize(&parser) == 1 else { return nil }
+        defer { yaml_parser_delete(&parser) }
+        let bytes = Array(text.utf8)
+        return bytes.withUnsafeBufferPointer { buffer -> Violation? in
+            yaml_parser_set_input_string(&parser, buffer.baseAddress, buffer.count)
+            // One frame per open collection: the anchor it defines, the depth and node count below it.
+            struct Frame { var anchor: String?; var depth = 0; var nodes = 1 }
+            var frames: [Frame] = []
+            var anchors: [String: (depth: Int, nodes: Int)] = [:]
+            var total = 0
+            var event = yaml_event_t()
+            while true {
+                guard yaml_parser_parse(&parser, &event) == 1 else { return nil }
+                defer { yaml_event_delete(&event) }
+                let line = Int(event.start_mark.line) + 1
+                var leaf: (anchor: String?, depth: Int, nodes: Int)?
+                switch event.type {
+                case YAML_STREAM_END_EVENT:
+                    return nil
+                case YAML_DOCUMENT_START_EVENT:
+                    anchors = [:]
+                    total = 0
+                case YAML_SEQUENCE_START_EVENT, YAML_MAPPING_START_EVENT:
+                    let anchor = event.type == YAML_SEQUENCE_START_EVENT
+                        ? event.data.sequence_start.anchor : event.data.mapping_start.anchor
+                    frames.append(Frame(anchor: anchor.map { String(cString: $0) }))
+                    if frames.count > maxDepth {
+                        return Violation(line: line, message: "YAML nested deeper than \(maxDepth) levels (the limit)")
+                    }
+                    total += 1
+                case YAML_SEQUENCE_END_EVENT, YAML_MAPPING_END_EVENT:
+                    guard let done = frames.popLast() else { return nil }
+                    leaf = (done.anchor, done.depth + 1, done.nodes)
+                case YAML_SCALAR_EVENT:
+                    leaf = (event.data.scalar.anchor.map { String(cString: $0) }, 0, 1)
+                    total += 1
+                case YAML_ALIAS_EVENT:
+                    let name = event.data.alias.anchor.map { String(cString: $0) } ?? ""
+                    guard let target = anchors[name] else { return nil }
+                    if frames.count + target.depth > maxDepth {
+                        return Violation(line: line, message: "YAML nested deeper than \(maxDepth) levels (the limit) through alias *\(name)")
+                    }
+                    total += target.nodes
+                    leaf = (nil, target.depth, target.nodes)
+                default:
+                    break
+                }
+                if let leaf {
+                    if let a = leaf.anchor { anchors[a] = (leaf.depth, leaf.nodes) }
+                    if !frames.isEmpty {
+                        frames[frames.count - 1].depth = max(frames[frames.count - 1].depth, leaf.depth)
+                        frames[frames.count - 1].nodes += leaf.nodes
+                    }
+                }
+                if total > maxNodes {
+                    return Violation(line: line, message: "YAML document expands to more than \(maxNodes) nodes (the limit)")
+                }
+            }
         }
     }
 }

@@ -56,46 +56,32 @@ public struct WebhookSink: AlertSink {
 }
 
 /// Runs a command with the alert JSON on standard input; exit status 0 is delivered. The
-/// command is killed when it runs longer than `timeout`.
+/// command runs in its own process group (see `AlertCommand`): when it runs longer than
+/// `timeout` the group gets SIGTERM, then SIGKILL `grace` seconds later, and it is reaped;
+/// processes it leaves behind are ended when it exits.
 public struct CommandSink: AlertSink {
     public let name: String
     public let argv: [String]
     public let timeout: TimeInterval
+    public let grace: TimeInterval
 
-    public init(name: String = "command", argv: [String], timeout: TimeInterval = 30) {
+    public init(name: String = "command", argv: [String], timeout: TimeInterval = 30, grace: TimeInterval = 2) {
         self.name = name
         self.argv = argv
         self.timeout = timeout
+        self.grace = grace
     }
 
     public func deliver(_ body: [UInt8]) async throws {
-        guard let exe = argv.first else { throw DeliveryError(description: "empty alert command") }
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: exe)
-        p.arguments = Array(argv.dropFirst())
-        let input = Pipe()
-        p.standardInput = input
-        p.standardOutput = FileHandle.nullDevice
-        let errPipe = Pipe()
-        p.standardError = errPipe
-        do { try p.run() } catch { throw DeliveryError(description: "cannot run \(exe): \(error.localizedDescription)") }
-        let writer = input.fileHandleForWriting
-        try? writer.write(contentsOf: Data(body))
-        try? writer.close()
-        let deadline = Date().addingTimeInterval(timeout)
-        while p.isRunning {
-            if Date() > deadline {
-                p.terminate()
-                try? await Task.sleep(nanoseconds: 200_000_000)
-                if p.isRunning { kill(p.processIdentifier, SIGKILL) }
-                p.waitUntilExit()
-                throw DeliveryError(description: "\(exe) timed out after \(Int(timeout)) s")
-            }
-            try? await Task.sleep(nanoseconds: 20_000_000)
+        let exe = argv.first ?? ""
+        let r = try await AlertCommand.run(argv: argv, input: body, timeout: timeout, grace: grace)
+        if r.timedOut {
+            throw DeliveryError(description: "\(exe) timed out after \(Int(timeout)) s (process group killed)")
         }
-        let stderr = String(decoding: errPipe.fileHandleForReading.readDataToEndOfFile().prefix(300), as: UTF8.self)
-        if p.terminationReason != .exit || p.terminationStatus != 0 {
-            throw DeliveryError(description: "\(exe) exited \(p.terminationStatus)\(stderr.isEmpty ? "" : ": " + stderr.trimmingWhitespace())")
+        if !r.succeeded {
+            let stderr = String(decoding: r.stderrHead.prefix(300), as: UTF8.self).trimmingWhitespace()
+            let how = r.exitStatus.map { "exited \($0)" } ?? "killed by signal \(r.signal ?? 0)"
+            throw DeliveryError(description: "\(exe) \(how)\(stderr.isEmpty ? "" : ": " + stderr)")
         }
     }
 }

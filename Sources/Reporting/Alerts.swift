@@ -29,6 +29,7 @@ public struct Alert: Sendable, Hashable, Codable {
         case gradeDrop = "grade-drop"
         case hostScoreDrop = "host-score-drop"
         case libvirtUnreachable = "libvirt-unreachable"
+        case historyWriteFailed = "history-write-failed"
     }
     public var kind: Kind
     public var key: String
@@ -105,5 +106,14 @@ public enum AlertEngine {
                      target: ["kind": "host"], details: ["since": .string(s), "uri": .string(uri),
                                                          "seconds": .int(Int(now.timeIntervalSince(since)))],
                      scanId: nil, at: Timestamp.format(now))
+    }
+
+    /// An alert when a scan could not be written to history (disk full, I/O error). Raised once
+    /// per outage (keyed by its first unwritten scan); the scans wait in memory meanwhile.
+    public static func historyWriteFailed(scanId: String, error: String, pending: Int, now: Date = Date()) -> Alert {
+        Alert(kind: .historyWriteFailed, key: "history-write:\(scanId)", severity: .high,
+              summary: "scan history cannot be written (\(pending) scan\(pending == 1 ? "" : "s") waiting in memory): \(error)",
+              target: ["kind": "host"], details: ["error": .string(error), "pendingScans": .int(pending)],
+              scanId: scanId, at: Timestamp.format(now))
     }
 }

@@ -11,6 +11,25 @@ public enum MetricsRenderer {
         /// Outbox entries by delivery state (pending, delivered, failed, expired).
         public var alerts: [String: Int]
         public var eventsTotal: Int
+        /// How scans reach the history database.
+        public var history = History()
+
+        public struct History: Sendable {
+            /// Failed scan writes (each retry of a held scan counts).
+            public var writeFailuresTotal = 0
+            /// Scans held in memory until the database takes them.
+            public var pendingScans = 0
+            /// Scans dropped unwritten from a full backlog.
+            public var scansDroppedTotal = 0
+            /// Alerts held in memory because the outbox could not be written.
+            public var heldAlerts = 0
+            public init(writeFailuresTotal: Int = 0, pendingScans: Int = 0, scansDroppedTotal: Int = 0, heldAlerts: Int = 0) {
+                self.writeFailuresTotal = writeFailuresTotal
+                self.pendingScans = pendingScans
+                self.scansDroppedTotal = scansDroppedTotal
+                self.heldAlerts = heldAlerts
+            }
+        }
 
         public init(libvirtConnected: Bool, stale: Bool, scansTotal: Int, scanFailuresTotal: Int = 0,
                     alerts: [String: Int] = [:], eventsTotal: Int = 0) {
@@ -46,10 +65,18 @@ public enum MetricsRenderer {
         sample("virtaudit_results_stale", [], state.stale ? 1 : 0)
         family("virtaudit_scans_total", "counter", "Scans completed since the service started.")
         sample("virtaudit_scans_total", [], Double(state.scansTotal))
-        family("virtaudit_scan_failures_total", "counter", "Scans that failed since the service started.")
+        family("virtaudit_scan_failures_total", "counter", "Scans that failed since the service started (libvirt unreachable, or not written to history).")
         sample("virtaudit_scan_failures_total", [], Double(state.scanFailuresTotal))
         family("virtaudit_libvirt_events_total", "counter", "libvirt domain events received.")
         sample("virtaudit_libvirt_events_total", [], Double(state.eventsTotal))
+        family("virtaudit_history_write_failures_total", "counter", "Scan writes to the history database that failed (disk full, I/O error).")
+        sample("virtaudit_history_write_failures_total", [], Double(state.history.writeFailuresTotal))
+        family("virtaudit_history_pending_scans", "gauge", "Scans held in memory until the history database takes them.")
+        sample("virtaudit_history_pending_scans", [], Double(state.history.pendingScans))
+        family("virtaudit_history_scans_dropped_total", "counter", "Scans dropped unwritten because the in-memory backlog was full.")
+        sample("virtaudit_history_scans_dropped_total", [], Double(state.history.scansDroppedTotal))
+        family("virtaudit_alerts_held", "gauge", "Alerts held in memory because the outbox could not be written.")
+        sample("virtaudit_alerts_held", [], Double(state.history.heldAlerts))
         family("virtaudit_alerts", "gauge", "Alert outbox entries by delivery state.")
         for s in ["pending", "delivered", "failed", "expired"] {
             sample("virtaudit_alerts", [("state", s)], Double(state.alerts[s] ?? 0))

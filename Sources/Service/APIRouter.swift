@@ -168,6 +168,10 @@ public struct APIRouter: HTTPHandler {
         return HTTPResponse(status: 202, headers: headers, body: Array(JSONWriter.string(record.json).utf8))
     }
 
+    /// Liveness and whether the results can be trusted: `status` is `degraded` with `reasons`
+    /// when libvirt is disconnected, the results are stale, or scans are not reaching history.
+    /// The HTTP status stays 200 either way (the process is alive and serving): probes that
+    /// restart on failure must not restart a service that is waiting for libvirt or disk space.
     private func health() -> HTTPResponse {
         let snapshot = store.snapshot
         var lastScan: JSONValue = .null
@@ -176,12 +180,25 @@ public struct APIRouter: HTTPHandler {
             lastScan = ["at": .string(snapshot.report.finishedAt), "ageSeconds": .int(age),
                         "id": .string(snapshot.report.scanId)]
         }
+        let connected = store.isLibvirtConnected, stale = store.isStale
+        let history = store.historyState
+        var reasons: [String] = []
+        // Before the first scan the connection is not known yet: starting is not degraded.
+        if !connected && (snapshot != nil || store.recentRecords(limit: 1).first?.state == .failed) {
+            reasons.append("libvirt is disconnected")
+        }
+        if stale { reasons.append("results are stale (the last scan could not read libvirt)") }
+        if let problem = history.problem {
+            reasons.append("history write failed, \(history.pending) scan\(history.pending == 1 ? "" : "s") waiting to be written: \(problem)")
+        }
         let body: JSONValue = [
-            "status": "ok",
-            "libvirt": ["connected": .bool(store.isLibvirtConnected)],
+            "status": .string(reasons.isEmpty ? "ok" : "degraded"),
+            "reasons": .array(reasons.map(JSONValue.string)),
+            "libvirt": ["connected": .bool(connected)],
             "lastScan": lastScan,
-            "stale": .bool(store.isStale),
+            "stale": .bool(stale),
             "scanning": .bool(store.activeRecord() != nil),
+            "history": ["pendingScans": .int(history.pending), "error": .from(history.problem)],
         ]
         return Self.json(200, body, cache: "no-store")
     }

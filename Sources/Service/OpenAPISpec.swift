@@ -851,7 +851,7 @@ components:
           items: {$ref: "#/components/schemas/DomainReport"}
     ScanRecord:
       type: object
-      required: [id, state, trigger, requestedAt, startedAt, finishedAt, error, result, links]
+      required: [id, state, trigger, requestedAt, startedAt, finishedAt, error, persisted, persistError, result, links]
       properties:
         id: {type: string}
         state: {type: string, enum: [queued, running, done, failed]}
@@ -860,6 +860,14 @@ components:
         startedAt: {type: string, format: date-time, nullable: true}
         finishedAt: {type: string, format: date-time, nullable: true}
         error: {type: string, nullable: true}
+        persisted:
+          type: boolean
+          nullable: true
+          description: >-
+            The scan is in the history database. Null until the scan is done and for failed
+            scans; false while the write failed and the scan waits in memory to be written again
+            (`persistError` says why); true once written, also when that happened later.
+        persistError: {type: string, nullable: true}
         result:
           type: object
           nullable: true
@@ -910,9 +918,17 @@ components:
           description: The profiles (shape defined by the policy files).
     Health:
       type: object
-      required: [status, libvirt, lastScan, stale, scanning]
+      description: >-
+        Always HTTP 200 while the process serves (liveness); `status` says whether the results
+        can be trusted: `degraded`, with `reasons`, while libvirt is disconnected, the results
+        are stale or scans are not reaching the history database.
+      required: [status, reasons, libvirt, lastScan, stale, scanning, history]
       properties:
-        status: {type: string, enum: [ok]}
+        status: {type: string, enum: [ok, degraded]}
+        reasons:
+          type: array
+          description: Why the status is degraded (empty when ok).
+          items: {type: string}
         libvirt:
           type: object
           required: [connected]
@@ -928,5 +944,11 @@ components:
             id: {type: string}
         stale: {type: boolean}
         scanning: {type: boolean, description: A scan is queued or running.}
+        history:
+          type: object
+          required: [pendingScans, error]
+          properties:
+            pendingScans: {type: integer, minimum: 0, description: Scans held in memory until the history database takes them.}
+            error: {type: string, nullable: true, description: Why the last history write failed, while scans are pending.}
 """#
 }

@@ -111,6 +111,8 @@ public final class ResultStore: @unchecked Sendable {
     private var stale = false
     private var connected = false
     private var records: [ScanRecord] = []
+    private var historyProblem: String?
+    private var historyPending = 0
     private let recordLimit: Int
     let clock: @Sendable () -> Date
 
@@ -152,6 +154,29 @@ public final class ResultStore: @unchecked Sendable {
 
     public var isStale: Bool { lock.withLock { stale } }
     public var isLibvirtConnected: Bool { lock.withLock { connected } }
+
+    /// What history says after each write: scans waiting to be written and why (nil: all written).
+    public func setHistoryState(pending: Int, problem: String?) {
+        lock.withLock {
+            historyPending = pending
+            historyProblem = problem
+        }
+    }
+
+    /// Scans held in memory because history could not take them, and the reason.
+    public var historyState: (pending: Int, problem: String?) { lock.withLock { (historyPending, historyProblem) } }
+
+    /// Scans written to history after their record was final: their records say so now.
+    public func markPersisted(scanIDs: [String]) {
+        guard !scanIDs.isEmpty else { return }
+        let ids = Set(scanIDs)
+        lock.withLock {
+            for i in records.indices where ids.contains(records[i].id) {
+                records[i].persisted = true
+                records[i].persistError = nil
+            }
+        }
+    }
 
     /// The encoded `GET /api/v1/summary` body, nil before the first scan.
     public func summary() -> EncodedBody? { lock.withLock { summaryBody } }

@@ -13,17 +13,24 @@ public final class ScanCoordinator: ScanTrigger, @unchecked Sendable {
     private let logger: Logger
     private let scan: Scan
     private let onFinish: (@Sendable (ScanRecord) -> Void)?
+    private let persist: Persist?
+    /// Writes a report to history before it is published; returns nil when written, else why not.
+    public typealias Persist = @Sendable (ScanReport) -> String?
     private let condition = NSCondition()
     private var stopped = false
     private var started = false
 
-    /// - Parameter onFinish: called on the scan thread after each scan's record is final.
+    /// - Parameters:
+    ///   - onFinish: called on the scan thread after each scan's record is final.
+    ///   - persist: writes each report to history before it is published; its answer becomes the
+    ///     record's `persisted` and `persistError`. Without it, `persisted` stays null.
     public init(store: ResultStore, logger: Logger, onFinish: (@Sendable (ScanRecord) -> Void)? = nil,
-                scan: @escaping Scan) {
+                persist: Persist? = nil, scan: @escaping Scan) {
         self.store = store
         self.logger = logger
         self.scan = scan
         self.onFinish = onFinish
+        self.persist = persist
     }
 
     public func requestScan() -> ScanRecord { requestScan(trigger: .request) }
@@ -79,6 +86,13 @@ public final class ScanCoordinator: ScanTrigger, @unchecked Sendable {
         logger.info("scan started", metadata: ["scan.id": .string(record.id), "scan.trigger": .string(record.trigger.rawValue)])
         do {
             let report = try scan(record.id)
+            // Written before it is served: a result clients have seen is in history (or its
+            // record says it is not yet).
+            if let persist {
+                let failure = persist(report)
+                record.persisted = failure == nil
+                record.persistError = failure
+            }
             store.publish(report)
             record.state = .done
             record.result = ScanRecord.ResultSummary(report: report)

@@ -50,6 +50,12 @@ public struct ScanRecord: Sendable, Hashable, Codable {
     public var finishedAt: String?
     public var error: String?
     public var result: ResultSummary?
+    /// Whether the scan is in the history database: nil until the scan is done (and for failed
+    /// scans), false while the write failed and the scan waits in memory to be written again,
+    /// true once written (also when that happened later).
+    public var persisted: Bool?
+    /// Why the scan is not in history yet (disk full, I/O error), while `persisted` is false.
+    public var persistError: String?
 
     public init(id: String, state: State, trigger: Trigger, requestedAt: String, startedAt: String? = nil,
                 finishedAt: String? = nil, error: String? = nil, result: ResultSummary? = nil) {
@@ -74,6 +80,8 @@ public struct ScanRecord: Sendable, Hashable, Codable {
             "startedAt": .from(startedAt),
             "finishedAt": .from(finishedAt),
             "error": .from(error),
+            "persisted": persisted.map(JSONValue.bool) ?? .null,
+            "persistError": .from(persistError),
             "links": ["self": .string("/api/v1/scans/\(id)")],
         ]
         if let result {

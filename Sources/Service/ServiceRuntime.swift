@@ -39,6 +39,8 @@ public final class ServiceRuntime: @unchecked Sendable {
         var failuresTotal = 0
         var eventsTotal = 0
         var lastUnreachableAlert: Date?
+        /// The first scan of the current history outage (nil while history keeps up).
+        var historyOutage: String?
     }
     private let pending = Mutex(Pending())
     private let stopping = Atomic<Bool>(false)
@@ -107,6 +109,9 @@ public final class ServiceRuntime: @unchecked Sendable {
 
         coordinator = ScanCoordinator(store: store, logger: logger, onFinish: { [weak self] record in
             self?.scanFinished(record)
+        }, persist: { [weak self] report in
+            guard let self else { return "service stopping" }
+            return self.persist(report)
         }, scan: { [weak self] id in
             guard let self else { throw LibvirtLink.Unavailable(description: "service stopping") }
             return try self.runScan(id: id)
@@ -166,11 +171,8 @@ public final class ServiceRuntime: @unchecked Sendable {
         return report
     }
 
-    /// History, alerts and reports for a successful scan. Failures here are logged, never fatal.
+    /// Alerts for a successful scan. Failures here are logged, never fatal.
     func afterScan(_ report: ScanReport) {
-        do { try history.record(report) } catch {
-            logger.error("history write failed", metadata: ["error": .string("\(error)")])
-        }
         // Alerts compare findings and grades only: the previous report is kept without facts.
         let previous = pending.withLock { p -> ScanReport? in
             let prev = p.previous
@@ -183,8 +185,70 @@ public final class ServiceRuntime: @unchecked Sendable {
                 let n = try dispatcher.enqueue(alerts)
                 if n > 0 { logger.notice("alerts queued", metadata: ["alerts.count": .stringConvertible(n)]) }
             } catch {
-                logger.error("alert outbox write failed", metadata: ["error": .string("\(error)")])
+                logger.error("alert outbox write failed; alerts held in memory", metadata: ["error": .string("\(error)")])
             }
+        }
+    }
+
+    /// Writes a published scan to history (after any scans still waiting). A failed write is a
+    /// failed scan for the counters, keeps the scan in memory for `retryHistory()`, degrades
+    /// `/healthz` and raises one alert per outage. Returns why the scan is not written, or nil.
+    func persist(_ report: ScanReport) -> String? {
+        let outcome = history.persist(report)
+        store.markPersisted(scanIDs: outcome.writtenLate)
+        if outcome.dropped > 0 {
+            logger.critical("history backlog full: oldest unwritten scans dropped",
+                            metadata: ["scans.dropped": .stringConvertible(outcome.dropped)])
+        }
+        guard let error = outcome.error else {
+            historyCaughtUp()
+            return nil
+        }
+        let state = history.persistence
+        store.setHistoryState(pending: state.pending, problem: error)
+        let firstOfOutage = pending.withLock { p -> Bool in
+            p.failuresTotal += 1
+            if p.historyOutage != nil { return false }
+            p.historyOutage = report.scanId
+            return true
+        }
+        logger.error("history write failed; scan kept in memory and retried", metadata: [
+            "scan.id": .string(report.scanId), "error": .string(error), "scans.pending": .stringConvertible(state.pending),
+        ])
+        if firstOfOutage, !dispatcher.sinks.isEmpty {
+            let alert = AlertEngine.historyWriteFailed(scanId: report.scanId, error: error, pending: state.pending)
+            do { try dispatcher.enqueue([alert]) } catch {
+                logger.warning("alert outbox unwritable; alert held in memory", metadata: ["error": .string("\(error)")])
+            }
+        }
+        return error
+    }
+
+    /// Retries the scans waiting for history (the `history` loop, every few seconds).
+    func retryHistory() {
+        guard history.persistence.pending > 0 else { return }
+        let written = history.retryPending()
+        store.markPersisted(scanIDs: written)
+        let state = history.persistence
+        if state.pending == 0 {
+            historyCaughtUp()
+        } else {
+            store.setHistoryState(pending: state.pending, problem: state.lastError)
+        }
+    }
+
+    private func historyCaughtUp() {
+        store.setHistoryState(pending: 0, problem: nil)
+        let outage = pending.withLock { p -> String? in
+            defer { p.historyOutage = nil }
+            return p.historyOutage
+        }
+        if let outage {
+            let state = history.persistence
+            logger.notice("history writes resumed; held scans written", metadata: [
+                "outage.first_scan": .string(outage), "scans.written_late": .stringConvertible(state.writtenLate),
+                "scans.dropped": .stringConvertible(state.dropped),
+            ])
         }
     }
 
@@ -230,9 +294,13 @@ public final class ServiceRuntime: @unchecked Sendable {
     func metrics() -> String {
         let p = pending.withLock { ($0.scansTotal, $0.failuresTotal, $0.eventsTotal) }
         let counts = (try? history.alertCounts()) ?? [:]
-        return MetricsRenderer.render(store.snapshot?.report, state: .init(
+        var state = MetricsRenderer.ServiceState(
             libvirtConnected: store.isLibvirtConnected, stale: store.isStale, scansTotal: p.0, scanFailuresTotal: p.1,
-            alerts: Dictionary(counts.map { ($0.key.rawValue, $0.value) }, uniquingKeysWith: { a, _ in a }), eventsTotal: p.2))
+            alerts: Dictionary(counts.map { ($0.key.rawValue, $0.value) }, uniquingKeysWith: { a, _ in a }), eventsTotal: p.2)
+        let persistence = history.persistence
+        state.history = .init(writeFailuresTotal: persistence.failures, pendingScans: persistence.pending,
+                              scansDroppedTotal: persistence.dropped, heldAlerts: dispatcher.heldCount)
+        return MetricsRenderer.render(store.snapshot?.report, state: state)
     }
 
     // MARK: Running
@@ -275,15 +343,19 @@ public final class ServiceRuntime: @unchecked Sendable {
             _ = self?.requestFullScan(trigger: .schedule)
         }
         startLoop(name: "reconnect", every: 1) { [weak self] in self?.watchLibvirt() }
-        startLoop(name: "alerts", every: dispatcher.sinks.isEmpty ? nil : 2) { [weak self] in
-            guard let self else { return }
-            let d = self.dispatcher
-            let done = DispatchSemaphore(value: 0)
-            Task.detached {
-                _ = await d.deliverDue()
-                done.signal()
+        startLoop(name: "history", every: 5) { [weak self] in self?.retryHistory() }
+        // One delivery loop per sink: a sink that hangs until its timeout delays only itself.
+        for sink in dispatcher.sinks {
+            startLoop(name: "alerts-\(sink.name)", every: 2) { [weak self] in
+                guard let self else { return }
+                let d = self.dispatcher
+                let done = DispatchSemaphore(value: 0)
+                Task.detached {
+                    _ = await d.deliverDue(sink: sink.name)
+                    done.signal()
+                }
+                done.wait()
             }
-            done.wait()
         }
         if let writer = reportWriter {
             startLoop(name: "reports", every: TimeInterval(config.reports.intervalSeconds), immediately: false) { [weak self] in
@@ -358,6 +430,19 @@ public final class ServiceRuntime: @unchecked Sendable {
         monitor?.stop()
         coordinator.stop()
         server.shutdown(graceful: true)
+        // Scans still waiting for history get a last chance; what remains is lost, and said so.
+        if history.persistence.pending > 0 {
+            history.retryPending()
+            let left = history.persistence
+            if left.pending > 0 {
+                logger.critical("stopping with scans not written to history", metadata: [
+                    "scans.lost": .stringConvertible(left.pending), "error": .string(left.lastError ?? "unknown"),
+                ])
+            }
+        }
+        // Alert commands still running (and whatever they started) do not outlive the service.
+        let killed = AlertCommand.terminateAll()
+        if killed > 0 { logger.notice("alert commands ended", metadata: ["groups": .stringConvertible(killed)]) }
         logger.notice("stopped")
     }
 }

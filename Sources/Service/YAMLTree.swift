@@ -1,12 +1,16 @@
 import Core
 import Foundation
+import Policy
 import Yams
 
 /// Conversions from Yams' node tree, which keeps line numbers, to plain values.
 enum YAMLTree {
-    /// Parses YAML text into its node tree (nil for an empty document).
+    /// Parses YAML text into its node tree (nil for an empty document). A document nested deeper
+    /// or expanding further than `YAMLLimits` allows is refused before it is composed (the
+    /// composer and `json(_:)` recurse once per level): the error names the line and the limit.
     static func compose(_ text: String) throws -> Node? {
-        try Yams.compose(yaml: text)
+        if let violation = YAMLLimits.check(text) { throw violation }
+        return try Yams.compose(yaml: text)
     }
 
     /// The resolved tag of a node (`tag:yaml.org,2002:int`...).

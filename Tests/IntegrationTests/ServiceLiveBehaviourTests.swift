@@ -115,8 +115,12 @@ final class ServiceLiveBehaviourTests: ServiceLiveTestCase {
         let socketPath = "/tmp/va-live-nonexistent-\(UUID().uuidString.prefix(8))/libvirt-sock"
         let p = try serve(config: nil, dataDir: dir + "/data",
                           extra: ["--connect", "qemu+unix:///system?socket=\(socketPath)", "--log-level", "info"])
-        let health = try XCTUnwrap(try p.json("/healthz"))
-        XCTAssertEqual(health["status"]?.stringValue, "ok")
+        // Alive (200) but not ok: once the first scan has failed, /healthz says why.
+        let health = try ServiceLive.eventually("/healthz degraded after the failed first scan", timeout: 30, interval: 0.1) { () -> JSONValue? in
+            let h = try XCTUnwrap(try p.json("/healthz"))
+            return h["status"]?.stringValue == "degraded" ? h : nil
+        }
+        XCTAssertEqual(health["reasons"]?.arrayValue?.first?.stringValue, "libvirt is disconnected", "\(health)")
         XCTAssertEqual(health[path: "libvirt.connected"]?.boolValue, false, "\(health)")
         // Over a few seconds of retries with backoff the service keeps answering.
         let until = Date().addingTimeInterval(4)

@@ -59,6 +59,9 @@ final class ServiceLiveLibvirtOutageTests: ServiceLiveTestCase {
             return h
         }
         XCTAssertEqual(down[path: "lastScan.id"]?.stringValue, scanID, "the last good scan is still the one served")
+        XCTAssertEqual(down["status"]?.stringValue, "degraded", "\(down)")
+        XCTAssertEqual(Set(down["reasons"]?.arrayValue?.compactMap(\.stringValue) ?? []),
+                       ["libvirt is disconnected", "results are stale (the last scan could not read libvirt)"], "\(down)")
         let stale = try p.get("/api/v1/summary")
         XCTAssertEqual(stale.status, 200, "stale results are still served: \(stale.text)")
         XCTAssertEqual(before["stale"]?.boolValue, false)
@@ -87,6 +90,7 @@ final class ServiceLiveLibvirtOutageTests: ServiceLiveTestCase {
             return h
         }
         XCTAssertNotNil(up[path: "lastScan.at"]?.stringValue)
+        XCTAssertEqual(up["status"]?.stringValue, "ok", "\(up)")
         XCTAssertEqual(try p.json("/api/v1/summary")?["stale"]?.boolValue, false)
         let fresh = try p.get("/metrics").text
         XCTAssertEqual(metric(fresh, "virtaudit_libvirt_connected"), 1)

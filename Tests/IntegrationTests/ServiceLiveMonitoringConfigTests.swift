@@ -47,7 +47,7 @@ final class ServiceLiveMonitoringConfigTests: ServiceLiveTestCase {
         try FileManager.default.copyItem(atPath: Self.dir + "/virtaudit-rules.yml", toPath: tmp + "/virtaudit-rules.yml")
         let check = try ServiceLive.run(Self.promtool, ["check", "config", tmp + "/prometheus.yml"])
         XCTAssertEqual(check.status, 0, check.out + check.err)
-        XCTAssertTrue(check.out.contains("SUCCESS: 10 rules found"), check.out)
+        XCTAssertTrue(check.out.contains("SUCCESS: 11 rules found"), check.out)
     }
 
     func testRulesUseOnlyExportedMetrics() throws {
@@ -70,7 +70,7 @@ final class ServiceLiveMonitoringConfigTests: ServiceLiveTestCase {
             let t = line.trimmingCharacters(in: .whitespaces)
             return t.hasPrefix("- alert: ") ? String(t.dropFirst("- alert: ".count)) : nil
         }
-        XCTAssertEqual(alertNames.count, 10)
+        XCTAssertEqual(alertNames.count, 11)
         for a in alertNames { XCTAssertTrue(doc.contains(a), "Docs/monitoring.md does not describe the alert \(a)") }
     }
 }

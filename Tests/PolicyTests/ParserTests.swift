@@ -88,4 +88,33 @@ final class ParserTests: XCTestCase {
         let e = try p("a == 1 and (b or c) and d")
         XCTAssertEqual(e.prettyPrinted(indent: ""), "   a == 1\nand (b or c)\nand d")
     }
+
+    /// Each nesting level is one recursion of the parser (and of evaluation and printing): deep
+    /// input must be an error at the limit, not a stack overflow.
+    func testNestingBeyondTheDepthLimitIsAnErrorNotACrash() throws {
+        let table: [(String, String)] = [
+            ("20,000 parentheses", String(repeating: "(", count: 20_000) + "a" + String(repeating: ")", count: 20_000)),
+            ("50,000 nots", String(repeating: "not ", count: 50_000) + "a"),
+            ("nested lists", String(repeating: "[", count: 5_000) + "1" + String(repeating: "]", count: 5_000)),
+            ("nested calls", String(repeating: "count(", count: 5_000) + "a" + String(repeating: ")", count: 5_000)),
+            ("nested quantifiers", String(repeating: "all x in l: ", count: 5_000) + "x == 1"),
+        ]
+        for (name, source) in table {
+            XCTAssertThrowsError(try p(source), name) { error in
+                let e = error as? ExpressionError
+                XCTAssertEqual(e?.message, "expression nested deeper than \(Parser.maxDepth) levels (the limit)", name)
+                XCTAssertLessThanOrEqual(e?.column ?? .max, 2 * Parser.maxDepth * 12, "\(name): the error points near where the limit was passed")
+            }
+        }
+    }
+
+    func testNestingUpToTheLimitParses() throws {
+        let depth = Parser.maxDepth - 1
+        let parens = String(repeating: "(", count: depth) + "a == 1" + String(repeating: ")", count: depth)
+        XCTAssertEqual(try p(parens), .compare(.eq, .path(FactPath(["a"])), .literal(1)))
+        var expected = Expr.path(FactPath(["a"]))
+        for _ in 0..<depth { expected = .not(expected) }
+        XCTAssertEqual(try p(String(repeating: "not ", count: depth) + "a"), expected)
+        XCTAssertThrowsError(try p(String(repeating: "(", count: depth + 1) + "a" + String(repeating: ")", count: depth + 1)))
+    }
 }

@@ -57,9 +57,29 @@ final class APIRouterTests: XCTestCase {
         let router = published()
         store.setStale(true)
         store.setLibvirtConnected(false)
-        let health = router.handle(.get("/healthz")).json
+        let response = router.handle(.get("/healthz"))
+        let health = response.json
         XCTAssertEqual(health?["stale"], true)
         XCTAssertEqual(health?["libvirt"]?["connected"], false)
+        XCTAssertEqual(health?["status"], "degraded", "stale results from a disconnected libvirt are not ok")
+        XCTAssertEqual(health?["reasons"]?.arrayValue?.count, 2)
+        XCTAssertEqual(health?["reasons"]?.arrayValue?.first?.stringValue, "libvirt is disconnected")
+        XCTAssertEqual(response.status, 200, "degraded stays 200: the process is alive")
+    }
+
+    func testHealthIsDegradedWhileScansWaitForHistoryAndOkOnceWritten() {
+        let router = published()
+        XCTAssertEqual(router.handle(.get("/healthz")).json?["status"], "ok")
+        XCTAssertEqual(router.handle(.get("/healthz")).json?["reasons"], [])
+        store.setHistoryState(pending: 3, problem: "history database /d/history.sqlite3: database or disk is full")
+        let health = router.handle(.get("/healthz")).json
+        XCTAssertEqual(health?["status"], "degraded")
+        XCTAssertEqual(health?["history"]?["pendingScans"], 3)
+        XCTAssertEqual(health?["reasons"]?.arrayValue?.first?.stringValue,
+                       "history write failed, 3 scans waiting to be written: history database /d/history.sqlite3: database or disk is full")
+        store.setHistoryState(pending: 0, problem: nil)
+        XCTAssertEqual(router.handle(.get("/healthz")).json?["status"], "ok")
+        XCTAssertEqual(router.handle(.get("/healthz")).json?["history"]?["error"], .null)
     }
 
     func testHealthNeedsNoTokenEvenWhenTokensAreConfigured() throws {

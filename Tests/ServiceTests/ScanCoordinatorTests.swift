@@ -29,6 +29,29 @@ final class ScanCoordinatorTests: XCTestCase {
         XCTAssertEqual(store.snapshot?.report.scanId, record.id)
     }
 
+    func testAScanHistoryRefusedIsServedButRecordedAsNotPersisted() throws {
+        let store = ResultStore()
+        let finished = expectation(description: "scan finished")
+        let publishedAtPersist = LockedCounter()
+        let coordinator = ScanCoordinator(store: store, logger: LogCapture().logger, onFinish: { _ in finished.fulfill() },
+                                          persist: { _ in
+            if store.snapshot != nil { publishedAtPersist.increment() }
+            return "history database /d/history.sqlite3: database or disk is full"
+        }) { id in Sample.report(scanId: id) }
+        let record = coordinator.requestScan()
+        wait(for: [finished], timeout: 30)
+        let done = try XCTUnwrap(store.record(id: record.id))
+        XCTAssertEqual(done.state, .done, "the results are still served")
+        XCTAssertEqual(store.snapshot?.report.scanId, record.id)
+        XCTAssertEqual(done.persisted, false)
+        XCTAssertEqual(done.persistError, "history database /d/history.sqlite3: database or disk is full")
+        XCTAssertEqual(done.json["persisted"], false)
+        XCTAssertEqual(publishedAtPersist.value, 0, "history is written before the result is served")
+        store.markPersisted(scanIDs: [record.id])
+        XCTAssertEqual(store.record(id: record.id)?.persisted, true)
+        XCTAssertNil(store.record(id: record.id)?.persistError)
+    }
+
     func testRequestsWhileAScanRunsReturnThatScan() {
         let store = ResultStore()
         let release = DispatchSemaphore(value: 0)

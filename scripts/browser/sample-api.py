@@ -293,6 +293,7 @@ def job_record(job):
     at = datetime.fromtimestamp(job['t'], timezone.utc).isoformat().replace('+00:00', 'Z')
     return {'id': job['id'], 'state': job['state'], 'trigger': 'request', 'requestedAt': at, 'startedAt': at,
             'finishedAt': at if job['state'] == 'done' else None, 'error': None, 'result': None,
+            'persisted': True if job['state'] == 'done' else None, 'persistError': None,
             'links': {'self': f"/api/v1/scans/{job['id']}"}}
 
 
@@ -345,8 +346,9 @@ class Handler(BaseHTTPRequestHandler):
         st = self.state
         if path == '/healthz':
             scanning = any(j['state'] != 'done' for j in st.jobs.values())
-            return self.json(200, {'status': 'ok', 'libvirt': {'connected': True}, 'lastScan': None if st.empty else st.last_scan(),
-                                   'stale': False, 'scanning': scanning})
+            return self.json(200, {'status': 'ok', 'reasons': [], 'libvirt': {'connected': True},
+                                   'lastScan': None if st.empty else st.last_scan(), 'stale': False, 'scanning': scanning,
+                                   'history': {'pendingScans': 0, 'error': None}})
         if path.startswith('/api/'):
             if self.role() is None:
                 return self.error(401, 'a bearer token is required')

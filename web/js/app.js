@@ -142,6 +142,10 @@ function showHealth(result) {
   const libvirt = hz.libvirt && hz.libvirt.connected === false;
   setBanner('libvirt', libvirt ? 'libvirt is not reachable: the service cannot see the virtual machines right now.' : null, 'error');
   setBanner('stale', hz.stale ? 'Results are stale: the last scan could not complete, so these are the last good results.' : null, 'warn');
+  const waiting = (hz.history && hz.history.pendingScans) || 0;
+  setBanner('history', waiting > 0
+    ? `Scan history cannot be written (${waiting} scan${waiting === 1 ? '' : 's'} waiting in memory): ${hz.history.error || 'unknown error'}. Free space in the data directory; the scans are written then.`
+    : null, 'warn');
 }
 
 const dismissed = new Map(); // banner key -> text the user closed; not shown again while unchanged
