@@ -24,6 +24,8 @@ public final class ServiceRuntime: @unchecked Sendable {
     let alertPolicy: AlertPolicy
     /// The Alertmanager sink's feed (`alerts.alertmanager`), nil when not configured.
     let alertmanager: AlertmanagerFeed?
+    /// The OCSF findings file (`ocsf`), nil when off.
+    let ocsfLog: OCSFLog?
     let reportWriter: ReportWriter?
     private(set) var coordinator: ScanCoordinator!
     private(set) var monitor: DomainEventMonitor?
@@ -85,6 +87,9 @@ public final class ServiceRuntime: @unchecked Sendable {
         } else {
             alertmanager = nil
         }
+        ocsfLog = config.ocsf.enabled
+            ? OCSFLog(directory: config.ocsf.directory ?? config.dataDir + "/ocsf", maxBytes: config.ocsf.maxBytes, keep: config.ocsf.keep)
+            : nil
         reportWriter = config.reports.intervalSeconds > 0
             ? ReportWriter(directory: config.reports.directory ?? config.dataDir + "/reports",
                            formats: config.reports.formats.compactMap(ReportWriter.Format.init(rawValue:)),
@@ -190,6 +195,7 @@ public final class ServiceRuntime: @unchecked Sendable {
         }
         try? history.noteSeen(report)
         alertmanager?.scanned(report)
+        writeOCSF(report)
         let alerts = AlertEngine.evaluate(previous: previous, current: report, policy: alertPolicy)
         if !alerts.isEmpty, !dispatcher.sinks.isEmpty {
             do {
