@@ -14,11 +14,8 @@ final class ServiceLiveAlertmanagerTests: ServiceLiveTestCase {
         let process = Process()
         let port: Int
 
-        init(port: Int, dir: String) throws {
-            self.port = port
-            let config = dir + "/alertmanager.yml"
-            // A long resolve_timeout: an alert leaves the active list only through our endsAt.
-            try """
+        /// A long resolve_timeout: an alert leaves the active list only through our endsAt.
+        static let defaultConfig = """
             global:
               resolve_timeout: 1h
             route:
@@ -26,7 +23,12 @@ final class ServiceLiveAlertmanagerTests: ServiceLiveTestCase {
               group_by: [host, rule]
             receivers:
               - name: blackhole
-            """.write(toFile: config, atomically: true, encoding: .utf8)
+            """
+
+        init(port: Int, dir: String, configText: String = AlertmanagerProcess.defaultConfig) throws {
+            self.port = port
+            let config = dir + "/alertmanager.yml"
+            try configText.write(toFile: config, atomically: true, encoding: .utf8)
             try FileManager.default.createDirectory(atPath: dir + "/data", withIntermediateDirectories: true)
             process.executableURL = URL(fileURLWithPath: ServiceLiveAlertmanagerTests.binary)
             process.arguments = ["--config.file=" + config, "--storage.path=" + dir + "/data",
@@ -82,8 +84,8 @@ final class ServiceLiveAlertmanagerTests: ServiceLiveTestCase {
         }
     }
 
-    func startAlertmanager(port: Int) throws -> AlertmanagerProcess {
-        let am = try AlertmanagerProcess(port: port, dir: try tempDir())
+    func startAlertmanager(port: Int, config: String = AlertmanagerProcess.defaultConfig) throws -> AlertmanagerProcess {
+        let am = try AlertmanagerProcess(port: port, dir: try tempDir(), configText: config)
         cleanups.append { am.stop() }
         return am
     }
@@ -216,5 +218,34 @@ final class ServiceLiveAlertmanagerTests: ServiceLiveTestCase {
         XCTAssertEqual(Self.labels(after)["finding_id"], Self.labels(before)["finding_id"])
         XCTAssertEqual(after["startsAt"]?.stringValue, before["startsAt"]?.stringValue,
                        "startsAt is the finding's first-seen time from history")
+    }
+
+    /// The documented routing (packaging/prometheus/alertmanager-virtaudit.yml) passes amtool, and
+    /// its inhibit rule silences a host's findings while that host's libvirt is unreachable.
+    func testTheDocumentedRouteInhibitsAHostsFindingsWhileItsLibvirtIsUnreachable() throws {
+        try ServiceLive.requireLibvirt()
+        try LiveLab.requireLab()
+        try ServiceLive.requireTool(Self.binary)
+        try ServiceLive.requireTool("/usr/bin/amtool")
+        let path = LiveLab.repository + "/packaging/prometheus/alertmanager-virtaudit.yml"
+        let check = try ServiceLive.run("/usr/bin/amtool", ["check-config", path])
+        XCTAssertEqual(check.status, 0, check.out + check.err)
+        let am = try startAlertmanager(port: try ServiceLive.freePort(), config: try String(contentsOfFile: path, encoding: .utf8))
+        let dir = try tempDir()
+        try serve(config: try writeConfig(config(alertmanagerPort: am.port), in: dir), dataDir: dir + "/data")
+        let finding = try ServiceLive.eventually("va-rootdac's alert", timeout: 90, interval: 0.5) {
+            try dacAlerts(am, vm: LiveLab.rootDAC).first
+        }
+        XCTAssertEqual(finding[path: "status.state"]?.stringValue, "active")
+        // The alert virtaudit raises when libvirt stays unreachable, for the same host.
+        let host = try XCTUnwrap(Self.labels(finding)["host"])
+        let outage = Data(#"[{"labels":{"alertname":"VirtauditLibvirtUnreachable","severity":"high","host":"\#(host)"}}]"#.utf8)
+        let posted = try RawHTTP.request(port: am.port, method: "POST", path: "/api/v2/alerts",
+                                         headers: [("Content-Type", "application/json")], body: outage)
+        XCTAssertEqual(posted.status, 200, posted.text)
+        _ = try ServiceLive.eventually("va-rootdac's finding to be inhibited", timeout: 30, interval: 0.5) { () -> Bool? in
+            try dacAlerts(am, vm: LiveLab.rootDAC).allSatisfy { $0[path: "status.state"]?.stringValue == "suppressed"
+                && !($0[path: "status.inhibitedBy"]?.arrayValue ?? []).isEmpty } ? true : nil
+        }
     }
 }
