@@ -96,7 +96,8 @@ public struct AlertmanagerState: Sendable {
                 labels["vm"] = d.name
                 labels["vm_uuid"] = d.uuid
             }
-            var annotations = ["summary": "\(f.severity.rawValue) finding on \(d?.name ?? host) (\(host)): \(f.title)",
+            let target = d.map { "\($0.name) on \(host)" } ?? host
+            var annotations = ["summary": "\(target) fails \(f.rule) (\(f.severity.rawValue)): \(f.title)",
                                "observed": JSONWriter.string(f.observed), "remediation": f.remediation]
             let link = dashboardLink(domain: d)
             if let link { annotations["dashboard"] = link }

@@ -54,4 +54,16 @@ final class ServiceConfigIntegrationsTests: XCTestCase {
             XCTAssertEqual(error as? ServiceConfigError, .unknownKey(file: "<config>", key: "alerts.alertmanager.token", line: 4))
         }
     }
+
+    func testEveryIntegrationKeyIsDocumentedAndInThePackagedFile() throws {
+        let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let docs = try String(contentsOf: repo.appendingPathComponent("Docs/configuration.md"), encoding: .utf8)
+        let packaged = try String(contentsOf: repo.appendingPathComponent("packaging/virtaudit.yaml"), encoding: .utf8)
+        for key in ["alertmanager", "urls", "bearer_token_file", "severities", "resend_seconds", "dashboard_url",
+                    "ocsf", "directory", "max_bytes", "keep"] {
+            XCTAssertTrue(docs.contains("`\(key)`"), "Docs/configuration.md lacks \(key)")
+            XCTAssertTrue(packaged.contains("\(key):"), "packaging/virtaudit.yaml lacks \(key)")
+        }
+        XCTAssertTrue(docs.contains("`timeout_seconds`"))
+    }
 }
