@@ -6,7 +6,8 @@ import Foundation
 /// per sink waits, and the newest state is never overtaken by an older one on a retry.
 extension HistoryStore {
     /// Queues `payload` for `sink` as `merge(pending payloads, oldest first, + payload)`; the
-    /// pending entries merged in are marked expired ("superseded by <id>"). Returns the new id.
+    /// pending entries merged in are deleted (the new entry carries all they held, and they
+    /// must not count as expired, which means lost). Returns the new id.
     @discardableResult
     public func enqueueBatch(key: String, sink: String, payload: JSONValue, now: Date = Date(), ttl: TimeInterval = 86_400,
                              merge: ([JSONValue]) -> JSONValue) throws(HistoryError) -> Int {
@@ -22,10 +23,8 @@ extension HistoryStore {
                     VALUES (?, ?, ?, ?, 'pending', 0, ?, ?)
                     """).run([.text(key), .text(sink), .double(t), .text(JSONWriter.string(merged)), .double(t), .double(t + ttl)])
                 let id = Int(db.lastInsertRowID)
-                for r in older {
-                    try db.prepare("UPDATE outbox SET state = 'expired', last_error = ? WHERE id = ?")
-                        .run([.text("superseded by \(id)"), .int(Int64(r.int(0) ?? 0))])
-                }
+                let delete = try db.prepare("DELETE FROM outbox WHERE id = ?")
+                for r in older { try delete.run([.int(Int64(r.int(0) ?? 0))]) }
                 return id
             }
         }

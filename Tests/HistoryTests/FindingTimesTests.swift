@@ -4,12 +4,6 @@ import History
 import XCTest
 
 final class FindingTimesTests: XCTestCase {
-    func store() throws -> HistoryStore {
-        let d = NSTemporaryDirectory() + "va-times-\(UUID().uuidString)"
-        addTeardownBlock { try? FileManager.default.removeItem(atPath: d) }
-        return try HistoryStore(directory: d)
-    }
-
     func testFirstSeenStaysAndLastSeenMovesAcrossScansAndReopening() throws {
         let d = NSTemporaryDirectory() + "va-times-\(UUID().uuidString)"
         defer { try? FileManager.default.removeItem(atPath: d) }
@@ -25,21 +19,5 @@ final class FindingTimesTests: XCTestCase {
         XCTAssertEqual(t["va1-a"]?.lastSeen, Timestamp.format(2000))
         XCTAssertEqual(t["va1-b"]?.lastSeen, Timestamp.format(1000))
         XCTAssertNil(t["va1-never"])
-    }
-
-    func testBatchesForOneSinkMergeIntoOneAndSupersedeTheOlder() throws {
-        let s = try store()
-        let first = try s.enqueueBatch(key: "k1", sink: "am-1", payload: [1], merge: { _ in .null })
-        try s.enqueueBatch(key: "k1", sink: "am-2", payload: [1], merge: { _ in .null })
-        var seen: [JSONValue] = []
-        let second = try s.enqueueBatch(key: "k2", sink: "am-1", payload: [2], merge: { seen = $0; return [1, 2] })
-        XCTAssertEqual(seen, [[1], [2]], "older pending payloads first, then the new one")
-        let pending = try s.dueAlerts(sink: "am-1")
-        XCTAssertEqual(pending.map(\.id), [second])
-        XCTAssertEqual(pending.first?.payload, [1, 2])
-        let old = try s.alerts(limit: 10).first { $0.id == first }
-        XCTAssertEqual(old?.state, .expired)
-        XCTAssertEqual(old?.lastError, "superseded by \(second)")
-        XCTAssertEqual(try s.dueAlerts(sink: "am-2").count, 1, "another sink's batch is its own")
     }
 }
