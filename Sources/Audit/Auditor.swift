@@ -49,7 +49,7 @@ public final class Auditor: Sendable {
     /// Every documented fact path: the policy loader rejects rules naming anything else.
     public static let schema = FactSchema([
         InventoryFacts.schema, ProcessProbe.schema, HostProbe.schema, DeviceAudit.schema, Auditor.pipelineSchema,
-        SecLabelFacts.schema, StorageHostFacts.schema,
+        SecLabelFacts.schema, StorageHostFacts.schema, CgroupLimitFacts.schema,
     ])
 
     /// Facts the pipeline itself adds.
@@ -167,6 +167,8 @@ public final class Auditor: Sendable {
                                 noAppArmor: noAppArmor, into: &f)
             SecLabelFacts.collect(d, root: root, accounts: accounts, into: &f)
             StorageHostFacts.collect(d, root: root, ksm: ksm, into: &f)
+            CgroupLimitFacts.collect(d, root: root, into: &f)
+            ConsoleSecrets.collect(d, root: root, into: &f)
             if let dev = devices.domains[d.record.uuid] { f.absorb(dev) }
             return f
         }

@@ -12,7 +12,7 @@ public enum TableRenderer {
         if report.stale { out += "  (STALE: libvirt unreachable, last good results)" }
         out += "\n\n"
 
-        let layerOrder: [Layer] = [.qemuSandbox, .dac, .namespaces, .mac, .seccomp, .deviceIsolation, .deviceSurface, .confidential]
+        let layerOrder: [Layer] = [.qemuSandbox, .dac, .namespaces, .mac, .seccomp, .deviceIsolation, .deviceSurface, .resources, .confidential]
         let header = ["NAME", "STATE", "SCORE", "GRADE", "LAYERS", "FAIL", "UNKNOWN"] + layerOrder.map { shortName($0) }
         var rows: [[String]] = [header]
         for d in report.domains.sorted(by: { ($0.score, $0.name) < ($1.score, $1.name) }) {
@@ -59,6 +59,7 @@ public enum TableRenderer {
         case .seccomp: return "SECCOMP"
         case .deviceIsolation: return "IOMMU"
         case .deviceSurface: return "SURFACE"
+        case .resources: return "RES"
         case .confidential: return "CC"
         case .host: return "HOST"
         }

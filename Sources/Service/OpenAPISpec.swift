@@ -624,7 +624,7 @@ components:
               description: The offending query parameter (bad_request only).
     Layer:
       type: string
-      enum: [qemu-sandbox, dac, namespaces, mac, seccomp, device-isolation, device-surface, confidential, host]
+      enum: [qemu-sandbox, dac, namespaces, mac, seccomp, device-isolation, device-surface, resources, confidential, host]
     Severity:
       type: string
       enum: [critical, high, medium, low, info]

@@ -10,6 +10,7 @@ export const LAYERS = [
   { key: 'seccomp', short: 'SEC', title: 'seccomp' },
   { key: 'device-isolation', short: 'IOMMU', title: 'Device isolation (IOMMU)' },
   { key: 'device-surface', short: 'DEV', title: 'Device-model surface' },
+  { key: 'resources', short: 'RES', title: 'Resource containment' },
   { key: 'confidential', short: 'CC', title: 'Confidential computing' },
 ];
 export const HOST_LAYER = { key: 'host', short: 'HOST', title: 'Host' };
