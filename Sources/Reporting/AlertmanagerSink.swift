@@ -37,6 +37,13 @@ public struct AlertmanagerSink: AlertSink {
         request.setValue("application/json", forHTTPHeaderField: "Content-Type")
         request.setValue("virtaudit", forHTTPHeaderField: "User-Agent")
         if let t = bearerToken { request.setValue("Bearer " + t, forHTTPHeaderField: "Authorization") }
+        try await Self.post(request, timeout: timeout)
+    }
+
+    /// Sends one request in an ephemeral session (no cookies, no cache); any 2xx is success,
+    /// anything else a `DeliveryError` with the status and the start of the answer. Shared
+    /// with `WebhookSink`.
+    static func post(_ request: URLRequest, timeout: TimeInterval) async throws {
         let config = URLSessionConfiguration.ephemeral
         config.timeoutIntervalForRequest = timeout
         config.timeoutIntervalForResource = timeout
@@ -46,7 +53,7 @@ public struct AlertmanagerSink: AlertSink {
         guard let http = response as? HTTPURLResponse else { throw DeliveryError(description: "no HTTP response") }
         guard (200..<300).contains(http.statusCode) else {
             let text = String(decoding: data.prefix(300), as: UTF8.self).trimmingWhitespace()
-            throw DeliveryError(description: "\(endpoint.absoluteString) answered HTTP \(http.statusCode)\(text.isEmpty ? "" : ": " + text)")
+            throw DeliveryError(description: "\(request.url?.absoluteString ?? "") answered HTTP \(http.statusCode)\(text.isEmpty ? "" : ": " + text)")
         }
     }
 }

@@ -33,11 +33,13 @@ extension ServiceConfig {
         public init() {}
     }
 
-    static func parseAlertmanager(_ node: Node, key: String, reader: OptionReader) throws -> Alertmanager {
+    /// Calls `body(subkey, "key.subkey", value)` for each entry of a mapping section; duplicate
+    /// keys and `body` returning false (an unknown key) are errors naming key and line.
+    static func eachEntry(_ node: Node, key: String, reader: OptionReader,
+                          _ body: (String, String, Node) throws -> Bool) throws {
         guard case .mapping(let mapping) = node else {
             throw ServiceConfigError.notAMapping(file: reader.file, key: key, line: YAMLTree.line(node))
         }
-        var am = Alertmanager()
         var seen: Set<String> = []
         for (keyNode, value) in mapping {
             let sub = keyNode.string ?? "\(keyNode.any)"
@@ -45,6 +47,15 @@ extension ServiceConfig {
             guard seen.insert(sub).inserted else {
                 throw ServiceConfigError.duplicateKey(file: reader.file, key: k, line: YAMLTree.line(keyNode))
             }
+            guard try body(sub, k, value) else {
+                throw ServiceConfigError.unknownKey(file: reader.file, key: k, line: YAMLTree.line(keyNode))
+            }
+        }
+    }
+
+    static func parseAlertmanager(_ node: Node, key: String, reader: OptionReader) throws -> Alertmanager {
+        var am = Alertmanager()
+        try eachEntry(node, key: key, reader: reader) { sub, k, value in
             switch sub {
             case "urls":
                 let list = try reader.stringList(k, value)
@@ -74,9 +85,9 @@ extension ServiceConfig {
                                                           message: "must be an http:// or https:// URL, got '\(u)'")
                 }
                 am.dashboardURL = u
-            default:
-                throw ServiceConfigError.unknownKey(file: reader.file, key: k, line: YAMLTree.line(keyNode))
+            default: return false
             }
+            return true
         }
         if am.urls.isEmpty {
             throw ServiceConfigError.invalidValue(file: reader.file, key: key + ".urls", line: YAMLTree.line(node),
@@ -86,18 +97,9 @@ extension ServiceConfig {
     }
 
     static func parseOCSF(_ node: Node, key: String, reader: OptionReader) throws -> OCSFOutput {
-        guard case .mapping(let mapping) = node else {
-            throw ServiceConfigError.notAMapping(file: reader.file, key: key, line: YAMLTree.line(node))
-        }
         var out = OCSFOutput()
         out.enabled = true
-        var seen: Set<String> = []
-        for (keyNode, value) in mapping {
-            let sub = keyNode.string ?? "\(keyNode.any)"
-            let k = "\(key).\(sub)"
-            guard seen.insert(sub).inserted else {
-                throw ServiceConfigError.duplicateKey(file: reader.file, key: k, line: YAMLTree.line(keyNode))
-            }
+        try eachEntry(node, key: key, reader: reader) { sub, k, value in
             switch sub {
             case "enabled":
                 guard case .scalar(let sc) = value, let b = Bool(sc.string.lowercased()) else {
@@ -107,9 +109,9 @@ extension ServiceConfig {
             case "directory": out.directory = try reader.optionalString(k, value)
             case "max_bytes": out.maxBytes = try reader.int(k, value, in: 4096...(1 << 40))
             case "keep": out.keep = try reader.int(k, value, in: 0...1000)
-            default:
-                throw ServiceConfigError.unknownKey(file: reader.file, key: k, line: YAMLTree.line(keyNode))
+            default: return false
             }
+            return true
         }
         return out
     }

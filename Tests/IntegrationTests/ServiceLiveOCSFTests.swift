@@ -96,23 +96,10 @@ final class ServiceLiveOCSFTests: ServiceLiveTestCase {
 /// scripts/validate-ocsf (py-ocsf-models). Missing: a failure in CI, a skip elsewhere.
 enum OCSFValidator {
     static func run(_ path: String) throws -> (Int32, String) {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["python3", LiveLab.repository + "/scripts/validate-ocsf", path]
-        let pipe = Pipe()
-        p.standardOutput = pipe
-        p.standardError = pipe
-        try p.run()
-        let out = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        p.waitUntilExit()
-        if p.terminationStatus == 3 {
-            let env = ProcessInfo.processInfo.environment
-            if env["CI"] == "true" || env["VIRTAUDIT_REQUIRE_LIBVIRT"] == "1" {
-                XCTFail("OCSF validator missing: \(out)")
-            } else {
-                throw XCTSkip("OCSF validator missing: \(out)")
-            }
-        }
-        return (p.terminationStatus, out)
+        let r = try ServiceLive.run("/usr/bin/env", ["python3", LiveLab.repository + "/scripts/validate-ocsf", path])
+        guard r.status == 3 else { return (r.status, r.out + r.err) }
+        let env = ProcessInfo.processInfo.environment
+        if env["CI"] == "true" || LiveLab.required { XCTFail("OCSF validator missing: \(r.err)") }
+        throw XCTSkip("OCSF validator missing: \(r.err)")
     }
 }
