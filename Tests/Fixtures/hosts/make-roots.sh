@@ -83,6 +83,7 @@ qemu() {
   esac
   ns_links "$d/ns" "$private" $((4026532400 + pid % 1000 * 10))
   ln -sfn "$rootlink" "$d/root"
+  ln -sfn /usr/bin/qemu-system-x86_64 "$d/exe"
   if [ -n "$selinux" ]; then
     mkdir -p "$d/attr"; printf '%s\0' "$selinux" >"$d/attr/current"
   fi
@@ -235,6 +236,82 @@ host_init $r
 qemu $r 7101 steady 0e2c4a6e-8f1b-4d3f-9a5c-6e8a0c2e4f01 1 selinux="system_u:system_r:svirt_t:s0:c9,c19"
 mkdir -p $r/run/libvirt/qemu
 printf '7102' >$r/run/libvirt/qemu/flicker.pid
+
+# --- Processes outside the connected libvirt: qemus no visible libvirt lists, and libvirt daemons
+# in other mount namespaces (Docs/fixture-hosts.md, hosts "unmanaged" and "kubevirt").
+
+# proc_entry ROOT PID EXE key=value... : a /proc/<pid> with exe, status, cmdline, cgroup, ns/*, root
+#   uid=0 caps=full nnp=0 seccomp=0 filters=0 ppid=1 private="" nsbase=N cgroup=<path> args=<NUL-free words>
+#   argv=<file with NUL-separated arguments> selinux=<context> root=<link target or "dir">
+proc_entry() {
+  local root=$1 pid=$2 exe=$3; shift 3
+  local uid=0 caps=full nnp=0 seccomp=0 filters=0 ppid=1 private="" nsbase=0 cgroup=/ args="" argv="" selinux="" rootdir=/ kv
+  for kv in "$@"; do local "$kv"; done
+  local d=$root/proc/$pid
+  mkdir -p "$d"
+  read -r ci cp ce cb ca <<<"$(caps_for "$caps")"
+  awk -v pid="$pid" -v ppid="$ppid" -v uid="$uid" -v ci="$ci" -v cp="$cp" -v ce="$ce" -v cb="$cb" -v ca="$ca" \
+      -v nnp="$nnp" -v sc="$seccomp" -v sf="$filters" -v name="$(basename "$exe" | cut -c1-15)" 'BEGIN { FS = OFS = "\t" }
+    $1 == "Name:" { $2 = name }
+    $1 == "Tgid:" || $1 == "Pid:" || $1 == "NStgid:" || $1 == "NSpid:" { $2 = pid }
+    $1 == "PPid:" { $2 = ppid }
+    $1 == "Uid:" || $1 == "Gid:" { $2 = uid; $3 = uid; $4 = uid; $5 = uid }
+    $1 == "Groups:" { $2 = (uid == 0 ? "0 " : uid " ") }
+    $1 == "CapInh:" { $2 = ci } $1 == "CapPrm:" { $2 = cp } $1 == "CapEff:" { $2 = ce }
+    $1 == "CapBnd:" { $2 = cb } $1 == "CapAmb:" { $2 = ca }
+    $1 == "NoNewPrivs:" { $2 = nnp } $1 == "Seccomp:" { $2 = sc } $1 == "Seccomp_filters:" { $2 = sf }
+    { print }' "$STATUS_TEMPLATE" >"$d/status"
+  if [ -n "$argv" ]; then cp "$argv" "$d/cmdline"; else
+    # shellcheck disable=SC2086
+    printf '%s\0' $exe $args >"$d/cmdline"
+  fi
+  printf '0::%s\n' "$cgroup" >"$d/cgroup"
+  ns_links "$d/ns" "$private" "$nsbase"
+  if [ "$rootdir" = dir ]; then mkdir -p "$d/root"; else ln -sfn "$rootdir" "$d/root"; fi
+  ln -sfn "$exe" "$d/exe"
+  if [ -n "$selinux" ]; then mkdir -p "$d/attr"; printf '%s\0' "$selinux" >"$d/attr/current"; fi
+}
+
+# --- unmanaged: a hardened libvirt host (one domain) where two more qemus run outside libvirt:
+#   pid 8201, Proxmox VE style (qm: /usr/bin/kvm -> qemu-system-x86_64, -id 100, root, no
+#   sandbox, the host's namespaces, cgroup /qemu.slice/100.scope, no -uuid but -smbios uuid);
+#   pid 8202, hand-started by a user (uid 1000, seccomp filter, a libvirt-less -name only).
+r=unmanaged/root
+host_files $r host-selinux
+cp hardened/qemu.conf $r/etc/libvirt/qemu.conf
+kvm_node $r 36
+host_init $r
+qemu $r 8101 billing 6a1f3c5e-7b9d-4e1f-8a3c-5e7b9d1f3a01 1 selinux="system_u:system_r:svirt_t:s0:c15,c25"
+proc_entry $r 8201 /usr/bin/qemu-system-x86_64 uid=0 caps=full cgroup=/qemu.slice/100.scope \
+  selinux="system_u:system_r:unconfined_t:s0-s0:c0.c1023" \
+  args="-id 100 -name web,debug-threads=on -no-shutdown -chardev socket,id=qmp,path=/var/run/qemu-server/100.qmp,server=on,wait=off -mon chardev=qmp,mode=control -pidfile /var/run/qemu-server/100.pid -daemonize -smbios type=1,uuid=9c1e3a5b-2d4f-4e6a-8c0b-1d3f5a7b9c11 -smp 2 -m 2048 -vnc unix:/var/run/qemu-server/100.vnc,password=on -machine type=pc-i440fx-8.1+pve0"
+proc_entry $r 8202 /usr/bin/qemu-system-x86_64 uid=1000 caps=none nnp=1 seccomp=2 filters=1 \
+  cgroup=/user.slice/user-1000.slice/session-4.scope selinux="unconfined_u:unconfined_r:unconfined_t:s0-s0:c0.c1023" \
+  args="-name scratch -m 512 -display none -sandbox on -nic user"
+
+# --- kubevirt: a Kubernetes node with one KubeVirt VMI: virt-launcher-monitor (8301) started the
+#   launcher (8302), which runs its own virtqemud (8310) inside the pod's mount namespace; the
+#   host's libvirt (none here) lists nothing. The launcher's qemu.conf (namespaces = [],
+#   cgroup_controllers = [], vnc_listen = "0.0.0.0") is read through /proc/8310/root.
+r=kubevirt/root
+host_files $r host-selinux
+cp hardened/qemu.conf $r/etc/libvirt/qemu.conf
+kvm_node $r 36
+host_init $r
+pod=kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod5f0b7a2c_93d1_4e8a_b6c4_2a9e1f7d3c50.slice
+ctr=cri-containerd-3f9a1c7e5b2d4f6a8c0e1b3d5f7a9c2e4b6d8f0a1c3e5b7d9f2a4c6e8b0d1f3a.scope
+podns="mnt pid net ipc uts cgroup"
+proc_entry $r 8301 /usr/bin/virt-launcher-monitor uid=107 caps=none private="$podns" nsbase=4026533100 \
+  cgroup=/$pod/$ctr args="--qemu-timeout 5m --name testvm --uid 7a1d3e5f-0b2c-4d6e-8f1a-3c5e7a9b1d22 --namespace default"
+proc_entry $r 8302 /usr/bin/virt-launcher uid=107 caps=none ppid=8301 private="$podns" nsbase=4026533100 \
+  cgroup=/$pod/$ctr args="--qemu-timeout 5m --name testvm --namespace default"
+proc_entry $r 8310 /usr/sbin/virtqemud uid=107 caps=none ppid=8302 private="$podns" nsbase=4026533100 \
+  cgroup=/$pod/$ctr rootdir=dir args="-f /var/run/libvirt/virtqemud.conf"
+mkdir -p $r/proc/8310/root/etc/libvirt
+cp kubevirt/launcher-qemu.conf $r/proc/8310/root/etc/libvirt/qemu.conf
+proc_entry $r 8350 /usr/libexec/qemu-kvm uid=107 caps=none nnp=1 seccomp=2 filters=1 ppid=8301 private="$podns" nsbase=4026533100 \
+  cgroup=/$pod/$ctr selinux="system_u:system_r:container_t:s0:c234,c789" \
+  args="-name guest=default_testvm,debug-threads=on -S -object {\"qom-type\":\"secret\",\"id\":\"masterKey0\",\"format\":\"raw\",\"file\":\"/var/run/kubevirt-private/libvirt/qemu/lib/domain-1-default_testvm/master-key.aes\"} -machine pc-q35-rhel9.4.0,usb=off,dump-guest-core=off -accel kvm -m 2048 -uuid 7a1d3e5f-0b2c-4d6e-8f1a-3c5e7a9b1d22 -no-user-config -nodefaults -chardev socket,id=charmonitor,fd=19,server=on,wait=off -mon chardev=charmonitor,id=monitor,mode=control -sandbox on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny -vnc vnc=unix:/var/run/kubevirt-private/7a1d3e5f/virt-vnc"
 
 # --- labels-config: an SELinux host whose shut-off domains are judged by their configuration.
 r=labels-config/root
@@ -427,10 +504,12 @@ tcp_table() {
 }
 
 # Every existing host: the distributions' defaults for the knobs.
-for h in hardened apparmor selinux-lax devices-shared devices-vf-pf devices-pci-stub devices-passthrough devices-none vanished labels-config; do
+for h in hardened apparmor selinux-lax devices-shared devices-vf-pf devices-pci-stub devices-passthrough devices-none vanished labels-config \
+         unmanaged kubevirt; do
   knobs $h/root
 done
-for h in hardened selinux-lax devices-shared devices-vf-pf devices-pci-stub devices-passthrough devices-none vanished labels-config; do
+for h in hardened selinux-lax devices-shared devices-vf-pf devices-pci-stub devices-passthrough devices-none vanished labels-config \
+         unmanaged kubevirt; do
   selinux_depth $h/root "" ""
 done
 knobs weak/root ksm=1 sharing=180224 uffd=1 bpf=0 nested=Y nx=N l1d=never
