@@ -20,7 +20,7 @@ public struct AlertDispatcher: Sendable {
     public let ttl: TimeInterval
     /// The same alert key is not queued again within this window.
     public let dedupeWindow: TimeInterval
-    private let held = HeldAlerts()
+    let held = HeldAlerts()
 
     /// Most alerts held in memory while the outbox cannot be written; the oldest go first.
     public static let heldLimit = 1_000

@@ -42,16 +42,7 @@ public struct WebhookSink: AlertSink {
         if let s = secret {
             request.setValue(Signature.webhook(secret: s, timestamp: ts, body: body), forHTTPHeaderField: "X-Virtaudit-Signature")
         }
-        let config = URLSessionConfiguration.ephemeral
-        config.timeoutIntervalForRequest = timeout
-        config.timeoutIntervalForResource = timeout
-        let session = URLSession(configuration: config)
-        defer { session.finishTasksAndInvalidate() }
-        let (_, response) = try await session.data(for: request)
-        guard let http = response as? HTTPURLResponse else { throw DeliveryError(description: "no HTTP response") }
-        guard (200..<300).contains(http.statusCode) else {
-            throw DeliveryError(description: "\(url.absoluteString) answered HTTP \(http.statusCode)")
-        }
+        try await AlertmanagerSink.post(request, timeout: timeout)
     }
 }
 

@@ -7,11 +7,12 @@ import History
 /// sees a partial file. Keeps the newest `keep` reports.
 public struct ReportWriter: Sendable {
     public enum Format: String, Sendable, CaseIterable, Codable {
-        case json, html, markdown, sarif, junit
+        case json, html, markdown, sarif, junit, ocsf
         var fileExtension: String {
             switch self {
             case .markdown: return "md"
             case .junit: return "junit.xml"
+            case .ocsf: return "ocsf.jsonl"
             default: return rawValue
             }
         }
@@ -57,6 +58,7 @@ public struct ReportWriter: Sendable {
             case .markdown: bytes = Data(ReportRenderer.markdown(report, diff: diff).utf8)
             case .sarif: bytes = Data(SARIFRenderer.render(report: report, rules: rules).utf8)
             case .junit: bytes = Data(JUnitRenderer.render(report: report, rules: rules).utf8)
+            case .ocsf: bytes = Data(OCSFRenderer.render(report: report, rules: rules).utf8)
             }
             let path = "\(directory)/\(base).\(format.fileExtension)"
             try Self.atomicWrite(bytes, to: path)

@@ -30,6 +30,8 @@ public struct ServiceConfig: Sendable, Equatable {
     public var alerts: Alerts = Alerts()
     /// Subscribe to libvirt domain events and rescan the affected domain at once.
     public var events: Bool = true
+    /// OCSF findings file for log shippers.
+    public var ocsf: OCSFOutput = OCSFOutput()
     /// Host names (besides the loopback ones) clients may use in `Host` in open mode (no tokens).
     public var allowedHosts: [String] = []
 
@@ -69,6 +71,8 @@ public struct ServiceConfig: Sendable, Equatable {
         public var retryMaxSeconds: Int = 600
         /// Undelivered alerts are retried this long, then marked expired.
         public var expireHours: Int = 24
+        /// Alertmanager sink (see ServiceConfig+Integrations.swift); nil: none.
+        public var alertmanager: Alertmanager? = nil
         public init() {}
     }
 
@@ -197,9 +201,9 @@ public struct ServiceConfig: Sendable, Equatable {
                     case "keep": config.reports.keep = try reader.int(k, node, in: 1...100_000)
                     case "formats":
                         let list = try reader.stringList(k, node)
-                        for f in list where !["json", "html", "markdown", "sarif", "junit"].contains(f) {
+                        for f in list where !["json", "html", "markdown", "sarif", "junit", "ocsf"].contains(f) {
                             throw ServiceConfigError.invalidValue(file: file, key: k, line: YAMLTree.line(node),
-                                message: "formats are json, html, markdown, sarif and junit, got '\(f)'")
+                                message: "formats are json, html, markdown, sarif, junit and ocsf, got '\(f)'")
                         }
                         config.reports.formats = list
                     default: return false
@@ -247,10 +251,12 @@ public struct ServiceConfig: Sendable, Equatable {
                     case "retry_base_seconds": config.alerts.retryBaseSeconds = try reader.int(k, node, in: 1...3600)
                     case "retry_max_seconds": config.alerts.retryMaxSeconds = try reader.int(k, node, in: 1...86_400)
                     case "expire_hours": config.alerts.expireHours = try reader.int(k, node, in: 1...(24 * 30))
+                    case "alertmanager": config.alerts.alertmanager = try parseAlertmanager(node, key: k, reader: reader)
                     default: return false
                     }
                     return true
                 }
+            case "ocsf": config.ocsf = try parseOCSF(value, key: key, reader: reader)
             case "allowed_hosts":
                 let names = try reader.stringList(key, value)
                 for name in names where name.isEmpty || name.contains("/") || name.contains(" ") || name.contains("*") {
@@ -369,7 +375,7 @@ public struct ServiceConfig: Sendable, Equatable {
 }
 
 /// Reads typed option values, with errors naming key and line.
-private struct OptionReader {
+struct OptionReader {
     let file: String
     var lines: [String: Int] = [:]
 

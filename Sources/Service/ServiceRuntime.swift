@@ -22,6 +22,10 @@ public final class ServiceRuntime: @unchecked Sendable {
     let tokens: TokenStore
     let dispatcher: AlertDispatcher
     let alertPolicy: AlertPolicy
+    /// The Alertmanager sink's feed (`alerts.alertmanager`), nil when not configured.
+    let alertmanager: AlertmanagerFeed?
+    /// The OCSF findings file (`ocsf`), nil when off.
+    let ocsfLog: OCSFLog?
     let reportWriter: ReportWriter?
     private(set) var coordinator: ScanCoordinator!
     private(set) var monitor: DomainEventMonitor?
@@ -77,6 +81,15 @@ public final class ServiceRuntime: @unchecked Sendable {
         alertPolicy = AlertPolicy(newFindingSeverities: config.alerts.newFindingSeverities.compactMap(Severity.init(rawValue:)),
                                   gradeBelow: config.alerts.gradeBelow, hostScoreDrop: config.alerts.hostScoreDrop,
                                   libvirtUnreachableSeconds: config.alerts.libvirtUnreachableSeconds.map(Double.init))
+        if let am = config.alerts.alertmanager {
+            alertmanager = try AlertmanagerFeed(config: am, history: history, retry: config.alerts,
+                                                unreachableAfter: TimeInterval(config.alerts.libvirtUnreachableSeconds ?? 300), logger: logger)
+        } else {
+            alertmanager = nil
+        }
+        ocsfLog = config.ocsf.enabled
+            ? OCSFLog(directory: config.ocsf.directory ?? config.dataDir + "/ocsf", maxBytes: config.ocsf.maxBytes, keep: config.ocsf.keep)
+            : nil
         reportWriter = config.reports.intervalSeconds > 0
             ? ReportWriter(directory: config.reports.directory ?? config.dataDir + "/reports",
                            formats: config.reports.formats.compactMap(ReportWriter.Format.init(rawValue:)),
@@ -107,6 +120,7 @@ public final class ServiceRuntime: @unchecked Sendable {
         if let last = try? history.scans(limit: 1).first, let data = try? history.report(id: last.id),
            let value = try? JSONValue(parsing: data), let report = try? value.decode(ScanReport.self) {
             pending.withLock { $0.previous = report.withoutFacts() }
+            alertmanager?.restore(previous: report)
         }
 
         coordinator = ScanCoordinator(store: store, logger: logger, onFinish: { [weak self] record in
@@ -184,6 +198,9 @@ public final class ServiceRuntime: @unchecked Sendable {
             p.previous = report.withoutFacts()
             return prev
         }
+        try? history.noteSeen(report)
+        alertmanager?.scanned(report)
+        writeOCSF(report)
         let alerts = AlertEngine.evaluate(previous: previous, current: report, policy: alertPolicy)
         if !alerts.isEmpty, !dispatcher.sinks.isEmpty {
             do {
@@ -360,6 +377,23 @@ public final class ServiceRuntime: @unchecked Sendable {
                     done.signal()
                 }
                 done.wait()
+            }
+        }
+        if let feed = alertmanager {
+            startLoop(name: "alertmanager", every: 1) { [weak self] in
+                guard let self else { return }
+                feed.tick(downSince: self.link.isConnected ? nil : self.link.downSince, uri: self.config.connect)
+            }
+            for sink in feed.dispatcher.sinks {
+                startLoop(name: "alerts-\(sink.name)", every: 2) {
+                    let d = feed.dispatcher
+                    let done = DispatchSemaphore(value: 0)
+                    Task.detached {
+                        _ = await d.deliverDue(sink: sink.name)
+                        done.signal()
+                    }
+                    done.wait()
+                }
             }
         }
         if let writer = reportWriter {

@@ -13,7 +13,7 @@ struct ReportCommand: ParsableCommand {
             Files are named by time (virtaudit-20261123T025100000Z.json/.html/.md), written under a \
             temporary name and renamed, and say what changed since the newest report already in \
             the directory. The oldest are removed beyond --keep. --format sarif writes SARIF 2.1.0 \
-            (.sarif), --format junit JUnit XML (.junit.xml), for CI pipelines.
+            (.sarif), --format junit JUnit XML (.junit.xml), for CI pipelines; --format ocsf OCSF Compliance Finding events as JSON lines (.ocsf.jsonl).
 
             Exit status: 0; 1 when a gate fails (--fail-under, --fail-on); 2 usage, connection or \
             write error.
@@ -25,7 +25,7 @@ struct ReportCommand: ParsableCommand {
     @Option(name: [.short, .long], help: ArgumentHelp("Report directory.", valueName: "dir"))
     var output: String = "reports"
 
-    @Option(help: "Formats to write (json, html, markdown, sarif, junit); repeatable.")
+    @Option(help: "Formats to write (json, html, markdown, sarif, junit, ocsf); repeatable.")
     var format: [String] = ["json", "html", "markdown"]
 
     @Option(help: "Reports to keep in the directory.")
@@ -35,7 +35,7 @@ struct ReportCommand: ParsableCommand {
 
     func validate() throws {
         for f in format where ReportWriter.Format(rawValue: f) == nil {
-            throw ValidationError("--format \(f): use json, html, markdown, sarif or junit")
+            throw ValidationError("--format \(f): use json, html, markdown, sarif, junit or ocsf")
         }
         if keep < 1 { throw ValidationError("--keep must be at least 1") }
     }

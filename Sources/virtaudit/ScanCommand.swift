@@ -6,7 +6,7 @@ import Reporting
 import Service
 
 enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
-    case table, json, sarif, junit
+    case table, json, sarif, junit, ocsf
 }
 
 struct ScanCommand: ParsableCommand {
@@ -17,7 +17,7 @@ struct ScanCommand: ParsableCommand {
             Lists every domain libvirt knows (running or not), finds the qemu process of each \
             running one, reads how it is confined, evaluates the policies and prints a table \
             (default), one JSON document (--format json), SARIF 2.1.0 (--format sarif) or JUnit \
-            XML (--format junit).
+            XML (--format junit) or OCSF Compliance Finding events as JSON lines (--format ocsf).
 
             Exit status: 0; 1 when a gate fails (--fail-under: a VM scores below N; --fail-on: a \
             failed or unknown finding at or above that severity); 2 usage or connection error.
@@ -26,7 +26,7 @@ struct ScanCommand: ParsableCommand {
 
     @OptionGroup var audit: AuditOptions
 
-    @Option(name: .shortAndLong, help: "Output format: table, json, sarif or junit.")
+    @Option(name: .shortAndLong, help: "Output format: table, json, sarif, junit or ocsf.")
     var format: OutputFormat = .table
 
     @Flag(help: "Pretty-print JSON output.")
@@ -62,6 +62,7 @@ struct ScanCommand: ParsableCommand {
             case .table: print(TableRenderer.render(report), terminator: "")
             case .sarif: print(SARIFRenderer.render(report: report, rules: RuleText.all(auditor.policies)), terminator: "")
             case .junit: print(JUnitRenderer.render(report: report, rules: RuleText.all(auditor.policies)), terminator: "")
+            case .ocsf: print(OCSFRenderer.render(report: report, rules: RuleText.all(auditor.policies)), terminator: "")
             }
         }
         try gates.enforce(report)
