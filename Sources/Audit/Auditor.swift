@@ -180,16 +180,7 @@ public final class Auditor: Sendable {
             domainFacts[i].set("process.selinux.sharedWith", .from(shared[inventory[i].record.uuid] ?? []))
         }
 
-        // Across domains, from the XML (so it covers shut-off VMs): static SELinux labels that
-        // another domain's label repeats.
-        let xmlLabels = zip(inventory, domainFacts).map { d, f in
-            (uuid: d.record.uuid, name: d.record.name, level: f.tree[path: "labels.selinux.level"]?.stringValue,
-             isStatic: f.tree[path: "labels.selinux.type"]?.stringValue == "static")
-        }
-        let xmlShared = SecLabelFacts.shareLabels(xmlLabels)
-        for i in domainFacts.indices where domainFacts[i].tree[path: "labels"]?.objectValue != nil {
-            domainFacts[i].set("labels.selinux.sharedWith", .from(xmlShared[inventory[i].record.uuid]))
-        }
+        Self.shareXMLLabels(inventory, &domainFacts)
 
         clock.lap("processProbes")
 
@@ -224,6 +215,19 @@ public final class Auditor: Sendable {
             stats: ScanStats(stagesMs: clock.laps.merging(["libvirt": libvirtMs.rounded3]) { a, _ in a },
                              filesRead: FileReader.readCount.load(ordering: .relaxed) - readsBefore,
                              domains: records.count, runningDomains: records.filter(\.isActive).count))
+    }
+
+    /// Across domains, from the XML (so it covers shut-off VMs): static SELinux labels that
+    /// another domain's label repeats (`labels.selinux.sharedWith`).
+    static func shareXMLLabels(_ inventory: [InventoryDomain], _ domainFacts: inout [FactBuilder]) {
+        let xmlLabels = zip(inventory, domainFacts).map { d, f in
+            (uuid: d.record.uuid, name: d.record.name, level: f.tree[path: "labels.selinux.level"]?.stringValue,
+             isStatic: f.tree[path: "labels.selinux.type"]?.stringValue == "static")
+        }
+        let xmlShared = SecLabelFacts.shareLabels(xmlLabels)
+        for i in domainFacts.indices where domainFacts[i].tree[path: "labels"]?.objectValue != nil {
+            domainFacts[i].set("labels.selinux.sharedWith", .from(xmlShared[inventory[i].record.uuid]))
+        }
     }
 
     /// The parsed definition of every record, in order. A domain's XML rarely changes between

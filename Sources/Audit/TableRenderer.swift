@@ -64,7 +64,7 @@ public enum TableRenderer {
         }
     }
 
-    static func formatTable(_ rows: [[String]]) -> String {
+    public static func formatTable(_ rows: [[String]]) -> String {
         guard let first = rows.first else { return "" }
         var widths = first.map(\.count)
         for row in rows { for (i, cell) in row.enumerated() where i < widths.count { widths[i] = max(widths[i], cell.count) } }
@@ -76,7 +76,7 @@ public enum TableRenderer {
         return out
     }
 
-    static func pad(_ s: String, _ width: Int) -> String {
+    public static func pad(_ s: String, _ width: Int) -> String {
         s.count >= width ? s : s + String(repeating: " ", count: width - s.count)
     }
 }

@@ -15,6 +15,11 @@ public enum DomainXML {
         } catch {
             throw .malformed(error.description)
         }
+        return try parse(tree: root)
+    }
+
+    /// Builds the definition from an already parsed `<domain>` element.
+    static func parse(tree root: XMLTree) throws(DomainXMLError) -> DomainDefinition {
         guard root.name == "domain", root.namespace == nil else { throw .notADomain(root: root.qualifiedName) }
         guard let type = root.attr("type"), !type.isEmpty else { throw .missing("the type attribute of <domain>") }
         guard let name = root.child("name")?.value, !name.isEmpty else { throw .missing("<name>") }

@@ -17,6 +17,8 @@ struct XMLTree: Sendable, Hashable {
     var children: [XMLTree]
     /// All text inside the element, descendants included, untrimmed.
     var text: String
+    /// The line of the element's start tag (1-based), as the parser reported it.
+    var line: Int = 0
 
     struct ParseError: Error, Sendable, Hashable, CustomStringConvertible {
         var line: Int
@@ -24,6 +26,10 @@ struct XMLTree: Sendable, Hashable {
         var reason: String
         var description: String { "line \(line), column \(column): \(reason)" }
     }
+
+    /// Deepest element nesting accepted (libvirt's documents are under 10 levels deep); deeper
+    /// input is refused instead of building a tree whose recursive teardown would exhaust the stack.
+    static let maxDepth = 256
 
     /// Parses a document and returns its root element.
     static func parse(_ document: String) throws(ParseError) -> XMLTree {
@@ -88,6 +94,11 @@ struct XMLTree: Sendable, Hashable {
                 parser.abortParsing()
                 return
             }
+            if stack.count >= XMLTree.maxDepth {
+                failure = (parser.lineNumber, parser.columnNumber, "elements nested deeper than \(XMLTree.maxDepth) levels")
+                parser.abortParsing()
+                return
+            }
             let uri = (namespaceURI?.isEmpty ?? true) ? nil : namespaceURI
             var attrs: [String: String] = [:]
             for (k, v) in attributeDict {
@@ -97,7 +108,7 @@ struct XMLTree: Sendable, Hashable {
             }
             let local = elementName.split(separator: ":").last.map(String.init) ?? elementName
             stack.append(XMLTree(name: local, qualifiedName: qName ?? elementName, namespace: uri,
-                                 attributes: attrs, children: [], text: ""))
+                                 attributes: attrs, children: [], text: "", line: parser.lineNumber))
         }
 
         func parser(_ parser: XMLParser, didEndElement elementName: String, namespaceURI: String?, qualifiedName qName: String?) {

@@ -15,7 +15,8 @@ struct VirtAudit: AsyncParsableCommand {
             Exit status: 0 success; 1 a VM scored below --fail-under; 2 usage or connection error.
             """,
         version: "0.1.0",
-        subcommands: [ScanCommand.self, ServeCommand.self, ReportCommand.self, PolicyCommand.self, IOMMUCommand.self, TokenCommand.self],
+        subcommands: [ScanCommand.self, ServeCommand.self, ReportCommand.self, PolicyCommand.self, IOMMUCommand.self, TokenCommand.self,
+                      CheckCommand.self],
         defaultSubcommand: ScanCommand.self
     )
 

@@ -203,7 +203,7 @@ public enum ProcessProbe {
         }
     }
 
-    static func setSandbox(_ s: QemuSandbox, _ b: inout FactBuilder) {
+    public static func setSandbox(_ s: QemuSandbox, _ b: inout FactBuilder) {
         b.set("sandbox.enabled", .bool(s.enabled))
         for n in QemuSandbox.optionNames { b.set("sandbox.options.\(n)", .from(s.options[n])) }
         b.set("sandbox.explicitOptions", .from(s.explicitOptions))
@@ -217,7 +217,7 @@ public enum ProcessProbe {
         b.set("sandbox.guestName", .from(s.guestName))
     }
 
-    static func setLabels(_ attr: ProcAttr, _ b: inout FactBuilder) {
+    public static func setLabels(_ attr: ProcAttr, _ b: inout FactBuilder) {
         switch attr.selinux {
         case .label(let c):
             b.set("process.lsm.selinux", true)

@@ -1,0 +1,61 @@
+import Core
+import Foundation
+import XCTest
+
+/// `virtaudit check` as scripts and CI run it: exit 0 clean, 1 failing findings, 2 unusable
+/// input (with the file and line on stderr), `-` for standard input.
+final class CheckCommandTests: XCTestCase {
+    static let fixtures = LiveLab.repository + "/Tests/Fixtures/check/"
+
+    func check(_ args: [String], stdin: String? = nil) throws -> (status: Int32, stdout: String, stderr: String) {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: CLI.executable)
+        p.arguments = ["check"] + args
+        p.currentDirectoryURL = URL(fileURLWithPath: Self.fixtures)
+        let out = Pipe(), err = Pipe(), inp = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        p.standardInput = inp
+        try p.run()
+        if let s = stdin { inp.fileHandleForWriting.write(Data(s.utf8)) }
+        try inp.fileHandleForWriting.close()
+        let o = out.fileHandleForReading.readDataToEndOfFile()
+        let e = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+    }
+
+    func testExitStatusFollowsFailOnAndFailUnder() throws {
+        // The template fails a critical rule (seclabel type='none').
+        XCTAssertEqual(try check(["template-gpu.xml"]).status, 1)
+        XCTAssertEqual(try check(["--fail-on", "critical", "template-gpu.xml"]).status, 1)
+        // The saved live XML of va-rootdac fails only a low-severity rule.
+        XCTAssertEqual(try check(["live-va-rootdac.xml"]).status, 1)
+        XCTAssertEqual(try check(["--fail-on", "medium", "live-va-rootdac.xml"]).status, 0)
+        XCTAssertEqual(try check(["--fail-on", "medium", "--fail-under", "100", "live-va-rootdac.xml"]).status, 1)
+    }
+
+    func testUnusableInputExitsTwoNamingFileAndLine() throws {
+        let r = try check(["live-va-rootdac.xml", "-"], stdin: "just some words\nmore words\n")
+        XCTAssertEqual(r.status, 2)
+        XCTAssertTrue(r.stderr.contains("-:1: unrecognised input"), r.stderr)
+        XCTAssertEqual(r.stdout, "", "nothing is printed when an input is unusable")
+        let empty = try check(["-"], stdin: "")
+        XCTAssertEqual(empty.status, 2)
+        XCTAssertTrue(empty.stderr.contains("empty"), empty.stderr)
+        let missing = try check(["no-such-file.xml"])
+        XCTAssertEqual(missing.status, 2)
+        XCTAssertTrue(missing.stderr.contains("no-such-file.xml"), missing.stderr)
+    }
+
+    func testStdinAndJSONWithIgnoredLines() throws {
+        let paste = try String(contentsOfFile: Self.fixtures + "status-partial-root.txt", encoding: .utf8) + "thanks!\n"
+        let r = try check(["--format", "json", "-"], stdin: paste)
+        XCTAssertEqual(r.status, 1, r.stderr)
+        XCTAssertTrue(r.stderr.contains("warning: -: /proc/<pid>/status partly recognised; 1 line(s) ignored"), r.stderr)
+        let doc = try JSONValue(parsing: Data(r.stdout.utf8))
+        XCTAssertEqual(doc["inputs"]?.arrayValue?.first?["ignoredLines"]?.arrayValue?.first?["text"], .string("thanks!"))
+        let findings = doc["targets"]?.arrayValue?.first?["findings"]?.arrayValue ?? []
+        XCTAssertTrue(findings.contains { $0["status"] == .string("not-applicable-offline") })
+    }
+}
