@@ -29,6 +29,8 @@ public struct Alert: Sendable, Hashable, Codable {
         case gradeDrop = "grade-drop"
         case hostScoreDrop = "host-score-drop"
         case libvirtUnreachable = "libvirt-unreachable"
+        case admissionDenied = "admission-denied"
+        case admissionFailure = "admission-failure"
     }
     public var kind: Kind
     public var key: String

@@ -30,6 +30,8 @@ public struct ServiceConfig: Sendable, Equatable {
     public var alerts: Alerts = Alerts()
     /// Subscribe to libvirt domain events and rescan the affected domain at once.
     public var events: Bool = true
+    /// Admission control through libvirt's qemu hook (`virtaudit admit`, Docs/admission.md).
+    public var admission: AdmissionOptions = AdmissionOptions()
 
     public struct History: Sendable, Equatable {
         public var maxAgeDays: Int = 90
@@ -67,6 +69,20 @@ public struct ServiceConfig: Sendable, Equatable {
         public var retryMaxSeconds: Int = 600
         /// Undelivered alerts are retried this long, then marked expired.
         public var expireHours: Int = 24
+        public init() {}
+    }
+
+    public struct AdmissionOptions: Sendable, Equatable {
+        public static let modes = ["enforce", "warn", "dryrun"]
+        public static let failurePolicies = ["fail-open", "fail-closed"]
+        /// enforce (deny), warn (admit, record, alert) or dryrun (admit, record); `--mode` wins.
+        public var mode: String = "warn"
+        /// Severities whose failing rules deny.
+        public var denySeverities: [String] = ["critical"]
+        /// What a bad policy file, a crash or a timeout does: fail-open admits, fail-closed denies.
+        public var failurePolicy: String = "fail-open"
+        /// The hook's hard time budget in milliseconds; past it the failure policy applies.
+        public var timeoutMs: Int = 800
         public init() {}
     }
 
@@ -239,6 +255,32 @@ public struct ServiceConfig: Sendable, Equatable {
                     case "retry_base_seconds": config.alerts.retryBaseSeconds = try reader.int(k, node, in: 1...3600)
                     case "retry_max_seconds": config.alerts.retryMaxSeconds = try reader.int(k, node, in: 1...86_400)
                     case "expire_hours": config.alerts.expireHours = try reader.int(k, node, in: 1...(24 * 30))
+                    default: return false
+                    }
+                    return true
+                }
+            case "admission":
+                try section(key, value, reader: reader) { sub, node in
+                    let k = "admission.\(sub)"
+                    func oneOf(_ allowed: [String]) throws -> String {
+                        let v = try reader.string(k, node)
+                        guard allowed.contains(v) else {
+                            throw ServiceConfigError.invalidValue(file: file, key: k, line: YAMLTree.line(node),
+                                message: "must be one of \(allowed.joined(separator: ", ")), got '\(v)'")
+                        }
+                        return v
+                    }
+                    switch sub {
+                    case "mode": config.admission.mode = try oneOf(AdmissionOptions.modes)
+                    case "failure_policy": config.admission.failurePolicy = try oneOf(AdmissionOptions.failurePolicies)
+                    case "timeout_ms": config.admission.timeoutMs = try reader.int(k, node, in: 10...60_000)
+                    case "deny_severities":
+                        let list = try reader.stringList(k, node)
+                        for sev in list where !["critical", "high", "medium", "low", "info"].contains(sev) {
+                            throw ServiceConfigError.invalidValue(file: file, key: k, line: YAMLTree.line(node),
+                                message: "severities are critical, high, medium, low and info, got '\(sev)'")
+                        }
+                        config.admission.denySeverities = list
                     default: return false
                     }
                     return true

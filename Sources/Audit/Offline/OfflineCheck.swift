@@ -25,7 +25,9 @@ public enum OfflineCheck {
                                "host.iommu.allowUnsafeInterruptsSource", "host.iommu.cmdline"]
 
     /// The outcome: a report, or the first file that could not be used.
-    public static func run(_ artifacts: [CheckArtifact], auditor: Auditor, now: Date = Date())
+    /// `host`: host facts read by the caller (admission reads the local host's cheap facts);
+    /// nil leaves the host unknown offline.
+    public static func run(_ artifacts: [CheckArtifact], auditor: Auditor, now: Date = Date(), host: FactBuilder? = nil)
         -> Result<CheckReport, CheckInputError> {
         var detected: [DetectedArtifact] = []
         for a in artifacts {
@@ -34,7 +36,7 @@ public enum OfflineCheck {
             case .failure(let e): return .failure(e)
             }
         }
-        return .success(assemble(detected, auditor: auditor, now: now))
+        return .success(assemble(detected, auditor: auditor, now: now, hostFacts: host))
     }
 
     // MARK: Targets
@@ -57,7 +59,7 @@ public enum OfflineCheck {
         }
     }
 
-    static func assemble(_ detected: [DetectedArtifact], auditor: Auditor, now: Date) -> CheckReport {
+    static func assemble(_ detected: [DetectedArtifact], auditor: Auditor, now: Date, hostFacts: FactBuilder? = nil) -> CheckReport {
         var targets: [Target] = []
         var inputTargets: [[Int]] = Array(repeating: [], count: detected.count)
         var listed: [String: ListedDevice] = [:]
@@ -119,7 +121,7 @@ public enum OfflineCheck {
 
         // Host context: nothing is known of the host but the IOMMU listing.
         var host = FactBuilder()
-        host.markUnknown("host", reason: noHost)
+        if let hostFacts { host.absorb(hostFacts) } else { host.markUnknown("host", reason: noHost) }
         var deviceFacts: [String: FactBuilder] = [:]
         let names = targets.enumerated().map { i, t in
             t.name ?? t.pids.sorted().first.map { "pid \($0)" } ?? "process in \(t.sources.first?.file ?? "input \(i + 1)")"
