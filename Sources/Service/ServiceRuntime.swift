@@ -232,7 +232,8 @@ public final class ServiceRuntime: @unchecked Sendable {
         let counts = (try? history.alertCounts()) ?? [:]
         return MetricsRenderer.render(store.snapshot?.report, state: .init(
             libvirtConnected: store.isLibvirtConnected, stale: store.isStale, scansTotal: p.0, scanFailuresTotal: p.1,
-            alerts: Dictionary(counts.map { ($0.key.rawValue, $0.value) }, uniquingKeysWith: { a, _ in a }), eventsTotal: p.2))
+            alerts: Dictionary(counts.map { ($0.key.rawValue, $0.value) }, uniquingKeysWith: { a, _ in a }), eventsTotal: p.2,
+            admissions: (try? history.admissionCounts()) ?? []))
     }
 
     // MARK: Running

@@ -56,7 +56,7 @@ public enum Admission {
     public static func judge(xml: [UInt8], auditor: Auditor, settings: AdmissionSettings, host: FactBuilder?,
                              now: Date = Date()) throws(Failure) -> Verdict {
         let report: CheckReport
-        switch OfflineCheck.run([CheckArtifact(name: "domain XML", bytes: xml)], auditor: auditor, now: now, host: host) {
+        switch OfflineCheck.run([CheckArtifact(name: "domain XML", bytes: notStarted(xml))], auditor: auditor, now: now, host: host) {
         case .success(let r): report = r
         case .failure(let e): throw .input(e.description)
         }
@@ -81,6 +81,20 @@ public enum Admission {
             }
         }
         return Verdict(name: t.name, uuid: t.uuid, denials: denials.sorted { $0.rule < $1.rule }, waived: waived.sorted())
+    }
+
+    /// The XML libvirt hands the hook at `prepare begin` already carries the new domain id, but no
+    /// qemu runs yet: without the root element's `id` attribute the definition is judged as a VM
+    /// that is not running (its XML rules decided, its process rules not applicable), as a
+    /// shut-off VM is in a scan.
+    static func notStarted(_ xml: [UInt8]) -> [UInt8] {
+        guard let text = String(bytes: xml, encoding: .utf8), let open = text.range(of: "<domain"),
+              let close = text.range(of: ">", range: open.upperBound..<text.endIndex) else { return xml }
+        let tag = text[open.lowerBound..<close.upperBound]
+        guard let id = tag.range(of: #"\sid\s*=\s*('[^']*'|"[^"]*")"#, options: .regularExpression) else { return xml }
+        var out = text
+        out.removeSubrange(id)
+        return Array(out.utf8)
     }
 
     /// The outcome of a verdict in a mode.
