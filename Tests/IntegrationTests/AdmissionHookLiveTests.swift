@@ -65,23 +65,32 @@ final class AdmissionHookLiveTests: XCTestCase {
             return r.output.split(separator: "\n").map(String.init)
         }
 
-        /// Runs a shell command with its output in a file (a daemon keeping a pipe open would
-        /// block a pipe reader), bounded to two minutes.
+        /// Runs a shell command with its output in a file, bounded to two minutes, through
+        /// posix_spawn and waitpid: libvirtd daemonizes from it and keeps every inherited
+        /// descriptor, so anything that waits for a pipe (or Process's own exit monitor) to
+        /// close would wait for the daemon.
         static func sh(_ command: String) throws -> (status: Int32, output: String) {
             let out = NSTemporaryDirectory() + "i17-sh-\(UUID().uuidString)"
-            FileManager.default.createFile(atPath: out, contents: nil)
             defer { try? FileManager.default.removeItem(atPath: out) }
-            let h = try FileHandle(forWritingTo: URL(fileURLWithPath: out))
-            let p = Process()
-            p.executableURL = URL(fileURLWithPath: "/usr/bin/timeout")
-            p.arguments = ["120", "/bin/sh", "-c", command]
-            p.standardOutput = h
-            p.standardError = h
-            p.standardInput = FileHandle.nullDevice
-            try p.run()
-            p.waitUntilExit()
-            try h.close()
-            return (p.terminationStatus, (try? String(contentsOfFile: out, encoding: .utf8)) ?? "")
+            var actions = posix_spawn_file_actions_t()
+            posix_spawn_file_actions_init(&actions)
+            defer { posix_spawn_file_actions_destroy(&actions) }
+            posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+            posix_spawn_file_actions_addopen(&actions, 1, out, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+            posix_spawn_file_actions_adddup2(&actions, 1, 2)
+            let argv = ["/usr/bin/timeout", "120", "/bin/sh", "-c", command]
+            var cargs: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
+            defer { for a in cargs { free(a) } }
+            var pid: pid_t = 0
+            let rc = posix_spawn(&pid, argv[0], &actions, nil, &cargs, environ)
+            guard rc == 0 else {
+                throw NSError(domain: "posix_spawn", code: Int(rc), userInfo: [NSLocalizedDescriptionKey: "cannot run \(command)"])
+            }
+            var status: Int32 = 0
+            while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+            let exited = status & 0x7f == 0
+            let code: Int32 = exited ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+            return (code, (try? String(contentsOfFile: out, encoding: .utf8)) ?? "")
         }
     }
 
