@@ -45,11 +45,13 @@ public final class Auditor: Sendable {
     public let waivers: Waivers
     /// Parsed domain definitions of the last scan, by XML text (see `definitions(_:)`).
     private let definitionCache = Mutex<[String: Result<DomainDefinition, DomainXMLError>]>([:])
+    /// Why a libvirt daemon in another mount namespace could not be listed at the last fetch, by pid.
+    private let daemonErrors = Mutex<[Int: String]>([:])
 
     /// Every documented fact path: the policy loader rejects rules naming anything else.
     public static let schema = FactSchema([
         InventoryFacts.schema, ProcessProbe.schema, HostProbe.schema, DeviceAudit.schema, Auditor.pipelineSchema,
-        SecLabelFacts.schema, StorageHostFacts.schema,
+        SecLabelFacts.schema, StorageHostFacts.schema, CgroupLimitFacts.schema, QemuInventory.schema,
     ])
 
     /// Facts the pipeline itself adds.
@@ -94,18 +96,28 @@ public final class Auditor: Sendable {
     /// Scans through an open connection (the service keeps one open between scans).
     public func scan(connection: LibvirtConnection, now: Date = Date()) throws(ScanError) -> ScanReport {
         let started = Date()
-        let records: [DomainRecord]
-        do { records = try connection.listDomains() } catch { throw ScanError.connection("\(error)") }
-        let info: Result<LibvirtHostInfo, InventoryError>
-        do { info = .success(try connection.hostInfo()) } catch { info = .failure(error) }
-        return assemble(records: records, hostInfo: info, started: started, now: now,
+        let fetched = try fetch(connection: connection)
+        return assemble(records: fetched.records, hostInfo: fetched.hostInfo, started: started, now: now,
                         libvirtMs: Date().timeIntervalSince(started) * 1000)
     }
 
-    /// libvirt's view: every domain's record (with its live XML) and the host's versions.
+    /// libvirt's view: every domain's record (with its live XML) and the host's versions, plus
+    /// the domains of libvirt daemons running in other mount namespaces (containers, pods),
+    /// listed through their own read-only sockets (`ManagingDaemon` on the record).
     public func fetch(connection: LibvirtConnection) throws(ScanError) -> (records: [DomainRecord], hostInfo: Result<LibvirtHostInfo, InventoryError>) {
-        let records: [DomainRecord]
+        var records: [DomainRecord]
         do { records = try connection.listDomains() } catch { throw ScanError.connection("\(error)") }
+        let root = settings.root
+        if let table = try? ProcessTable.read(root: root), !table.daemons.isEmpty {
+            let daemons = QemuInventory.namespacedDaemons(table: table, root: root,
+                                                          hostNamespaces: NamespaceReference.resolve(root: root))
+            let other = QemuInventory.fetch(daemons, root: root)
+            let known = Set(records.map(\.uuid))
+            records += other.records.filter { !known.contains($0.uuid) }
+            daemonErrors.withLock { $0 = other.errors }
+        } else {
+            daemonErrors.withLock { $0 = [:] }
+        }
         let info: Result<LibvirtHostInfo, InventoryError>
         do { info = .success(try connection.hostInfo()) } catch { info = .failure(error) }
         return (records, info)
@@ -115,7 +127,7 @@ public final class Auditor: Sendable {
     /// records as they were: an undefined domain disappears, a new one is added.
     public func refresh(_ records: [DomainRecord], uuids: Set<String>, connection: LibvirtConnection) throws(ScanError) -> [DomainRecord] {
         var byUUID = Dictionary(records.map { ($0.uuid, $0) }, uniquingKeysWith: { a, _ in a })
-        for uuid in uuids {
+        for uuid in uuids where byUUID[uuid]?.daemon == nil {
             do {
                 byUUID[uuid] = try connection.domain(uuid: uuid)
             } catch {
@@ -157,31 +169,59 @@ public final class Auditor: Sendable {
         // attr/apparmor): decided once per scan.
         let noAppArmor = !FileReader.exists(root.path(AppArmorState.enabledPath))
 
+        // Every qemu process on the host: the domains of daemons in other mount namespaces are
+        // matched to theirs by -uuid (their pid files live in the daemon's /run).
+        let qemuScan = QemuInventory.Scan(root: root)
+        var forced: [String: ProcessLocation] = [:]
+        for d in inventory where d.record.daemon != nil && d.record.isActive {
+            if let q = qemuScan.qemu(uuid: d.record.uuid) {
+                forced[d.record.uuid] = .found(pid: q.pid, cmdline: q.cmdline, source: "/proc/\(q.pid)/cmdline (-uuid)")
+            } else {
+                forced[d.record.uuid] = .unknown(reason: "no qemu process carries -uuid \(d.record.uuid) on its command line")
+            }
+        }
+
         // Per domain: inventory facts + the qemu process + assigned devices (in parallel).
         let version = qemuVersion
         let accounts = Accounts.read(root: root)
+        let located = forced
         let ksm = Result { () throws(ProbeError) in try KSMState.read(root: root) }
         var domainFacts = Self.parallelMap(inventory) { d -> FactBuilder in
             var f = d.facts
             Self.collectProcess(d, root: root, hostNamespaces: hostNamespaces, qemuVersion: version,
-                                noAppArmor: noAppArmor, into: &f)
+                                noAppArmor: noAppArmor, location: located[d.record.uuid], into: &f)
             SecLabelFacts.collect(d, root: root, accounts: accounts, into: &f)
             StorageHostFacts.collect(d, root: root, ksm: ksm, into: &f)
+            CgroupLimitFacts.collect(d, root: root, into: &f)
+            ConsoleSecrets.collect(d, root: root, into: &f)
             if let dev = devices.domains[d.record.uuid] { f.absorb(dev) }
+            let pid = f.tree[path: "process.pid"]?.intValue
+            QemuInventory.recordContext(
+                kind: d.record.daemon == nil ? "libvirt" : "libvirt-namespaced", daemon: d.record.daemon,
+                hostMountNamespace: d.record.daemon == nil, definition: try? d.definition.get(),
+                ancestorsKubeVirt: d.record.daemon != nil && pid.map { QemuInventory.hasKubeVirtAncestor(pid: $0, root: root) } == true,
+                into: &f)
             return f
-        }
-
-        // Across domains: VMs sharing an MCS category set.
-        let labels = zip(inventory, domainFacts).map { d, f in
-            (uuid: d.record.uuid, name: d.record.name, level: f.tree[path: "process.selinux.level"]?.stringValue)
-        }
-        let shared = MCSAnalysis.duplicates(labels)
-        for i in domainFacts.indices where domainFacts[i].tree[path: "process.selinux.level"]?.stringValue != nil {
-            domainFacts[i].set("process.selinux.sharedWith", .from(shared[inventory[i].record.uuid] ?? []))
         }
 
         Self.shareXMLLabels(inventory, &domainFacts)
 
+        // qemus that no listed domain accounts for, and libvirt daemons in other mount namespaces.
+        var outside = QemuInventory.outside(scan: qemuScan, records: records, domainFacts: domainFacts,
+                                            hostNamespaces: hostNamespaces, daemonErrors: daemonErrors.withLock { $0 },
+                                            into: &host)
+
+        // Across running qemus, listed or not: VMs sharing an MCS category set.
+        let labels = zip(inventory, domainFacts).map { d, f in
+            (uuid: d.record.uuid, name: d.record.name, level: f.tree[path: "process.selinux.level"]?.stringValue)
+        } + outside.vms.map { (uuid: $0.uuid, name: $0.name, level: $0.facts.tree[path: "process.selinux.level"]?.stringValue) }
+        let shared = MCSAnalysis.duplicates(labels)
+        for i in domainFacts.indices where domainFacts[i].tree[path: "process.selinux.level"]?.stringValue != nil {
+            domainFacts[i].set("process.selinux.sharedWith", .from(shared[inventory[i].record.uuid] ?? []))
+        }
+        for i in outside.vms.indices where outside.vms[i].facts.tree[path: "process.selinux.level"]?.stringValue != nil {
+            outside.vms[i].facts.set("process.selinux.sharedWith", .from(shared[outside.vms[i].uuid] ?? []))
+        }
         clock.lap("processProbes")
 
         // Judge.
@@ -190,13 +230,29 @@ public final class Auditor: Sendable {
         let hostVerdict = evaluator.evaluateHost(facts: hostTree)
         let hostInner = hostTree["host"] ?? .object([:])
         let hostContext = hostTree
+        // A daemon in a container is judged with its own qemu.conf, not the host's.
+        var daemonContexts: [Int: JSONValue] = [:]
+        for pid in Set(inventory.compactMap { $0.record.daemon?.pid } + outside.vms.compactMap(\.daemonPid)) {
+            daemonContexts[pid] = QemuInventory.daemonContext(pid: pid, root: root, host: host)
+        }
+        let contexts = daemonContexts
         let factsList = domainFacts.map(\.facts)
-        let reports = Self.parallelMap(Array(zip(inventory, factsList))) { pair -> DomainReport in
+        var reports = Self.parallelMap(Array(zip(inventory, factsList))) { pair -> DomainReport in
             let (d, facts) = pair
-            let verdict = evaluator.evaluateDomain(name: d.record.name, uuid: d.record.uuid, facts: facts, host: hostContext)
+            let context = d.record.daemon.flatMap { contexts[$0.pid] } ?? hostContext
+            let verdict = evaluator.evaluateDomain(name: d.record.name, uuid: d.record.uuid, facts: facts, host: context,
+                                                   daemonRules: d.record.daemon != nil)
             return DomainReport(name: d.record.name, uuid: d.record.uuid, state: d.record.state ?? "unknown",
                                 id: d.record.id, profile: verdict.profile, facts: facts,
                                 findings: Self.compact(verdict.findings), score: verdict.score)
+        }
+        for vm in outside.vms {
+            let facts = vm.facts.facts
+            let context = vm.daemonPid.flatMap { contexts[$0] } ?? hostContext
+            let verdict = evaluator.evaluateDomain(name: vm.name, uuid: vm.uuid, facts: facts, host: context,
+                                                   daemonRules: vm.daemonPid != nil)
+            reports.append(DomainReport(name: vm.name, uuid: vm.uuid, state: "running", id: nil, profile: verdict.profile,
+                                        facts: facts, findings: Self.compact(verdict.findings), score: verdict.score))
         }
         clock.lap("policy")
         var hostFacts = hostInner
@@ -263,7 +319,8 @@ public final class Auditor: Sendable {
 
     /// Locates and probes the domain's qemu process, or says why there is none.
     static func collectProcess(_ d: InventoryDomain, root: HostRoot, hostNamespaces: NamespaceReference,
-                               qemuVersion: String?, noAppArmor: Bool = false, into f: inout FactBuilder) {
+                               qemuVersion: String?, noAppArmor: Bool = false, location: ProcessLocation? = nil,
+                               into f: inout FactBuilder) {
         func unknown(_ reason: String) {
             f.set("process.located", .bool(false))
             f.setUnknown("process", reason: reason)
@@ -278,7 +335,7 @@ public final class Auditor: Sendable {
         case .success(let def): definition = def
         case .failure(let e): return unknown("domain XML could not be parsed: \(e)")
         }
-        switch ProcessLocator(root: root).locate(definition) {
+        switch location ?? ProcessLocator(root: root).locate(definition) {
         case .unknown(let reason):
             unknown(reason)
         case .found(let pid, let cmdline, let source):

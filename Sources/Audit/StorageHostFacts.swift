@@ -48,9 +48,9 @@ enum StorageHostFacts {
     }
 
     /// `ksm`: the host's `/sys/kernel/mm/ksm/run`, read once per scan.
-    static func collect(_ d: InventoryDomain, root: HostRoot, ksm: Result<KSMState, ProbeError>, into f: inout FactBuilder) {
+    static func collect(_ d: InventoryDomain, root: HostRoot, ksm: Result<KSMState?, ProbeError>, into f: inout FactBuilder) {
         switch ksm {
-        case .success(let k): f.set("memory.ksmMerging", .bool(k.merging))
+        case .success(let k): f.set("memory.ksmMerging", .bool(k?.merging ?? false))
         case .failure(let e): f.setUnknown("memory.ksmMerging", reason: "\(e)")
         }
         guard case .success(let def) = d.definition, case .array(let disks)? = f.tree[path: "storage.disks"] else { return }

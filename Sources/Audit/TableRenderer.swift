@@ -12,7 +12,7 @@ public enum TableRenderer {
         if report.stale { out += "  (STALE: libvirt unreachable, last good results)" }
         out += "\n\n"
 
-        let layerOrder: [Layer] = [.qemuSandbox, .dac, .namespaces, .mac, .seccomp, .deviceIsolation, .deviceSurface, .confidential]
+        let layerOrder: [Layer] = [.qemuSandbox, .dac, .namespaces, .mac, .seccomp, .deviceIsolation, .deviceSurface, .resources, .confidential]
         let header = ["NAME", "STATE", "SCORE", "GRADE", "LAYERS", "FAIL", "UNKNOWN"] + layerOrder.map { shortName($0) }
         var rows: [[String]] = [header]
         for d in report.domains.sorted(by: { ($0.score, $0.name) < ($1.score, $1.name) }) {
@@ -41,6 +41,13 @@ public enum TableRenderer {
             }
             if failing.count > 40 { out += "  ... and \(failing.count - 40) more (see --format json)\n" }
         }
+        let outside = report.domains.compactMap { d -> String? in
+            guard let kind = d.facts[path: "management.kind"]?.stringValue, kind != "libvirt" else { return nil }
+            return "  \(pad(d.name, 16)) " + managementText(d.facts, kind: kind)
+        }
+        if !outside.isEmpty {
+            out += "\nVMs outside the connected libvirt (\(report.connection)):\n" + outside.joined(separator: "\n") + "\n"
+        }
         if !report.errors.isEmpty {
             out += "\nerrors:\n"
             for e in report.errors { out += "  \(e)\n" }
@@ -48,6 +55,24 @@ public enum TableRenderer {
         out += "\nLAYERS = layers standing of layers scored; layer columns are sub-scores 0-100 (! = layer down,"
         out += " - = no decided rule); details: --format json or --explain NAME\n"
         return out
+    }
+
+    /// `unmanaged qemu pid 8201`, `libvirtd pid 4242 in another mount namespace (pod 5f0b...)`.
+    static func managementText(_ facts: JSONValue, kind: String) -> String {
+        var parts: [String] = []
+        if kind == "unmanaged" {
+            parts.append("unmanaged qemu" + (facts[path: "management.pid"]?.intValue.map { " pid \($0)" } ?? ""))
+            if let uid = facts[path: "process.uid"]?.intValue { parts.append("uid \(uid)") }
+        } else {
+            let exe = facts[path: "management.daemon.exe"]?.stringValue?.split(separator: "/").last.map(String.init) ?? "libvirt daemon"
+            let pid = facts[path: "management.daemon.pid"]?.intValue.map { " pid \($0)" } ?? ""
+            let reached = (facts[path: "management.daemon.socket"]?.stringValue ?? "").isEmpty ? ", not reachable" : ""
+            parts.append("\(exe)\(pid) in another mount namespace\(reached)")
+        }
+        if let pod = facts[path: "management.container.podUid"]?.stringValue { parts.append("pod \(pod)") }
+        else if let c = facts[path: "management.container.containerId"]?.stringValue { parts.append("container \(c.prefix(12))") }
+        if facts[path: "management.kubevirt"] == .bool(true) { parts.append("KubeVirt") }
+        return parts.joined(separator: ", ")
     }
 
     static func shortName(_ layer: Layer) -> String {
@@ -59,6 +84,7 @@ public enum TableRenderer {
         case .seccomp: return "SECCOMP"
         case .deviceIsolation: return "IOMMU"
         case .deviceSurface: return "SURFACE"
+        case .resources: return "RES"
         case .confidential: return "CC"
         case .host: return "HOST"
         }

@@ -7,12 +7,25 @@
 public struct FactBuilder: Sendable {
     public private(set) var tree: JSONValue
     public private(set) var unknown: [String: String] = [:]
+    /// Paths that do not apply to this target at all, with the reason: a rule that depends only on
+    /// them is `not-applicable`, not `unknown` (a qemu that no libvirt manages has no domain
+    /// definition to judge). Kept under the tree's top-level `notApplicable` object.
+    public private(set) var notApplicable: [String: String] = [:]
 
     public init(_ tree: JSONValue = .object([:])) {
         self.tree = tree
         if case .object(let reasons)? = tree["unknown"] {
             for (k, v) in reasons { if let s = v.stringValue { unknown[k] = s } }
         }
+        if case .object(let reasons)? = tree["notApplicable"] {
+            for (k, v) in reasons { if let s = v.stringValue { notApplicable[k] = s } }
+        }
+    }
+
+    /// Stores null at `path` and records why it does not apply.
+    public mutating func setNotApplicable(_ path: String, reason: String) {
+        tree.set(path, to: .null)
+        notApplicable[path] = reason
     }
 
     public mutating func set(_ path: String, _ value: JSONValue) {
@@ -47,7 +60,21 @@ public struct FactBuilder: Sendable {
         if !unknown.isEmpty {
             t.set("unknown", to: .object(unknown.mapValues { .string($0) }))
         }
+        if !notApplicable.isEmpty {
+            t.set("notApplicable", to: .object(notApplicable.mapValues { .string($0) }))
+        }
         return t
+    }
+
+    /// The recorded not-applicable reason covering `path` (longest recorded prefix), if any.
+    public static func notApplicableReason(for path: String, in facts: JSONValue) -> String? {
+        guard case .object(let reasons)? = facts["notApplicable"] else { return nil }
+        var candidate = path
+        while true {
+            if let r = reasons[candidate]?.stringValue { return r }
+            guard let dot = candidate.lastIndex(of: ".") else { return nil }
+            candidate = String(candidate[..<dot])
+        }
     }
 
     /// The recorded reason covering `path`: the reason for the longest recorded prefix.
@@ -69,6 +96,18 @@ extension FactBuilder {
     public mutating func absorb(_ other: FactBuilder) {
         tree.merge(other.tree)
         for (k, v) in other.unknown { unknown[k] = v }
+    }
+}
+
+extension FactBuilder {
+    /// Replaces the subtree at `prefix`, its value and every unknown reason at or below it, with
+    /// `other`'s (a VM managed by a daemon in a container judged against that daemon's
+    /// `host.qemuConf`, not the host's).
+    public mutating func replace(_ prefix: String, from other: FactBuilder) {
+        tree.set(prefix, to: other.tree[path: prefix] ?? .null)
+        func under(_ k: String) -> Bool { k == prefix || k.hasPrefix(prefix + ".") }
+        unknown = unknown.filter { !under($0.key) }
+        for (k, v) in other.unknown where under(k) { unknown[k] = v }
     }
 }
 

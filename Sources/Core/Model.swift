@@ -7,6 +7,7 @@ public enum Layer: String, Sendable, Hashable, Codable, CaseIterable {
     case seccomp
     case deviceIsolation = "device-isolation"
     case deviceSurface = "device-surface"
+    case resources
     case confidential
     case host
 
@@ -19,6 +20,7 @@ public enum Layer: String, Sendable, Hashable, Codable, CaseIterable {
         case .seccomp: return "seccomp"
         case .deviceIsolation: return "Device isolation (IOMMU)"
         case .deviceSurface: return "Device-model surface"
+        case .resources: return "Resource containment"
         case .confidential: return "Confidential computing"
         case .host: return "Host"
         }

@@ -8,6 +8,28 @@ final class LoopGroup: @unchecked Sendable {
     var loops: [EventLoop] = []
     /// Open connections, rejected ones excluded, over all loops.
     let open = Atomic<Int>(0)
+    /// Open connections per peer address (those counted in `open`).
+    private let peers = Mutex<[String: Int]>([:])
+
+    /// Counts one more connection of `peer` unless it already has `limit`; false when full.
+    func acquirePeer(_ peer: String, limit: Int) -> Bool {
+        peers.withLock { p in
+            let n = p[peer, default: 0]
+            if n >= limit { return false }
+            p[peer] = n + 1
+            return true
+        }
+    }
+
+    func releasePeer(_ peer: String) {
+        peers.withLock { p in
+            guard let n = p[peer] else { return }
+            if n <= 1 { p[peer] = nil } else { p[peer] = n - 1 }
+        }
+    }
+
+    /// Open connections of one peer (for tests and logs).
+    func connections(of peer: String) -> Int { peers.withLock { $0[peer] ?? 0 } }
 }
 
 /// An accepted socket on its way from the accepting loop to the loop that will own it.
@@ -15,6 +37,8 @@ struct Handoff: Sendable {
     let fd: Int32
     let serial: UInt64
     let remote: String
+    /// Counted in `LoopGroup`'s per-peer table.
+    let countedForPeer: Bool
 }
 
 /// One event-loop thread. Each loop owns its own epoll set and the sockets in it: it reads
@@ -54,6 +78,13 @@ final class EventLoop: @unchecked Sendable {
     // Loop thread only.
     private var connections: [Int32: Connection] = [:]
     private var rejectedCount = 0
+    /// Rejected connections in accept order (the oldest idle one makes room for a new one).
+    private var rejectedOrder: [(fd: Int32, serial: UInt64)] = []
+    private var rejectedOrderHead = 0
+    /// Evicted idle over-cap sockets waiting to be closed (in eviction order).
+    private var tarpit: [(fd: Int32, closeAt: Double)] = []
+    private var tarpitHead = 0
+    private static let tarpitSeconds = 1.0
     private var nextSerial: UInt64 = 0
     private var nextLoop = 0
     private var closing = false
@@ -65,8 +96,15 @@ final class EventLoop: @unchecked Sendable {
     private let tick: Double
     private let maxRejecting: Int
     private static let maxPendingOut = 256 * 1024
+    /// Bytes handed to one socket per readiness event at most: a large body goes out in turns
+    /// with every other ready connection instead of one long copy into a big socket buffer.
+    private static let sendBudget = 128 * 1024
+    /// Responses from this size on fix the connection's socket send buffer.
+    private static let largeResponseBytes = 1 << 20
     private static let lingerSeconds = 2.0
     private static let stopLingerSeconds = 0.2
+    /// How long a connection accepted past a cap may take to send its request head.
+    private static let rejectedHeadSeconds = 2.0
     private static let continueBytes = Array("HTTP/1.1 100 Continue\r\n\r\n".utf8)
 
     init(config: HTTPServerConfig, listenFD: Int32, pool: WorkerPool, group: LoopGroup,
@@ -145,6 +183,7 @@ final class EventLoop: @unchecked Sendable {
     // MARK: loop
 
     func run() {
+        LoopThread.markCurrent()
         var events = LinuxEvents.EventBuffer(capacity: 256)
         while true {
             let timeoutMS = Int32(tick * 1000)
@@ -178,6 +217,7 @@ final class EventLoop: @unchecked Sendable {
             let now = Socket.now()
             if now >= nextSweep {
                 sweep(now)
+                drainTarpit(now)
                 nextSweep = now + tick
             }
             if closing && (connections.isEmpty || now >= shutdownDeadline) { break }
@@ -189,8 +229,13 @@ final class EventLoop: @unchecked Sendable {
             inc.list = []
             return l
         }
-        for h in late { close(h.fd); group.open.subtract(1, ordering: .relaxed) }
+        for h in late {
+            close(h.fd)
+            group.open.subtract(1, ordering: .relaxed)
+            if h.countedForPeer { group.releasePeer(h.remote) }
+        }
         for conn in Array(connections.values) { closeConnection(conn) }
+        drainTarpit(0, all: true)
         if listenFD >= 0 { close(listenFD); listenFD = -1 }
         close(wakeFD)
         close(epfd)
@@ -238,7 +283,9 @@ final class EventLoop: @unchecked Sendable {
             conn.served += 1
             conn.lastPhase = nil
             if !c.keepAlive || closing { conn.closeAfterWrite = true }
-            queue(conn, c.bytes)
+            noteResponse(conn, bytes: c.head.count + c.body.count)
+            queue(conn, c.head)
+            queue(conn, c.body)
             flush(conn)
         }
     }
@@ -246,7 +293,9 @@ final class EventLoop: @unchecked Sendable {
     // MARK: accepting
 
     private func acceptAll() {
-        for _ in 0..<256 {
+        // A bounded batch per readiness event: under a connection flood, the loop goes back to
+        // its other connections between batches.
+        for _ in 0..<64 {
             var storage = sockaddr_storage()
             var len = socklen_t(MemoryLayout<sockaddr_storage>.size)
             let fd = withUnsafeMutablePointer(to: &storage) {
@@ -271,29 +320,107 @@ final class EventLoop: @unchecked Sendable {
             }
             let remote = Socket.address(storage).host
             nextSerial += 1
-            if group.open.load(ordering: .relaxed) >= config.maxConnections {
-                guard rejectedCount < maxRejecting else { close(fd); continue }
-                let conn = Connection(fd: fd, serial: nextSerial, remote: remote, limits: limits,
-                                      now: Socket.now(), rejected: true)
-                connections[fd] = conn
-                rejectedCount += 1
-                add(fd, events: 0)
-                logLine(method: "-", path: "-", status: 503, bytes: 0, remote: remote)
-                sendError(conn, status: 503, message: "too many connections")
+            var overCap = group.open.load(ordering: .relaxed) >= config.maxConnections
+            var countedForPeer = false
+            if !overCap && config.maxConnectionsPerPeer > 0 {
+                countedForPeer = group.acquirePeer(remote, limit: config.maxConnectionsPerPeer)
+                overCap = !countedForPeer
+            }
+            if overCap {
+                adoptRejected(fd: fd, remote: remote)
                 continue
             }
             group.open.add(1, ordering: .relaxed)
             let loops = group.loops
             let target = loops.isEmpty ? self : loops[nextLoop % loops.count]
             nextLoop &+= 1
-            let h = Handoff(fd: fd, serial: nextSerial, remote: remote)
+            let h = Handoff(fd: fd, serial: nextSerial, remote: remote, countedForPeer: countedForPeer)
             if target === self {
                 adopt(h)
             } else if !target.handOff(h) {
                 close(fd)
                 group.open.subtract(1, ordering: .relaxed)
+                if countedForPeer { group.releasePeer(remote) }
             }
         }
+    }
+
+    /// A connection past the global cap or its peer's: it stays on this loop for a short
+    /// while, only to let a liveness probe through (`alwaysAnsweredPaths`, e.g. `/healthz`);
+    /// every other request, and silence, gets `503`. At most `maxRejecting` such connections
+    /// at once; when they are all taken, the oldest one that has sent nothing (or already has
+    /// its 503) makes room, so a client that floods the cap cannot keep a probe out.
+    private func adoptRejected(fd: Int32, remote: String) {
+        if rejectedCount >= maxRejecting && !evictRejected() { close(fd); return }
+        let now = Socket.now()
+        let conn = Connection(fd: fd, serial: nextSerial, remote: remote, limits: limits, now: now, rejected: true)
+        connections[fd] = conn
+        rejectedCount += 1
+        rejectedOrder.append((fd, nextSerial))
+        add(fd, events: LinuxEvents.IN)
+        conn.interest = LinuxEvents.IN
+        updateDeadline(conn, now: now)
+        // Under a flood a probe waits in the listen backlog: its request is usually there by
+        // the time it is accepted. Answer it now rather than after the next round of accepts.
+        readable(conn)
+    }
+
+    /// Closes the oldest rejected connection that waits for nothing of value; false when none.
+    private func evictRejected() -> Bool {
+        var i = rejectedOrderHead
+        var found: Connection? = nil
+        while i < rejectedOrder.count {
+            let entry = rejectedOrder[i]
+            if let c = connections[entry.fd], c.serial == entry.serial, c.rejected {
+                if c.lingering || (!c.inFlight && !c.closeAfterWrite && c.pendingOut == 0 && c.parser.phase == .idle
+                                   && !EventLoop.hasInput(c.fd)) {
+                    found = c
+                    break
+                }
+            } else if i == rejectedOrderHead {
+                rejectedOrderHead += 1   // gone already: drop from the front
+            }
+            i += 1
+        }
+        if rejectedOrderHead > 1024 && rejectedOrderHead * 2 > rejectedOrder.count {
+            rejectedOrder.removeFirst(rejectedOrderHead)
+            rejectedOrderHead = 0
+        }
+        guard let victim = found else { return false }
+        if victim.lingering || tarpit.count - tarpitHead >= maxRejecting * 8 {
+            closeConnection(victim)
+        } else {
+            // An idle over-cap connection: out of the server's books now, but its socket is
+            // closed only a second later. A client that reconnects whenever the service closes
+            // one of its connections would otherwise cycle through the cap as fast as the loop
+            // can accept and close (tens of thousands a second), taking the CPU the probes need.
+            connections[victim.fd] = nil
+            rejectedCount -= 1
+            _ = LinuxEvents.control(epfd, LinuxEvents.CTL_DEL, victim.fd, events: 0)
+            tarpit.append((victim.fd, Socket.now() + EventLoop.tarpitSeconds))
+        }
+        return true
+    }
+
+    /// Closes the tarpit's sockets whose time is up (all of them with `all`).
+    private func drainTarpit(_ now: Double, all: Bool = false) {
+        while tarpitHead < tarpit.count && (all || tarpit[tarpitHead].closeAt <= now) {
+            close(tarpit[tarpitHead].fd)
+            tarpitHead += 1
+        }
+        if tarpitHead == tarpit.count {
+            tarpit.removeAll(keepingCapacity: true)
+            tarpitHead = 0
+        } else if tarpitHead > 1024 && tarpitHead * 2 > tarpit.count {
+            tarpit.removeFirst(tarpitHead)
+            tarpitHead = 0
+        }
+    }
+
+    /// True when bytes wait on the socket (a request not read yet: not an idle connection).
+    private static func hasInput(_ fd: Int32) -> Bool {
+        var b: UInt8 = 0
+        return recv(fd, &b, 1, Int32(MSG_PEEK | MSG_DONTWAIT)) > 0
     }
 
     private func adoptIncoming() {
@@ -310,10 +437,12 @@ final class EventLoop: @unchecked Sendable {
         if closing {
             close(h.fd)
             group.open.subtract(1, ordering: .relaxed)
+            if h.countedForPeer { group.releasePeer(h.remote) }
             return
         }
         Socket.setNoDelay(h.fd)
         let conn = Connection(fd: h.fd, serial: h.serial, remote: h.remote, limits: limits, now: Socket.now())
+        conn.countedForPeer = h.countedForPeer
         connections[h.fd] = conn
         add(h.fd, events: LinuxEvents.IN)
         conn.interest = LinuxEvents.IN
@@ -356,19 +485,31 @@ final class EventLoop: @unchecked Sendable {
             while !conn.inFlight && !conn.closeAfterWrite && !conn.lingering {
                 if conn.pendingOut >= EventLoop.maxPendingOut { backPressure = true; break }
                 do {
-                    guard let parsed = try conn.parser.next() else {
+                    guard var parsed = try conn.parser.next() else {
                         if conn.parser.expectsContinue && !conn.sentContinue {
                             conn.sentContinue = true
                             queue(conn, EventLoop.continueBytes)
                         }
                         break
                     }
+                    if conn.rejected && !isAlwaysAnswered(parsed.request) {
+                        logLine(method: parsed.request.method, path: parsed.request.path, status: 503, bytes: 0,
+                                remote: conn.remote)
+                        conn.closeAfterWrite = true
+                        let bytes = ResponseSerializer.errorBytes(status: 503, message: "too many connections")
+                        noteResponse(conn, bytes: bytes.count)
+                        queue(conn, bytes)
+                        break
+                    }
+                    if conn.rejected { parsed.keepAlive = false }
                     if !answerInline(conn, parsed) { dispatch(conn, parsed) }
                     if connections[conn.fd] !== conn { return }
                 } catch {
                     logLine(method: "-", path: "-", status: error.status, bytes: 0, remote: conn.remote)
                     conn.closeAfterWrite = true
-                    queue(conn, ResponseSerializer.errorBytes(status: error.status, message: error.message))
+                    let bytes = ResponseSerializer.errorBytes(status: error.status, message: error.message)
+                    noteResponse(conn, bytes: bytes.count)
+                    queue(conn, bytes)
                 }
             }
             guard send(conn) else { return }
@@ -382,12 +523,21 @@ final class EventLoop: @unchecked Sendable {
         updateInterest(conn)
     }
 
-    private func dispatch(_ conn: Connection, _ parsed: ParsedRequest) {
+    /// GET/HEAD of a path the server answers even past its connection caps.
+    private func isAlwaysAnswered(_ request: HTTPRequest) -> Bool {
+        (request.method == "GET" || request.method == "HEAD") && config.alwaysAnsweredPaths.contains(request.path)
+    }
+
+    /// Sends the request to a worker: to the handler, or, with `prepared`, only to finish the
+    /// response the inline handler gave (its compression).
+    private func dispatch(_ conn: Connection, _ parsed: ParsedRequest, prepared: HTTPResponse? = nil,
+                          received: Double? = nil) {
         conn.inFlight = true
         conn.lastPhase = nil
         var parsed = parsed
         if closing { parsed.keepAlive = false }
-        pool.submit(WorkItem(loop: self, fd: conn.fd, serial: conn.serial, parsed: parsed, received: Socket.now()))
+        pool.submit(WorkItem(loop: self, fd: conn.fd, serial: conn.serial, parsed: parsed,
+                             received: received ?? Socket.now(), prepared: prepared))
     }
 
     /// Answers a request on this thread when the handler does; false when it defers (or
@@ -399,6 +549,12 @@ final class EventLoop: @unchecked Sendable {
         if isHead && config.headAsGet { request.method = "GET" }
         let received = log == nil ? 0 : Socket.now()
         guard let response = handler.handleInline(request) else { return false }
+        if response.deferredGzip {
+            // A body to compress that is not in the gzip cache yet: a worker compresses it (once,
+            // for every request waiting for the same body) and sends the answer.
+            dispatch(conn, parsed, prepared: response, received: received)
+            return true
+        }
         let keepAlive = parsed.keepAlive && !closing && !ResponseSerializer.wantsClose(response)
         headBuffer.removeAll(keepingCapacity: true)
         let bodyAllowed = ResponseSerializer.appendHead(response, keepAlive: keepAlive, date: dateField.current(),
@@ -413,6 +569,7 @@ final class EventLoop: @unchecked Sendable {
         conn.sentContinue = false
         conn.lastPhase = nil
         if !keepAlive { conn.closeAfterWrite = true }
+        noteResponse(conn, bytes: headBuffer.count + (sendBody ? response.body.count : 0))
         if conn.pendingOut > 0 {
             // Behind earlier output: keep the order.
             queue(conn, headBuffer)
@@ -422,7 +579,7 @@ final class EventLoop: @unchecked Sendable {
         // Nothing waiting: try the socket now (head and body in one call) and queue only what
         // it does not take.
         let body = sendBody ? response.body : []
-        let sent = EventLoop.sendTwo(conn.fd, headBuffer, body)
+        let sent = EventLoop.sendTwo(conn.fd, headBuffer, from: 0, body, limit: EventLoop.sendBudget / 2)
         if sent < 0 {
             closeConnection(conn)
             return true
@@ -430,23 +587,29 @@ final class EventLoop: @unchecked Sendable {
         if sent > 0 { conn.lastWrite = Socket.now() }
         if sent < headBuffer.count {
             queue(conn, Array(headBuffer[sent...]))
-            if !body.isEmpty { queue(conn, body) }
+            queue(conn, body)
         } else if sent < headBuffer.count + body.count {
-            queue(conn, Array(body[(sent - headBuffer.count)...]))
+            // The rest of the body stays where it is (shared with every other connection
+            // sending it); the connection keeps a reference and an offset.
+            queue(conn, body)
+            conn.consume(sent - headBuffer.count)
         }
         return true
     }
 
-    /// `sendmsg` of two buffers; the bytes sent, 0 when the socket would block, -1 on error.
-    private static func sendTwo(_ fd: Int32, _ a: [UInt8], _ b: [UInt8]) -> Int {
+    /// `sendmsg` of `a` from `offset` and then `b`, at most `limit` bytes; the bytes sent, 0
+    /// when the socket would block, -1 on error.
+    private static func sendTwo(_ fd: Int32, _ a: [UInt8], from offset: Int, _ b: [UInt8], limit: Int) -> Int {
         a.withUnsafeBytes { pa in
             b.withUnsafeBytes { pb in
-                var iov = (iovec(iov_base: UnsafeMutableRawPointer(mutating: pa.baseAddress), iov_len: pa.count),
-                           iovec(iov_base: UnsafeMutableRawPointer(mutating: pb.baseAddress), iov_len: pb.count))
+                let first = min(pa.count - offset, limit)
+                let second = min(pb.count, limit - first)
+                var iov = (iovec(iov_base: UnsafeMutableRawPointer(mutating: pa.baseAddress! + offset), iov_len: first),
+                           iovec(iov_base: UnsafeMutableRawPointer(mutating: pb.baseAddress), iov_len: max(0, second)))
                 return withUnsafeMutableBytes(of: &iov) { raw -> Int in
                     var msg = msghdr()
                     msg.msg_iov = raw.baseAddress!.assumingMemoryBound(to: iovec.self)
-                    msg.msg_iovlen = pb.count > 0 ? 2 : 1
+                    msg.msg_iovlen = second > 0 ? 2 : 1
                     while true {
                         let n = sendmsg(fd, &msg, Int32(MSG_NOSIGNAL))
                         if n >= 0 { return n }
@@ -461,40 +624,58 @@ final class EventLoop: @unchecked Sendable {
 
     // MARK: writing
 
+    /// Queues bytes by reference: a response body shared with other connections is not copied.
     private func queue(_ conn: Connection, _ bytes: [UInt8]) {
-        if conn.outOffset == conn.out.count {
-            conn.out = bytes
-            conn.outOffset = 0
+        conn.enqueue(bytes)
+    }
+
+    /// Starts (or extends) the total send deadline for a response of `bytes` about to be
+    /// queued: `max(writeTimeout, bytes / minWriteBytesPerSecond)` from now, or, behind output
+    /// still pending, `bytes / minWriteBytesPerSecond` more.
+    private func noteResponse(_ conn: Connection, bytes: Int) {
+        if bytes >= EventLoop.largeResponseBytes && !conn.sendBufferFixed && config.socketSendBufferBytes > 0 {
+            // A large body: the socket buffer stops growing at this size (it would grow to
+            // 4 MiB per connection under automatic sizing).
+            Socket.setSendBuffer(conn.fd, bytes: config.socketSendBufferBytes)
+            conn.sendBufferFixed = true
+        }
+        let now = Socket.now()
+        let need = config.minWriteBytesPerSecond > 0 ? Double(bytes) / Double(config.minWriteBytesPerSecond) : 0
+        if conn.pendingOut == 0 {
+            conn.sendDeadline = now + max(config.writeTimeout, need)
         } else {
-            conn.out.append(contentsOf: bytes)
+            conn.sendDeadline = max(conn.sendDeadline, now) + need
         }
     }
 
     private func sendError(_ conn: Connection, status: Int, message: String) {
         conn.closeAfterWrite = true
-        queue(conn, ResponseSerializer.errorBytes(status: status, message: message))
+        let bytes = ResponseSerializer.errorBytes(status: status, message: message)
+        noteResponse(conn, bytes: bytes.count)
+        queue(conn, bytes)
         flush(conn)
     }
 
-    /// Sends queued output. False when the connection was closed or began its lingering close.
+    /// Sends queued output, up to `sendBudget` bytes (the rest on the next `EPOLLOUT`). False
+    /// when the connection was closed or began its lingering close.
     private func send(_ conn: Connection) -> Bool {
-        while conn.outOffset < conn.out.count {
-            let n = conn.out.withUnsafeBytes { buf in
-                Glibc.send(conn.fd, buf.baseAddress! + conn.outOffset, buf.count - conn.outOffset, Int32(MSG_NOSIGNAL))
-            }
+        var budget = EventLoop.sendBudget
+        while conn.pendingOut > 0 && budget > 0 {
+            let first = conn.segments[conn.segmentHead]
+            let next = conn.segmentHead + 1 < conn.segments.count ? conn.segments[conn.segmentHead + 1] : []
+            let n = EventLoop.sendTwo(conn.fd, first, from: conn.segmentOffset, next, limit: budget)
             if n > 0 {
-                conn.outOffset += n
+                conn.consume(n)
+                budget -= n
                 conn.lastWrite = Socket.now()
                 continue
             }
-            if n < 0 && errno == EINTR { continue }
-            if n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) { break }
+            if n == 0 { break }
             closeConnection(conn)
             return false
         }
-        if conn.outOffset == conn.out.count {
-            conn.out = []
-            conn.outOffset = 0
+        if conn.pendingOut == 0 {
+            conn.sendDeadline = .infinity
             if conn.closeAfterWrite && !conn.inFlight {
                 beginLinger(conn)
                 return false
@@ -530,7 +711,8 @@ final class EventLoop: @unchecked Sendable {
     private func updateDeadline(_ conn: Connection, now: Double) {
         if conn.lingering { return }
         if conn.pendingOut > 0 {
-            conn.deadline = conn.lastWrite + config.writeTimeout
+            // Inactivity (nothing taken for writeTimeout) or the total send deadline.
+            conn.deadline = min(conn.lastWrite + config.writeTimeout, conn.sendDeadline)
             return
         }
         if conn.inFlight { conn.deadline = .infinity; return }
@@ -538,6 +720,10 @@ final class EventLoop: @unchecked Sendable {
         if phase != conn.lastPhase {
             conn.lastPhase = phase
             conn.phaseStart = now
+        }
+        if conn.rejected {
+            conn.deadline = conn.phaseStart + min(config.headerTimeout, EventLoop.rejectedHeadSeconds)
+            return
         }
         switch phase {
         case .idle: conn.deadline = conn.phaseStart + (conn.served == 0 ? config.headerTimeout : config.idleTimeout)
@@ -551,7 +737,19 @@ final class EventLoop: @unchecked Sendable {
         for conn in connections.values where conn.deadline <= now { expired.append(conn) }
         for conn in expired {
             guard connections[conn.fd] === conn else { continue }
-            if conn.lingering || conn.pendingOut > 0 || conn.inFlight || conn.closeAfterWrite {
+            if conn.rejected && !conn.lingering && conn.pendingOut == 0 && !conn.inFlight && !conn.closeAfterWrite {
+                // Past a cap and no probe request in time: the 503 it would have had at once.
+                logLine(method: "-", path: "-", status: 503, bytes: 0, remote: conn.remote)
+                sendError(conn, status: 503, message: "too many connections")
+                continue
+            }
+            if conn.pendingOut > 0 && !conn.lingering {
+                // Send deadline missed (or the peer stopped reading): reset, so the unsent
+                // output is dropped at once instead of draining from the kernel's buffers.
+                closeConnection(conn, reset: true)
+                continue
+            }
+            if conn.lingering || conn.inFlight || conn.closeAfterWrite {
                 closeConnection(conn)
                 continue
             }
@@ -587,10 +785,15 @@ final class EventLoop: @unchecked Sendable {
         _ = LinuxEvents.control(epfd, LinuxEvents.CTL_MOD, conn.fd, events: want)
     }
 
-    private func closeConnection(_ conn: Connection) {
+    private func closeConnection(_ conn: Connection, reset: Bool = false) {
         guard connections[conn.fd] === conn else { return }
+        if reset {
+            var l = linger(l_onoff: 1, l_linger: 0)
+            setsockopt(conn.fd, SOL_SOCKET, SO_LINGER, &l, socklen_t(MemoryLayout<linger>.size))
+        }
         connections[conn.fd] = nil
         if conn.rejected { rejectedCount -= 1 } else { group.open.subtract(1, ordering: .relaxed) }
+        if conn.countedForPeer { group.releasePeer(conn.remote) }
         _ = LinuxEvents.control(epfd, LinuxEvents.CTL_DEL, conn.fd, events: 0)
         close(conn.fd)
     }

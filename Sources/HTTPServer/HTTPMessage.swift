@@ -95,6 +95,9 @@ public struct HTTPResponse: Sendable {
     public var status: Int
     public var headers: HTTPHeaders
     public var body: [UInt8]
+    /// Set by `ResponseHelpers.compressIfAccepted` on an event-loop thread for a large body
+    /// whose gzip is not cached yet: the server compresses it on a worker before sending.
+    var deferredGzip = false
 
     public init(status: Int, headers: HTTPHeaders = HTTPHeaders(), body: [UInt8] = []) {
         self.status = status

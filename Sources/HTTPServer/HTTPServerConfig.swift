@@ -6,8 +6,15 @@ public struct HTTPServerConfig: Sendable {
     public var host: String = "127.0.0.1"
     /// 0 picks a free port; `HTTPServer.boundPort` reports it.
     public var port: Int = 8470
-    /// Open connections at most; one more is answered `503` and closed.
+    /// Open connections at most; one more may only ask for an `alwaysAnsweredPaths` path,
+    /// anything else is answered `503` and closed.
     public var maxConnections: Int = 2048
+    /// Open connections of one peer address at most (0: no limit); past it, the same as past
+    /// `maxConnections`. Keeps one client from taking the whole cap.
+    public var maxConnectionsPerPeer: Int = 256
+    /// Paths answered (GET/HEAD) even on a connection past a cap, so a liveness probe never
+    /// sees `503` because another client holds the connections.
+    public var alwaysAnsweredPaths: Set<String> = ["/healthz"]
     public var maxRequestLineBytes: Int = 8 * 1024
     public var maxHeaderBytes: Int = 16 * 1024
     public var maxHeaderCount: Int = 100
@@ -20,6 +27,15 @@ public struct HTTPServerConfig: Sendable {
     public var bodyTimeout: Double = 30
     /// Seconds a peer may leave a response unread before the connection is dropped.
     public var writeTimeout: Double = 30
+    /// Floor rate for the total send deadline: a response must be sent within
+    /// `max(writeTimeout, bytes / minWriteBytesPerSecond)` seconds however steadily the peer
+    /// reads (0: only the inactivity limit `writeTimeout`).
+    public var minWriteBytesPerSecond: Int = 512 * 1024
+    /// `SO_SNDBUF` (the kernel doubles it) of a connection once it is sent a response of
+    /// 1 MiB or more; 0 keeps the kernel's automatic sizing. A fixed size bounds what a client
+    /// that does not read pins in kernel memory and what the loop copies into its socket
+    /// (automatic sizing grows to `tcp_wmem`'s maximum, 4 MiB by default, per connection).
+    public var socketSendBufferBytes: Int = 256 * 1024
     /// Threads that call the handler (for requests a `NonBlockingHTTPHandler` does not answer
     /// inline, and for every request of any other handler).
     public var workerThreads: Int = 4
@@ -31,8 +47,10 @@ public struct HTTPServerConfig: Sendable {
     /// Hand HEAD requests to the handler as GET (the body is then dropped): a handler written
     /// for GET answers HEAD correctly without knowing about it.
     public var headAsGet: Bool = true
-    /// Socket listen backlog.
-    public var backlog: Int32 = 1024
+    /// Socket listen backlog (the kernel caps it at `net.core.somaxconn`). Deeper than the
+    /// connection cap, so a client flooding the cap fills it less easily and a probe's SYN is
+    /// not dropped (a dropped SYN costs the probe a 1 s retransmission).
+    public var backlog: Int32 = 4096
 
     public init(host: String = "127.0.0.1", port: Int = 8470) {
         self.host = host

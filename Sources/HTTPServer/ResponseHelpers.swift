@@ -1,3 +1,4 @@
+import Glibc
 import Synchronization
 
 /// Response decorations the API layer and `StaticFiles` apply: ETags with `If-None-Match`
@@ -172,23 +173,51 @@ public enum ResponseHelpers {
               gzipQuality(acceptEncoding: request.headers.values("accept-encoding").joined(separator: ",")
                             .nilIfEmpty) > 0
         else { return response }
-        // A strong ETag names the identity bytes of this resource: the gzip of the same tagged
-        // body at the same target is reused instead of compressed again.
-        let key: GzipCache.Key?
+        // The gzip of a body is kept by the body's identity (its strong ETag, or a hash, and
+        // its length), whatever target or query string asked for it.
+        if let key = gzipKey(response, allowHashing: response.body.count < inlineGzipBytes || !LoopThread.isCurrent),
+           let hit = GzipCache.shared.get(key) {
+            return applyGzip(response, hit)
+        }
+        if response.body.count >= inlineGzipBytes && LoopThread.isCurrent {
+            // Not on the event loop: the server finishes this response on a worker.
+            response.deferredGzip = true
+            return response
+        }
+        return finishGzip(response)
+    }
+
+    /// Bodies at least this large are never compressed on an event-loop thread.
+    static let inlineGzipBytes = 32 * 1024
+
+    /// The gzip cache key of a response body: its strong ETag and length, or (when allowed)
+    /// a hash of the bytes.
+    static func gzipKey(_ response: HTTPResponse, allowHashing: Bool) -> GzipCache.Key? {
         if let tag = response.headers["etag"], !tag.hasPrefix("W/") {
-            key = GzipCache.Key(target: request.target, etag: tag, length: response.body.count)
-        } else {
-            key = nil
+            return GzipCache.Key(etag: tag, length: response.body.count)
         }
-        let compressed: [UInt8]
-        if let key, let hit = GzipCache.shared.get(key) {
-            compressed = hit
+        guard allowHashing else { return nil }
+        return GzipCache.Key(etag: "#" + String(hash64(response.body), radix: 16), length: response.body.count)
+    }
+
+    /// Compresses a response `compressIfAccepted` marked (through the cache: each body is
+    /// compressed once, concurrent requests for it wait for that one encoding).
+    static func finishGzip(_ response: HTTPResponse) -> HTTPResponse {
+        var response = response
+        response.deferredGzip = false
+        let compressed: [UInt8]?
+        if let key = gzipKey(response, allowHashing: true) {
+            compressed = GzipCache.shared.encoding(of: response.body, key: key)
         } else {
-            guard let fresh = HTTPCompression.gzip(response.body) else { return response }
-            compressed = fresh
-            if let key { GzipCache.shared.put(key, fresh) }
+            compressed = HTTPCompression.gzip(response.body)
         }
+        guard let compressed else { return response }
+        return applyGzip(response, compressed)
+    }
+
+    private static func applyGzip(_ response: HTTPResponse, _ compressed: [UInt8]) -> HTTPResponse {
         guard compressed.count < response.body.count else { return response }
+        var response = response
         response.body = compressed
         response.headers.add("Content-Encoding", "gzip")
         if let tag = response.headers["etag"], !tag.hasPrefix("W/") {
@@ -249,51 +278,98 @@ public enum ResponseHelpers {
     }
 }
 
-/// Gzip encodings of recently served strongly tagged bodies, keyed by request target, ETag and
-/// length. Bounded (entries and bytes; the oldest go first), shared by all threads.
-final class GzipCache: Sendable {
+/// Gzip encodings of recently served bodies, keyed by the body's identity (strong ETag or
+/// hash, and length): one encoding per body, shared by every target and query string that
+/// serves it. Bounded (entries and bytes; the oldest go first), shared by all threads; a body
+/// being compressed is compressed once while other requests for it wait.
+final class GzipCache: @unchecked Sendable {
     struct Key: Hashable, Sendable {
-        let target: String
         let etag: String
         let length: Int
     }
 
-    static let shared = GzipCache(maxEntries: 64, maxBytes: 8 << 20)
+    static let shared = GzipCache(maxEntries: 64, maxBytes: 16 << 20)
 
-    private struct Store: Sendable {
-        var map: [Key: [UInt8]] = [:]
-        var order: [Key] = []
-        var bytes = 0
-    }
-
-    private let store = Mutex<Store>(Store())
+    private var mutex = pthread_mutex_t()
+    private var cond = pthread_cond_t()
+    private var map: [Key: [UInt8]] = [:]
+    private var order: [Key] = []
+    private var bytes = 0
+    private var inProgress: Set<Key> = []
     let maxEntries: Int
     let maxBytes: Int
 
     init(maxEntries: Int, maxBytes: Int) {
         self.maxEntries = maxEntries
         self.maxBytes = maxBytes
+        pthread_mutex_init(&mutex, nil)
+        pthread_cond_init(&cond, nil)
     }
 
-    func get(_ key: Key) -> [UInt8]? { store.withLock { $0.map[key] } }
+    deinit {
+        pthread_cond_destroy(&cond)
+        pthread_mutex_destroy(&mutex)
+    }
 
-    func put(_ key: Key, _ value: [UInt8]) {
+    private func locked<T>(_ body: () -> T) -> T {
+        pthread_mutex_lock(&mutex)
+        defer { pthread_mutex_unlock(&mutex) }
+        return body()
+    }
+
+    func get(_ key: Key) -> [UInt8]? { locked { map[key] } }
+
+    func put(_ key: Key, _ value: [UInt8]) { locked { store(key, value) } }
+
+    /// The cached gzip of `body`, compressed now (once) when missing.
+    func encoding(of body: [UInt8], key: Key) -> [UInt8]? {
+        pthread_mutex_lock(&mutex)
+        while true {
+            if let hit = map[key] { pthread_mutex_unlock(&mutex); return hit }
+            if !inProgress.contains(key) { break }
+            pthread_cond_wait(&cond, &mutex)
+        }
+        inProgress.insert(key)
+        pthread_mutex_unlock(&mutex)
+        let fresh = HTTPCompression.gzip(body)
+        pthread_mutex_lock(&mutex)
+        inProgress.remove(key)
+        if let fresh { store(key, fresh) }
+        pthread_cond_broadcast(&cond)
+        pthread_mutex_unlock(&mutex)
+        return fresh
+    }
+
+    /// Caller holds the mutex.
+    private func store(_ key: Key, _ value: [UInt8]) {
         guard value.count <= maxBytes else { return }
-        store.withLock { s in
-            if let old = s.map.updateValue(value, forKey: key) {
-                s.bytes -= old.count
-            } else {
-                s.order.append(key)
-            }
-            s.bytes += value.count
-            while s.order.count > maxEntries || s.bytes > maxBytes, !s.order.isEmpty {
-                let oldest = s.order.removeFirst()
-                if let v = s.map.removeValue(forKey: oldest) { s.bytes -= v.count }
-            }
+        if let old = map.updateValue(value, forKey: key) {
+            bytes -= old.count
+        } else {
+            order.append(key)
+        }
+        bytes += value.count
+        while order.count > maxEntries || bytes > maxBytes, !order.isEmpty {
+            let oldest = order.removeFirst()
+            if let v = map.removeValue(forKey: oldest) { bytes -= v.count }
         }
     }
 
-    var count: Int { store.withLock { $0.map.count } }
+    var count: Int { locked { map.count } }
+}
+
+/// Marks the server's event-loop threads, so work that must not run there (compressing a
+/// large body) can tell.
+enum LoopThread {
+    private static let key: pthread_key_t = {
+        var k = pthread_key_t()
+        pthread_key_create(&k, nil)
+        return k
+    }()
+
+    static func markCurrent() { pthread_setspecific(key, UnsafeRawPointer(bitPattern: 1)) }
+
+    static var isCurrent: Bool { pthread_getspecific(key) != nil }
 }
 
 extension String {

@@ -8,6 +8,9 @@ struct WorkItem: Sendable {
     let serial: UInt64
     let parsed: ParsedRequest
     let received: Double
+    /// The inline handler's answer when only its compression is left to do (a large body not
+    /// yet in the gzip cache); nil: the worker calls the handler.
+    var prepared: HTTPResponse? = nil
 }
 
 /// A blocking FIFO of work items shared by the loop (producer) and the workers (consumers).
@@ -86,9 +89,15 @@ final class WorkerPool: Sendable {
         var request = parsed.request
         let isHead = request.method == "HEAD"
         if isHead && headAsGet { request.method = "GET" }
-        let response = handler.handle(request)
+        var response = item.prepared ?? handler.handle(request)
+        if response.deferredGzip { response = ResponseHelpers.finishGzip(response) }
         let keepAlive = parsed.keepAlive && !loop.isStopping && !ResponseSerializer.wantsClose(response)
-        let bytes = ResponseSerializer.serialize(response, keepAlive: keepAlive, omitBody: isHead)
+        // The head is serialized; the body travels by reference (shared, never copied per
+        // connection).
+        var head: [UInt8] = []
+        head.reserveCapacity(256 + response.headers.fields.count * 48)
+        let bodyAllowed = ResponseSerializer.appendHead(response, keepAlive: keepAlive, date: HTTPDate.fieldBytes(),
+                                                        to: &head)
         // Logged before the response is handed back, so log lines of one connection keep the
         // order of its requests.
         if let log {
@@ -96,7 +105,8 @@ final class WorkerPool: Sendable {
                                bytes: isHead ? 0 : response.body.count, duration: Socket.now() - item.received,
                                remote: parsed.request.remoteAddress))
         }
-        loop.complete(Completion(fd: item.fd, serial: item.serial, bytes: bytes, keepAlive: keepAlive))
+        loop.complete(Completion(fd: item.fd, serial: item.serial, head: head,
+                                 body: bodyAllowed && !isHead ? response.body : [], keepAlive: keepAlive))
     }
 }
 
@@ -104,6 +114,7 @@ final class WorkerPool: Sendable {
 struct Completion: Sendable {
     let fd: Int32
     let serial: UInt64
-    let bytes: [UInt8]
+    let head: [UInt8]
+    let body: [UInt8]
     let keepAlive: Bool
 }

@@ -63,6 +63,17 @@ public struct DomainDefinition: Sendable, Hashable {
     public var memoryDumpCore: String?
     /// `<cpu><numa><cell memAccess='shared'>` cells.
     public var sharedNUMACells: Int = 0
+    // MARK: - Network, firmware, consoles, resources (parsed in DomainXML+Devices.swift)
+    /// `<os firmware=...>`, `<loader>`, `<features><smm>`.
+    public var firmware = Firmware()
+    /// `<tpm>` elements with their backends (`tpms` keeps only the models).
+    public var tpmDevices: [TPM] = []
+    /// `<redirfilter><usbdev>` rules, in order.
+    public var redirFilters: [RedirFilterRule] = []
+    /// `<hostdev type='scsi'>` and `<hostdev type='scsi_host'>`.
+    public var scsiHostdevs: [SCSIHostdev] = []
+    /// `<memtune>`, `<cputune>`, `<blkiotune>` and the per-disk `<iotune>`.
+    public var tuning = Tuning()
 
     public init(type: String, name: String) {
         self.type = type
@@ -134,6 +145,24 @@ public struct DomainDefinition: Sendable, Hashable {
         public var type: String
         /// `<model type=...>`: `virtio`, `e1000`, `rtl8139`...
         public var model: String?
+        /// `<source bridge|network|dev|...>`: the bridge, libvirt network or host device it attaches to.
+        public var source: String?
+        /// `<source mode=...>` of a `direct` (macvtap) interface: `vepa`, `bridge`, `private`, `passthrough`.
+        public var sourceMode: String?
+        /// `<filterref filter=...>`: the nwfilter applied to the interface; nil when none.
+        public var filter: String?
+        /// `<filterref><parameter name= value=>`.
+        public var filterParameters: [String: String] = [:]
+        /// `trustGuestRxFilters='yes'`: the host accepts the guest's MAC and multicast filter changes.
+        public var trustGuestRxFilters: Bool = false
+        /// `<script path=...>`: a host script libvirt runs for the interface.
+        public var script: String?
+        /// `<mac address=...>`.
+        public var mac: String?
+        /// The PCI address of the host function of a `hostdev` interface (sysfs form).
+        public var hostdevAddress: String?
+        /// `<target dev=...>`: the host-side device name (vnet0, macvtap0) in live XML.
+        public var targetDev: String?
         public init(type: String, model: String? = nil) { self.type = type; self.model = model }
     }
 
@@ -169,6 +198,13 @@ public struct DomainDefinition: Sendable, Hashable {
         public var listenType: String?
         /// The listen address, network name or socket path.
         public var listen: String?
+        /// SPICE `<clipboard copypaste=...>`; nil when the XML does not say (qemu's default is on).
+        public var clipboardCopyPaste: Bool?
+        /// SPICE `<filetransfer enable=...>`; nil when the XML does not say (qemu's default is on).
+        public var fileTransfer: Bool?
+        /// `passwd` attribute present. libvirt writes it only into secure XML (status and config
+        /// files), never into the read-only live XML, so nil there.
+        public var passwordSet: Bool?
         public init(type: String, listenType: String? = nil, listen: String? = nil) {
             self.type = type; self.listenType = listenType; self.listen = listen
         }
@@ -246,6 +282,178 @@ public struct DomainDefinition: Sendable, Hashable {
             case "tdx": return v & 0x1 != 0
             default: return nil
             }
+        }
+    }
+}
+
+// MARK: - Network, firmware, consoles, resources
+
+extension DomainDefinition {
+    /// Boot firmware: `<os firmware=...>`, `<os><loader ...>`, `<os><firmware><feature>`, `<features><smm>`.
+    public struct Firmware: Sendable, Hashable {
+        /// `<os firmware=...>`: `efi` or `bios`; nil when not set (the loader decides).
+        public var kind: String?
+        /// `<loader type=...>`: `pflash` or `rom`.
+        public var loaderType: String?
+        /// `<loader>` path.
+        public var loader: String?
+        /// `<loader secure=...>`.
+        public var loaderSecure: Bool?
+        /// `<nvram>` path (the UEFI variable store).
+        public var nvram: String?
+        /// `<os><firmware><feature name= enabled=>`: `secure-boot`, `enrolled-keys`.
+        public var features: [String: Bool] = [:]
+        /// `<features><smm state=...>`: true for `on` or a bare `<smm/>`; nil when absent.
+        public var smm: Bool?
+        public init() {}
+
+        /// UEFI: `firmware='efi'`, or a pflash loader, or a loader path naming OVMF/AAVMF/edk2.
+        public var isUEFI: Bool {
+            if kind == "efi" { return true }
+            if kind == "bios" { return false }
+            if loaderType == "pflash" { return true }
+            guard let l = loader?.lowercased() else { return false }
+            return l.contains("ovmf") || l.contains("aavmf") || l.contains("edk2") || l.contains("qemu_efi")
+        }
+
+        /// Secure Boot asked for: `<loader secure='yes'>`, or the `secure-boot` firmware feature enabled.
+        public var secureBoot: Bool {
+            loaderSecure == true || features["secure-boot"] == true
+        }
+    }
+
+    /// `<tpm model=...><backend type= version=><encryption secret=>`.
+    public struct TPM: Sendable, Hashable {
+        /// `tpm-tis`, `tpm-crb`, `tpm-spapr`, `spapr-tpm-proxy`.
+        public var model: String
+        /// `emulator` (swtpm), `passthrough` (the host's TPM), `external` (a swtpm socket).
+        public var backend: String?
+        /// `<backend version=...>`: `1.2` or `2.0`.
+        public var version: String?
+        /// `<backend><device path=...>` of a passthrough backend, or the external socket.
+        public var device: String?
+        /// `<backend><encryption secret=...>`: the libvirt secret encrypting swtpm state.
+        public var encryptionSecret: String?
+        /// `<backend persistent_state='yes'>`.
+        public var persistentState: Bool = false
+        public init(model: String) { self.model = model }
+    }
+
+    /// One `<redirfilter><usbdev class= vendor= product= version= allow=>` rule; nil fields match any.
+    public struct RedirFilterRule: Sendable, Hashable {
+        public var usbClass: String?
+        public var vendor: String?
+        public var product: String?
+        public var version: String?
+        public var allow: Bool
+        public init(usbClass: String? = nil, vendor: String? = nil, product: String? = nil, version: String? = nil, allow: Bool) {
+            self.usbClass = usbClass; self.vendor = vendor; self.product = product; self.version = version; self.allow = allow
+        }
+
+        /// Matches every device: no class, vendor, product or version given.
+        public var matchesAny: Bool { usbClass == nil && vendor == nil && product == nil && version == nil }
+    }
+
+    /// `<hostdev mode='subsystem' type='scsi'|'scsi_host'>`.
+    public struct SCSIHostdev: Sendable, Hashable {
+        /// `scsi` (a host LUN through its sg device) or `scsi_host` (a vhost-scsi target).
+        public var type: String
+        /// `<source protocol=...>`: `iscsi` for a network LUN; nil for a host adapter.
+        public var sourceProtocol: String?
+        /// `scsi_host0:0:0:0` (adapter:bus:target:unit), the iSCSI target name, or the vhost wwpn.
+        public var source: String
+        /// `rawio='yes'`: qemu gets CAP_SYS_RAWIO.
+        public var rawio: Bool
+        /// `sgio='unfiltered'`.
+        public var sgio: String?
+        public var readonly: Bool
+        public var shareable: Bool
+        public init(type: String, sourceProtocol: String? = nil, source: String, rawio: Bool = false, sgio: String? = nil,
+                    readonly: Bool = false, shareable: Bool = false) {
+            self.type = type; self.sourceProtocol = sourceProtocol; self.source = source; self.rawio = rawio; self.sgio = sgio
+            self.readonly = readonly; self.shareable = shareable
+        }
+    }
+
+    /// Resource limits from the XML (libvirt applies them to the machine cgroup at start).
+    public struct Tuning: Sendable, Hashable {
+        /// `<memtune><hard_limit>` in KiB.
+        public var memoryHardLimitKiB: Int?
+        /// `<memtune><soft_limit>` in KiB.
+        public var memorySoftLimitKiB: Int?
+        /// `<memtune><swap_hard_limit>` in KiB.
+        public var swapHardLimitKiB: Int?
+        /// `<cputune><shares>`.
+        public var cpuShares: Int?
+        /// `<cputune><period>`/`<quota>` (per vCPU), `<global_period>`/`<global_quota>` (whole VM),
+        /// `<emulator_period>`/`<emulator_quota>`, `<iothread_quota>`: every set value by element name.
+        public var cpuLimits: [String: Int] = [:]
+        /// `<blkiotune><weight>`.
+        public var blkioWeight: Int?
+        /// `<blkiotune><device>` entries with a read/write bytes or iops limit.
+        public var blkioDeviceLimits: Int = 0
+        /// For each `<disk>` (document order), whether its `<iotune>` caps bytes or iops.
+        public var diskIOTune: [Bool] = []
+        public init() {}
+
+        /// A CPU limit that caps time, not just weight: any quota > 0.
+        public var cpuQuotaSet: Bool {
+            cpuLimits.contains { k, v in k.hasSuffix("quota") && v > 0 }
+        }
+    }
+}
+
+extension DomainDefinition.LaunchSecurity {
+    /// The decoded policy bits (see `Docs/facts/domain.md#confidential`): SEV's NODBG, NOKS, ES,
+    /// NOSEND, DOMAIN, SEV (AMD SEV API, guest policy, bits 0-5); SEV-SNP's SMT (16),
+    /// MIGRATE_MA (18), DEBUG (19), SINGLE_SOCKET (20) (SNP firmware ABI, guest policy); TDX's
+    /// attributes DEBUG (0), SEPT_VE_DISABLE (28), PKS (30), PERFMON (63). Empty for other
+    /// types or no policy.
+    public var policyBits: [String: Bool] {
+        guard let v = policyValue else { return [:] }
+        func bit(_ n: UInt64) -> Bool { v & (1 << n) != 0 }
+        switch type {
+        case "sev":
+            return ["NODBG": bit(0), "NOKS": bit(1), "ES": bit(2), "NOSEND": bit(3), "DOMAIN": bit(4), "SEV": bit(5)]
+        case "sev-snp":
+            return ["SMT": bit(16), "MIGRATE_MA": bit(18), "DEBUG": bit(19), "SINGLE_SOCKET": bit(20)]
+        case "tdx":
+            return ["DEBUG": bit(0), "SEPT_VE_DISABLE": bit(28), "PKS": bit(30), "PERFMON": bit(63)]
+        default:
+            return [:]
+        }
+    }
+
+    /// Whether the vCPU register state is encrypted too: SEV-ES (SEV with policy bit 2), SEV-SNP
+    /// TDX and s390 Secure Execution; false for plain SEV; nil for SEV without a readable policy
+    /// and unknown types.
+    public var registersProtected: Bool? {
+        switch type {
+        case "sev-snp", "tdx", "s390-pv": return true
+        case "sev": return policyBits["ES"]
+        default: return nil
+        }
+    }
+
+    /// The strength of the memory protection, strongest last: `sev` (memory only), `sev-es`
+    /// (memory and registers), `sev-snp` / `tdx` (also integrity of the memory mapping). nil
+    /// for s390-pv, unknown types and an SEV policy that cannot be read.
+    public var level: String? {
+        switch type {
+        case "sev": return policyBits["ES"].map { $0 ? "sev-es" : "sev" }
+        case "sev-snp", "tdx": return type
+        default: return nil
+        }
+    }
+
+    /// Whether the guest may be migrated to another machine or handed a migration agent: SEV
+    /// NOSEND clear, SEV-SNP MIGRATE_MA set; nil otherwise.
+    public var migrationAllowed: Bool? {
+        guard !policyBits.isEmpty else { return nil }
+        switch type {
+        case "sev": return policyBits["NOSEND"] == false
+        case "sev-snp": return policyBits["MIGRATE_MA"] == true
+        default: return nil
         }
     }
 }

@@ -34,6 +34,7 @@ public enum DomainFacts {
             f.setUnknown("surface", reason: reason)
             f.setUnknown("confidential", reason: reason)
             for prefix in ["storage", "shares", "memory"] { f.setUnknown(prefix, reason: reason) }
+            for prefix in ["network", "firmware", "resources"] { f.setUnknown(prefix, reason: reason) }
             return f
         }
 
@@ -86,7 +87,7 @@ public enum DomainFacts {
         f.set("surface.hasQemuCommandline", .bool(!def.qemuCommandline.isEmpty))
         f.set("surface.graphics", .array(def.graphics.map { g in
             .object(["type": .string(g.type), "listenType": .from(g.listenType), "listen": .from(g.listen),
-                     "nonLoopback": .from(nonLoopback(g))])
+                     "nonLoopback": .from(nonLoopback(g))].merging(ConsoleFacts.graphicsFields(g, in: def)) { a, _ in a })
         }))
 
         // confidential
@@ -96,6 +97,11 @@ public enum DomainFacts {
         f.set("confidential.launchSecurity.policy", .from(ls?.policy))
         f.set("confidential.launchSecurity.debugAllowed", .from(ls?.debugAllowed))
         StorageFacts.build(def, into: &f)
+
+        NetworkFacts.build(def, into: &f)
+        FirmwareFacts.build(def, into: &f)
+        ConsoleFacts.build(def, into: &f)
+        ResourceFacts.build(def, into: &f)
         return f
     }
 

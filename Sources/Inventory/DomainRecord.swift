@@ -19,6 +19,9 @@ public struct DomainRecord: Sendable, Hashable {
     public var xml: String
     /// Why a field above is nil, keyed by field name (`state`, `persistent`, `autostart`).
     public var problems: [String: String]
+    /// The daemon that listed the domain when it is not the one the scan connected to: a libvirt
+    /// daemon in another mount namespace, reached through `/proc/<pid>/root`. nil otherwise.
+    public var daemon: ManagingDaemon?
 
     public init(name: String, uuid: String, id: Int?, state: String?, persistent: Bool?, autostart: Bool?,
                 xml: String, problems: [String: String] = [:]) {
@@ -48,5 +51,25 @@ public struct DomainRecord: Sendable, Hashable {
         case 7: return "pmsuspended"
         default: return "nostate"
         }
+    }
+}
+
+/// A libvirt daemon running in another mount namespace (a container, a pod), whose domains a scan
+/// lists through the daemon's own read-only socket.
+public struct ManagingDaemon: Sendable, Hashable {
+    public var pid: Int
+    /// The daemon's executable (`/usr/sbin/virtqemud`).
+    public var exe: String
+    /// The socket the domains were listed through, as the host sees it
+    /// (`/proc/4242/root/run/libvirt/virtqemud-sock-ro`).
+    public var socket: String
+    /// The daemon's filesystem root as the host sees it (`/proc/4242/root`).
+    public var root: String
+
+    public init(pid: Int, exe: String, socket: String, root: String) {
+        self.pid = pid
+        self.exe = exe
+        self.socket = socket
+        self.root = root
     }
 }

@@ -63,6 +63,7 @@ public enum DomainXML {
 
         if let devices = root.child("devices") { try parseDevices(devices, into: &def) }
         try parseStorage(root, into: &def)
+        try parseHostResources(root, into: &def)
         return def
     }
 

@@ -12,6 +12,7 @@ public struct InventoryDomain: Sendable {
 public enum InventoryFacts {
     /// Every fact path the Inventory module produces (domain, surface, confidential, host.libvirt).
     public static let schema: [FactField] = DomainFacts.schema + HostLibvirtFacts.schema + StorageFacts.schema
+        + NetworkFacts.schema + FirmwareFacts.schema + ConsoleFacts.schema + ResourceFacts.schema
 
     /// Parses every record, works out shared memory across domains and builds each domain's facts.
     /// `definitions`, when given, are the records' parsed definitions in the same order (a caller

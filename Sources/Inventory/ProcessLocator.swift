@@ -149,7 +149,7 @@ public struct ProcessLocator: Sendable {
     }
 
     /// qemu is started with `-uuid <uuid>`; compared case-insensitively.
-    static func carriesUUID(_ args: [String], uuid: String) -> Bool {
+    public static func carriesUUID(_ args: [String], uuid: String) -> Bool {
         let want = uuid.lowercased()
         for (i, a) in args.enumerated() where (a == "-uuid" || a == "--uuid") && i + 1 < args.count {
             if args[i + 1].lowercased() == want { return true }

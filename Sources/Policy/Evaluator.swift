@@ -62,6 +62,9 @@ public struct Evaluator: Sendable {
     public let now: Date
     private let domainPlans: [String: [Planned]]
     private let hostPlan: [Planned]
+    /// The host rules that judge a libvirt daemon's own configuration (`host.qemuConf.*`): for a VM
+    /// of a daemon in another mount namespace they are judged again with that daemon's qemu.conf.
+    private let daemonPlan: [Planned]
     /// How many distinct fact paths the rules read (the interpreter's cache size).
     private let slots: Int
 
@@ -77,6 +80,9 @@ public struct Evaluator: Sendable {
         }
         domainPlans = plans
         hostPlan = Evaluator.plan(policies.rules, policies.defaultProfile, scope: .host, table: &table)
+        daemonPlan = hostPlan.filter { p in
+            !p.allObserved.isEmpty && p.allObserved.allSatisfy { $0.text.hasPrefix(Evaluator.daemonFacts + ".") }
+        }
         slots = table.count
     }
 
@@ -88,7 +94,8 @@ public struct Evaluator: Sendable {
     }
 
     /// The profile for a VM: 1) the one its `domain.metadata.profile` names, 2) the first whose
-    /// `match.names` globs match its name, 3) the default.
+    /// `match.names` globs match its name, 3) the first whose `match.contexts` names one of its
+    /// management contexts (`Profile.contexts(of:)`), 4) the default.
     public func selectProfile(name: String, facts: JSONValue) -> (profile: Profile, notes: [String]) {
         let fallback = policies.defaultProfile
         var notes: [String] = []
@@ -102,14 +109,25 @@ public struct Evaluator: Sendable {
         if let p = policies.profiles.first(where: { p in p.matchNames.contains { $0.matches(name) } }) {
             return (p, notes)
         }
+        let contexts = Profile.contexts(of: facts)
+        if !contexts.isEmpty, let p = policies.profiles.first(where: { p in p.matchContexts.contains { contexts.contains($0) } }) {
+            return (p, notes)
+        }
         return (fallback, notes)
     }
 
-    public func evaluateDomain(name: String, uuid: String, facts: JSONValue, host: JSONValue) -> DomainVerdict {
+    /// The facts of a libvirt daemon's own configuration (see `daemonRules`).
+    public static let daemonFacts = "host.qemuConf"
+
+    /// `daemonRules`: also judge the host rules that read only `host.qemuConf` against `host`, for
+    /// a VM whose libvirt daemon runs in another mount namespace with its own qemu.conf (the host's
+    /// verdict on them says nothing about that daemon).
+    public func evaluateDomain(name: String, uuid: String, facts: JSONValue, host: JSONValue,
+                               daemonRules: Bool = false) -> DomainVerdict {
         let (profile, notes) = selectProfile(name: name, facts: facts)
-        let plan = domainPlans[profile.name] ?? []
+        let plan = (domainPlans[profile.name] ?? []) + (daemonRules ? daemonPlan.filter { profile.selects($0.rule) } : [])
         var interpreter = Interpreter(domain: facts, host: host, slots: slots)
-        var (findings, weights, breaks) = run(plan, &interpreter, vm: (name, uuid))
+        var (findings, weights, breaks) = run(plan, &interpreter, vm: (name, uuid), facts: facts)
         let score = Scoring.score(&findings, weights: weights, breaksLayer: breaks)
         return DomainVerdict(name: name, uuid: uuid, profile: profile.name, findings: findings, score: score, notes: notes)
     }
@@ -117,13 +135,13 @@ public struct Evaluator: Sendable {
     /// Host facts: the tree whose top key is `host` (`host.selinux.enabled`), with its `unknown` map.
     public func evaluateHost(facts: JSONValue) -> HostVerdict {
         var interpreter = Interpreter(domain: .object([:]), host: facts, slots: slots)
-        var (findings, weights, breaks) = run(hostPlan, &interpreter, vm: nil)
+        var (findings, weights, breaks) = run(hostPlan, &interpreter, vm: nil, facts: facts)
         let score = Scoring.score(&findings, weights: weights, breaksLayer: breaks)
         return HostVerdict(profile: policies.defaultProfile.name, findings: findings, score: score, notes: [])
     }
 
     private func run(_ plan: [Planned], _ interpreter: inout Interpreter,
-                     vm: (name: String, uuid: String)?) -> ([Finding], [Double], [Bool]) {
+                     vm: (name: String, uuid: String)?, facts: JSONValue) -> ([Finding], [Double], [Bool]) {
         var findings: [Finding] = []
         var weights: [Double] = []
         var breaks: [Bool] = []
@@ -136,7 +154,12 @@ public struct Evaluator: Sendable {
             var reason: String? = nil
             var paths = p.allObserved
             if let when = p.when, case let t = interpreter.truth(when), !t.isTrue {
-                if let why = t.reason {
+                if let why = t.reason, let na = notApplicableReason(p.whenObserved, facts, &interpreter) {
+                    status = .notApplicable
+                    reason = na
+                    paths = p.whenObserved
+                    _ = why
+                } else if let why = t.reason {
                     status = .unknown
                     reason = "cannot tell whether the rule applies: \(why)"
                 } else {
@@ -147,7 +170,12 @@ public struct Evaluator: Sendable {
                 switch interpreter.truth(p.check) {
                 case .true: status = .pass
                 case .false: status = .fail
-                case .unknown(let why): status = .unknown; reason = why
+                case .unknown(let why):
+                    if let na = notApplicableReason(p.allObserved, facts, &interpreter) {
+                        status = .notApplicable; reason = na
+                    } else {
+                        status = .unknown; reason = why
+                    }
                 }
             }
             var waiverJSON: JSONValue? = nil
@@ -195,6 +223,22 @@ public struct Evaluator: Sendable {
             breaks.append(false)
         }
         return (findings, weights, breaks)
+    }
+
+    /// Why a rule that came out unknown does not apply at all: every path of the target's own
+    /// tree it read that has no value is marked not applicable in `facts`
+    /// (`FactBuilder.setNotApplicable`). nil when the target marks nothing (every ordinary VM) or
+    /// one missing value is merely unknown.
+    private func notApplicableReason(_ paths: [FactPath], _ facts: JSONValue, _ interpreter: inout Interpreter) -> String? {
+        guard case .object(let marks)? = facts["notApplicable"], !marks.isEmpty else { return nil }
+        var reason: String?
+        for p in paths where !p.text.hasPrefix("host.") {  // the host's facts are the host's to decide
+            let v = interpreter.lookup(p)
+            guard v == nil || v == .null else { continue }
+            guard let r = FactBuilder.notApplicableReason(for: p.text, in: facts) else { return nil }
+            reason = reason ?? r
+        }
+        return reason
     }
 
     /// The values of the paths (already distinct) the rule read.

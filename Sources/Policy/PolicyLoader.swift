@@ -18,7 +18,7 @@ struct PolicyLoader {
                            "rationale", "remediation", "references", "tags", "breaks_layer"]
     static let requiredRuleKeys = ["id", "layer", "severity", "title", "check", "remediation"]
     static let profileKeys = ["name", "description", "default", "include", "exclude", "raise", "severity", "match"]
-    static let matchKeys = ["names", "metadata"]
+    static let matchKeys = ["names", "metadata", "contexts"]
 
     let schema: FactSchema?
     var diagnostics: [PolicyDiagnostic] = []
@@ -269,16 +269,21 @@ struct PolicyLoader {
             }
         }
 
-        var names: [Glob] = [], metadata: [String] = []
+        var names: [Glob] = [], metadata: [String] = [], contexts: [String] = []
         if let node = f.values["match"] {
             let m = FieldReader(file: file, node: node, allowed: PolicyLoader.matchKeys, what: "a profile's 'match'", diagnostics: &diagnostics)
             names = (m.strings("names", into: &diagnostics) ?? []).map(Glob.init)
             metadata = m.strings("metadata", into: &diagnostics) ?? []
+            contexts = m.strings("contexts", into: &diagnostics) ?? []
+            for c in contexts where !Profile.contexts.contains(c) {
+                diagnostics.append(PolicyDiagnostic(file: file, line: node.line,
+                    message: "match.contexts: unknown context '\(c)' (one of \(Profile.contexts.joined(separator: ", ")))"))
+            }
         }
         guard diagnostics.count == before else { return }
         profiles.append(Profile(name: name, description: description, isDefault: isDefault, include: include,
                                 exclude: exclude, raise: raise, severityOverrides: overrides, matchNames: names,
-                                matchMetadata: metadata, file: file, line: body.line))
+                                matchMetadata: metadata, matchContexts: contexts, file: file, line: body.line))
     }
 
     private mutating func selectors(_ key: String, _ f: FieldReader, profile: String) -> [RuleSelector] {

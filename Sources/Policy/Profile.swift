@@ -41,12 +41,29 @@ public struct Profile: Sendable {
     public let matchNames: [Glob]
     /// Values of the VM's `domain.metadata.profile` that select this profile (besides its name).
     public let matchMetadata: [String]
+    /// Management contexts that select this profile (`Profile.contexts`, from `management.*`).
+    public let matchContexts: [String]
+
+    /// The contexts `match.contexts` may name: `kubevirt` (a KubeVirt virt-launcher pod),
+    /// `container` (a container the cgroup path names), `libvirt-namespaced` (a libvirt daemon in
+    /// another mount namespace) and `unmanaged` (a qemu no visible libvirt lists).
+    public static let contexts = ["kubevirt", "container", "libvirt-namespaced", "unmanaged"]
+
+    /// The contexts a VM is in, from its `management.*` facts.
+    public static func contexts(of facts: JSONValue) -> Set<String> {
+        var out: Set<String> = []
+        if facts[path: "management.kubevirt"] == .bool(true) { out.insert("kubevirt") }
+        if let c = facts[path: "management.container"], c.objectValue != nil { out.insert("container") }
+        if let k = facts[path: "management.kind"]?.stringValue, k != "libvirt" { out.insert(k) }
+        return out
+    }
     public let file: String
     public let line: Int
 
     public init(name: String, description: String = "", isDefault: Bool = false, include: [RuleSelector]? = nil,
                 exclude: [RuleSelector] = [], raise: Int = 0, severityOverrides: [(selector: RuleSelector, severity: Severity)] = [],
-                matchNames: [Glob] = [], matchMetadata: [String] = [], file: String = "", line: Int = 0) {
+                matchNames: [Glob] = [], matchMetadata: [String] = [], matchContexts: [String] = [],
+                file: String = "", line: Int = 0) {
         self.name = name
         self.description = description
         self.isDefault = isDefault
@@ -56,6 +73,7 @@ public struct Profile: Sendable {
         self.severityOverrides = severityOverrides
         self.matchNames = matchNames
         self.matchMetadata = matchMetadata
+        self.matchContexts = matchContexts
         self.file = file
         self.line = line
     }

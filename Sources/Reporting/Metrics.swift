@@ -75,6 +75,11 @@ public enum MetricsRenderer {
         var byState: [String: Int] = [:]
         for d in r.domains { byState[d.state, default: 0] += 1 }
         for (s, n) in byState.sorted(by: { $0.key < $1.key }) { sample("virtaudit_domains", [("state", s)], Double(n)) }
+        family("virtaudit_domains_by_management", "gauge",
+               "VMs by who manages them: libvirt (the connected daemon), libvirt-namespaced, unmanaged.")
+        var byKind: [String: Int] = ["libvirt": 0, "libvirt-namespaced": 0, "unmanaged": 0]
+        for d in r.domains { byKind[d.facts[path: "management.kind"]?.stringValue ?? "libvirt", default: 0] += 1 }
+        for (k, n) in byKind.sorted(by: { $0.key < $1.key }) { sample("virtaudit_domains_by_management", [("management", k)], Double(n)) }
         family("virtaudit_domain_score", "gauge", "Each VM's score (0-100).")
         for d in r.domains {
             sample("virtaudit_domain_score", [("domain", d.name), ("uuid", d.uuid), ("state", d.state), ("profile", d.profile)], Double(d.score))

@@ -32,6 +32,17 @@ public enum ReportRenderer {
     }
 
     /// Each layer's sub-score in layer order: "dac 100, mac 0 (down), seccomp -".
+    /// ` (unmanaged qemu)` or ` (libvirt in another mount namespace)` after the state of a VM the
+    /// connected libvirt does not list (`management.kind`); empty for its own domains.
+    static func managed(_ d: DomainReport) -> String {
+        switch d.facts[path: "management.kind"]?.stringValue {
+        case "unmanaged": return " (unmanaged qemu)"
+        case "libvirt-namespaced":
+            return d.facts[path: "management.kubevirt"] == .bool(true) ? " (KubeVirt pod)" : " (libvirt in another mount namespace)"
+        default: return ""
+        }
+    }
+
     static func layerLine(_ layers: [String: LayerScore]) -> String {
         Layer.allCases.compactMap { layer -> String? in
             guard let l = layers[layer.rawValue] else { return nil }
@@ -89,7 +100,7 @@ public enum ReportRenderer {
         }
         md += "## Virtual machines\n\n| VM | state | score | grade | layers standing | failing |\n|---|---|---:|:---:|:---:|---:|\n"
         for d in report.domains.sorted(by: { ($0.score, $0.name) < ($1.score, $1.name) }) {
-            md += "| \(mdEscape(d.name)) | \(d.state) | \(d.score) | \(d.grade) | \(standing(d.layersStanding, d.layersTotal)) | \(d.findings.filter { $0.status == .fail }.count) |\n"
+            md += "| \(mdEscape(d.name)) | \(d.state)\(managed(d)) | \(d.score) | \(d.grade) | \(standing(d.layersStanding, d.layersTotal)) | \(d.findings.filter { $0.status == .fail }.count) |\n"
         }
         md += "\n## Host findings\n\n" + mdFindings(failing(report.host.findings))
         for d in report.domains.sorted(by: { ($0.score, $0.name) < ($1.score, $1.name) }) {
@@ -158,7 +169,7 @@ public enum ReportRenderer {
         }
         h += "<h2>Virtual machines</h2>\n<table><thead><tr><th scope=\"col\">VM</th><th scope=\"col\">State</th><th scope=\"col\" class=\"num\">Score</th><th scope=\"col\">Grade</th><th scope=\"col\">Layers standing</th><th scope=\"col\" class=\"num\">Failing</th></tr></thead><tbody>\n"
         for d in report.domains.sorted(by: { ($0.score, $0.name) < ($1.score, $1.name) }) {
-            h += "<tr><td><a href=\"#vm-\(esc(d.uuid))\">\(esc(d.name))</a></td><td>\(esc(d.state))</td><td class=\"num\">\(d.score)</td><td class=\"grade\">\(esc(d.grade))</td><td>\(standing(d.layersStanding, d.layersTotal))</td><td class=\"num\">\(d.findings.filter { $0.status == .fail }.count)</td></tr>\n"
+            h += "<tr><td><a href=\"#vm-\(esc(d.uuid))\">\(esc(d.name))</a></td><td>\(esc(d.state + managed(d)))</td><td class=\"num\">\(d.score)</td><td class=\"grade\">\(esc(d.grade))</td><td>\(standing(d.layersStanding, d.layersTotal))</td><td class=\"num\">\(d.findings.filter { $0.status == .fail }.count)</td></tr>\n"
         }
         h += "</tbody></table>\n<h2>Host findings</h2>\n" + htmlFindings(failing(report.host.findings))
         for d in report.domains.sorted(by: { ($0.score, $0.name) < ($1.score, $1.name) }) {

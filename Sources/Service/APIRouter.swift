@@ -23,13 +23,15 @@ public struct APIRouter: HTTPHandler {
     ///   - openAPI: the document served at `/api/v1/openapi.{yaml,json}`.
     ///   - staticFiles: serves everything outside `/api/` and `/healthz` (404 when nil).
     ///   - maxBodyBytes: largest request body accepted (413 above).
+    ///   - allowedHosts, port: the names and port `Host` may carry in open mode (see `Authenticator`).
     public init(store: ResultStore, trigger: (any ScanTrigger)?, tokens: TokenStore, logger: Logger,
                 policies: @escaping @Sendable () -> JSONValue = { ["rules": [], "profiles": []] },
                 openAPI: OpenAPIDocument = .bundled, staticFiles: (any HTTPHandler)? = nil,
-                maxBodyBytes: Int = ServiceConfig.Limits().maxBodyBytes) {
+                maxBodyBytes: Int = ServiceConfig.Limits().maxBodyBytes,
+                allowedHosts: [String] = [], port: Int? = nil) {
         self.store = store
         self.trigger = trigger
-        self.auth = Authenticator(tokens: tokens, logger: logger)
+        self.auth = Authenticator(tokens: tokens, logger: logger, allowedHosts: allowedHosts, port: port)
         self.policies = policies
         self.openAPI = openAPI
         self.staticFiles = staticFiles
@@ -74,6 +76,9 @@ public struct APIRouter: HTTPHandler {
             return health()
         }
         guard request.path == "/api" || request.path.hasPrefix("/api/") else {
+            if auth.tokens.isEmpty, let reason = auth.openModeRefusal(request) {
+                return Self.refusal(auth.forbidden(request, reason: reason))
+            }
             return staticFiles?.handle(request)
                 ?? Self.error(404, "not_found", "no such path: \(request.path)")
         }
@@ -89,6 +94,9 @@ public struct APIRouter: HTTPHandler {
         if request.method == "POST" {
             guard role.allows(.admin) else {
                 return Self.refusal(auth.forbidden(request, reason: "token role '\(role.rawValue)' cannot start scans"))
+            }
+            if auth.tokens.isEmpty, let reason = auth.crossSiteRefusal(request) {
+                return Self.refusal(auth.forbidden(request, reason: reason))
             }
             guard request.body.count <= maxBodyBytes else {
                 return Self.error(413, "content_too_large", "request body larger than \(maxBodyBytes) bytes")
@@ -199,6 +207,7 @@ public struct APIRouter: HTTPHandler {
         var headers = HTTPHeaders()
         headers.add("Content-Type", contentType)
         headers.add("Cache-Control", "no-cache")
+        headers.add("X-Content-Type-Options", "nosniff")
         return Conditional.respond(to: request, body: bytes, etag: etag ?? Conditional.etag(for: bytes), headers: headers)
     }
 
@@ -213,7 +222,7 @@ public struct APIRouter: HTTPHandler {
     // MARK: responses
 
     static func jsonHeaders(cache: String) -> HTTPHeaders {
-        HTTPHeaders([("Content-Type", "application/json"), ("Cache-Control", cache)])
+        HTTPHeaders([("Content-Type", "application/json"), ("Cache-Control", cache), ("X-Content-Type-Options", "nosniff")])
     }
 
     static func json(_ status: Int, _ value: JSONValue, cache: String = "no-cache") -> HTTPResponse {
@@ -244,6 +253,8 @@ public struct APIRouter: HTTPHandler {
             return error(401, "unauthorized", "authentication required: \(reason)", headers: headers)
         case .forbidden(let reason):
             return error(403, "forbidden", reason)
+        case .badRequest(let reason):
+            return error(400, "bad_request", reason)
         }
     }
 }

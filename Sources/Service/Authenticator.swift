@@ -1,31 +1,58 @@
+import Foundation
 import HTTPServer
 import Logging
 
 /// Decides who a request comes from: `Authorization: Bearer <token>` against the token store.
 /// With no tokens configured, loopback clients get full access (the service refuses to bind
-/// anything else in that case). Failures are logged with the peer and a reason, never the token.
+/// anything else in that case), but only as themselves, not as a web page in a browser on the
+/// host: the `Host` must be a loopback name or a configured one (DNS rebinding), and a
+/// state-changing request must be one a page cannot send cross-site without permission (a
+/// JSON body or an `X-Requested-With` header) from no other origin (CSRF). Failures are logged
+/// with the peer and a reason, never the token.
 public struct Authenticator: Sendable {
     public enum Failure: Error, Sendable, Equatable {
         /// 401: no or unusable credentials.
         case unauthenticated(reason: String)
-        /// 403: credentials fine, role insufficient (or a remote peer in open mode).
+        /// 403: credentials fine, role insufficient (or a remote peer, a foreign `Host` or a
+        /// cross-site request in open mode).
         case forbidden(reason: String)
+        /// 400: ambiguous credentials (more than one `Authorization` field).
+        case badRequest(reason: String)
     }
 
     public let tokens: TokenStore
     let logger: Logger
+    /// Host names accepted in `Host` and `Origin` in open mode besides the loopback ones
+    /// (lowercased, without port).
+    let allowedHosts: Set<String>
+    /// The port the service listens on; a `Host`/`Origin` naming another port is refused
+    /// (nil: any port).
+    let port: Int?
 
-    public init(tokens: TokenStore, logger: Logger) {
+    /// - Parameters:
+    ///   - allowedHosts: names (besides `localhost`, `127.x.x.x` and `[::1]`) clients may use
+    ///     to reach the service in open mode (the `allowed_hosts` setting).
+    ///   - port: the listening port that `Host` and `Origin` must name (when they name one).
+    public init(tokens: TokenStore, logger: Logger, allowedHosts: [String] = [], port: Int? = nil) {
         self.tokens = tokens
         self.logger = logger
+        self.allowedHosts = Set(allowedHosts.map { Self.normalizedName($0) })
+        self.port = port
     }
 
     /// The role the request carries, or why it has none.
     public func role(of request: HTTPRequest) -> Result<TokenRole, Failure> {
-        guard let header = request.headers["Authorization"] else {
+        let credentials = request.headers.values("Authorization")
+        if credentials.count > 1 {
+            return fail(request, .badRequest(reason: "more than one Authorization header"))
+        }
+        guard let header = credentials.first else {
             if tokens.isEmpty {
-                if request.isLoopback { return .success(.admin) }
-                return fail(request, .forbidden(reason: "remote client and no tokens configured"))
+                guard request.isLoopback else {
+                    return fail(request, .forbidden(reason: "remote client and no tokens configured"))
+                }
+                if let reason = openModeRefusal(request) { return fail(request, .forbidden(reason: reason)) }
+                return .success(.admin)
             }
             return fail(request, .unauthenticated(reason: "missing credentials"))
         }
@@ -36,6 +63,100 @@ public struct Authenticator: Sendable {
             return fail(request, .unauthenticated(reason: "unknown token"))
         }
         return .success(entry.role)
+    }
+
+    /// Why an open-mode (no tokens) request is refused, nil when it is fine: a `Host` that is
+    /// not a loopback or configured name with the service's port (DNS rebinding: a page from
+    /// another site whose name now resolves to 127.0.0.1).
+    public func openModeRefusal(_ request: HTTPRequest) -> String? {
+        if let host = request.headers["Host"], !isAllowedAuthority(host) {
+            return "Host '\(host)' is not a name of this service (allowed_hosts)"
+        }
+        return nil
+    }
+
+    /// Why a state-changing open-mode request is refused, nil when it is fine: it is a
+    /// "simple" request any page may send cross-site (no JSON `Content-Type`, no
+    /// `X-Requested-With`), or its `Origin` or `Sec-Fetch-Site` name another site (CSRF).
+    public func crossSiteRefusal(_ request: HTTPRequest) -> String? {
+        let contentType = request.headers["Content-Type"]?.split(separator: ";").first?
+            .trimmingCharacters(in: .whitespaces).lowercased() ?? ""
+        let json = contentType == "application/json" || (contentType.hasPrefix("application/") && contentType.hasSuffix("+json"))
+        if !json && !request.headers.contains("X-Requested-With") {
+            return "cross-site request refused: a state-changing request needs Content-Type: application/json or an X-Requested-With header"
+        }
+        if let origin = request.headers["Origin"], !isAllowedOrigin(origin) {
+            return "cross-site request refused: Origin '\(origin)' is not this service"
+        }
+        if let site = request.headers["Sec-Fetch-Site"]?.lowercased(), site != "same-origin" && site != "none" {
+            return "cross-site request refused: Sec-Fetch-Site '\(site)'"
+        }
+        return nil
+    }
+
+    /// `host[:port]` names this service: a loopback name or literal, or a configured name,
+    /// and no port or the service's.
+    func isAllowedAuthority(_ authority: String) -> Bool {
+        guard let (name, port) = Self.splitAuthority(authority) else { return false }
+        if let port, let own = self.port, own != 0, port != own { return false }
+        return Self.isLoopbackName(name) || allowedHosts.contains(name)
+    }
+
+    /// `scheme://host[:port]` of this service (`null` and other schemes are refused).
+    func isAllowedOrigin(_ origin: String) -> Bool {
+        let lower = origin.lowercased()
+        for scheme in ["http://", "https://"] where lower.hasPrefix(scheme) {
+            let rest = lower.dropFirst(scheme.count)
+            guard !rest.contains("/") else { return false }
+            return isAllowedAuthority(String(rest))
+        }
+        return false
+    }
+
+    /// Name (lowercased, brackets kept for IPv6, trailing dot dropped) and port of `host[:port]`.
+    static func splitAuthority(_ authority: String) -> (String, Int?)? {
+        let a = authority.trimmingCharacters(in: .whitespaces).lowercased()
+        var name: Substring
+        var portText: Substring? = nil
+        if a.hasPrefix("[") {
+            guard let close = a.firstIndex(of: "]") else { return nil }
+            name = a[...close]
+            let rest = a[a.index(after: close)...]
+            if !rest.isEmpty {
+                guard rest.hasPrefix(":") else { return nil }
+                portText = rest.dropFirst()
+            }
+        } else {
+            let parts = a.split(separator: ":", omittingEmptySubsequences: false)
+            guard parts.count <= 2 else { return nil }
+            name = parts[0]
+            if parts.count == 2 { portText = parts[1] }
+        }
+        if name.hasSuffix(".") { name = name.dropLast() }
+        guard !name.isEmpty else { return nil }
+        var port: Int? = nil
+        if let portText {
+            guard let p = Int(portText), (1...65535).contains(p), portText.allSatisfy(\.isASCII) else { return nil }
+            port = p
+        }
+        return (String(name), port)
+    }
+
+    static func normalizedName(_ name: String) -> String {
+        var n = name.trimmingCharacters(in: .whitespaces).lowercased()
+        if n.hasSuffix(".") { n.removeLast() }
+        if n.contains(":") && !n.hasPrefix("[") { n = "[" + n + "]" }
+        return n
+    }
+
+    /// `localhost`, an IPv4 loopback literal (127.0.0.0/8), `[::1]` or `[::ffff:127.x.x.x]`.
+    static func isLoopbackName(_ name: String) -> Bool {
+        if name == "localhost" || name == "[::1]" { return true }
+        var v4 = Substring(name)
+        if v4.hasPrefix("[::ffff:") && v4.hasSuffix("]") { v4 = v4.dropFirst(8).dropLast() }
+        let octets = v4.split(separator: ".", omittingEmptySubsequences: false)
+        guard octets.count == 4, octets[0] == "127" else { return false }
+        return octets.allSatisfy { o in !o.isEmpty && o.count <= 3 && o.allSatisfy(\.isASCII) && Int(o).map { $0 <= 255 } == true }
     }
 
     /// Logs and returns a 403 for a request whose role is insufficient.
@@ -55,7 +176,7 @@ public struct Authenticator: Sendable {
     private func fail(_ request: HTTPRequest, _ failure: Failure) -> Result<TokenRole, Failure> {
         let reason: String
         switch failure {
-        case .unauthenticated(let r), .forbidden(let r): reason = r
+        case .unauthenticated(let r), .forbidden(let r), .badRequest(let r): reason = r
         }
         logger.warning("request refused", metadata: [
             "remote": .string(request.remoteAddress),

@@ -11,7 +11,11 @@ info:
     Authentication: `Authorization: Bearer <token>`, tokens listed (as SHA-256 hashes) in the token
     file. A `read` token allows every GET under `/api/`; `POST /api/v1/scans` needs an `admin`
     token. When no token file is configured the service listens on loopback only and every
-    loopback client has full access (an `Authorization` header is then still checked, and refused).
+    loopback client has full access (an `Authorization` header is then still checked, and refused),
+    but only under a loopback or configured (`allowed_hosts`) `Host` name, and `POST` only with
+    `Content-Type: application/json` or an `X-Requested-With` header and no foreign `Origin` or
+    `Sec-Fetch-Site` (else `403`): a web page in the admin's browser can neither rebind its name to
+    the service nor send it a cross-site request. More than one `Authorization` header is `400`.
     `/healthz` needs no token.
 
     Results are served from the last complete scan. Cacheable responses carry a strong `ETag`;
@@ -302,7 +306,8 @@ paths:
       summary: Starts a scan now (admin token), or returns the one already queued or running.
       description: >-
         Answers at once; follow `Location` (or `links.self`) until `state` is `done` or `failed`.
-        A request body is not needed and is ignored.
+        A request body is not needed and is ignored. Without tokens the request needs
+        `Content-Type: application/json` or an `X-Requested-With` header (403 otherwise).
       responses:
         "202":
           description: The scan that will produce the next results.
@@ -519,7 +524,9 @@ components:
         application/json:
           schema: {$ref: "#/components/schemas/Error"}
     Forbidden:
-      description: The token's role does not allow this (scans need `admin`).
+      description: >-
+        The token's role does not allow this (scans need `admin`), or, without tokens, a remote
+        client, a `Host` that is not a name of this service, or a cross-site request.
       content:
         application/json:
           schema: {$ref: "#/components/schemas/Error"}
@@ -694,7 +701,7 @@ components:
               description: The offending query parameter (bad_request only).
     Layer:
       type: string
-      enum: [qemu-sandbox, dac, namespaces, mac, seccomp, device-isolation, device-surface, confidential, host]
+      enum: [qemu-sandbox, dac, namespaces, mac, seccomp, device-isolation, device-surface, resources, confidential, host]
     Severity:
       type: string
       enum: [critical, high, medium, low, info]
@@ -824,11 +831,33 @@ components:
             id: {type: integer, nullable: true}
             profile: {type: string}
             failing: {$ref: "#/components/schemas/SeverityCounts"}
+            management: {$ref: "#/components/schemas/Management"}
             links:
               type: object
               required: [self]
               properties:
                 self: {type: string}
+    Management:
+      type: object
+      nullable: true
+      description: Who manages the VM (Docs/facts/qemu-inventory.md); null for a report recorded before this was kept.
+      required: [kind, pid, daemonPid, container, kubevirt]
+      properties:
+        kind:
+          type: string
+          enum: [libvirt, libvirt-namespaced, unmanaged]
+          description: libvirt (the connected daemon), libvirt-namespaced (a libvirt daemon in another mount namespace), unmanaged (a qemu no visible libvirt lists).
+        pid: {type: integer, nullable: true, description: The qemu's pid for a VM found from its process alone.}
+        daemonPid: {type: integer, nullable: true, description: The managing daemon's pid when it runs in another mount namespace.}
+        container:
+          type: object
+          nullable: true
+          description: The container the qemu's cgroup path names.
+          properties:
+            runtime: {type: string}
+            containerId: {type: string, nullable: true}
+            podUid: {type: string, nullable: true}
+        kubevirt: {type: boolean}
     DomainList:
       type: object
       required: [domains, count]

@@ -48,7 +48,19 @@ enum ReportJSON {
             "layers": layers(d.layers),
             "layersStanding": .from(d.layersStanding),
             "layersTotal": .from(d.layersTotal),
+            "management": management(d.facts),
         ]
+    }
+
+    /// Who manages the VM (`management.*` facts): the connected libvirt, a libvirt daemon in another
+    /// mount namespace, or nobody visible. Null for a report recorded before this was kept.
+    static func management(_ facts: JSONValue) -> JSONValue {
+        guard let kind = facts[path: "management.kind"]?.stringValue else { return .null }
+        func value(_ path: String) -> JSONValue { facts[path: path] ?? .null }
+        return .object([
+            "kind": .string(kind), "pid": value("management.pid"), "daemonPid": value("management.daemon.pid"),
+            "container": value("management.container"), "kubevirt": facts[path: "management.kubevirt"] ?? .bool(false),
+        ])
     }
 
     static func domain(_ d: DomainReport) -> JSONValue {

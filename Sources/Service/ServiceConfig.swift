@@ -32,6 +32,8 @@ public struct ServiceConfig: Sendable, Equatable {
     public var events: Bool = true
     /// Admission control through libvirt's qemu hook (`virtaudit admit`, Docs/admission.md).
     public var admission: AdmissionOptions = AdmissionOptions()
+    /// Host names (besides the loopback ones) clients may use in `Host` in open mode (no tokens).
+    public var allowedHosts: [String] = []
 
     public struct History: Sendable, Equatable {
         public var maxAgeDays: Int = 90
@@ -116,6 +118,12 @@ public struct ServiceConfig: Sendable, Equatable {
         public var maxBodyBytes: Int = 65_536
         /// Largest request head (request line and header fields) accepted; larger gets 431.
         public var maxHeaderBytes: Int = 16_384
+        /// Connections of one peer address at once (0: no limit); past it, 503 (but `/healthz`
+        /// is still answered).
+        public var maxConnectionsPerPeer: Int = 256
+        /// Floor rate of the total send deadline: a response must be sent within
+        /// `max(write_timeout_seconds, bytes / this)` seconds (0: inactivity limit only).
+        public var writeMinBytesPerSecond: Int = 512 * 1024
         public init() {}
     }
 
@@ -285,6 +293,13 @@ public struct ServiceConfig: Sendable, Equatable {
                     }
                     return true
                 }
+            case "allowed_hosts":
+                let names = try reader.stringList(key, value)
+                for name in names where name.isEmpty || name.contains("/") || name.contains(" ") || name.contains("*") {
+                    throw ServiceConfigError.invalidValue(file: file, key: key, line: YAMLTree.line(value),
+                        message: "must be host names or IP literals without port or wildcard, got '\(name)'")
+                }
+                config.allowedHosts = names
             case "events":
                 guard case .scalar(let sc) = value, let b = Bool(sc.string.lowercased()) else {
                     throw ServiceConfigError.invalidValue(file: file, key: key, line: YAMLTree.line(value), message: "must be true or false")
@@ -336,6 +351,8 @@ public struct ServiceConfig: Sendable, Equatable {
             case "idle_timeout_seconds": limits.idleTimeoutSeconds = try reader.int(full, value, in: 1...3600)
             case "max_body_bytes": limits.maxBodyBytes = try reader.int(full, value, in: 0...(64 << 20))
             case "max_header_bytes": limits.maxHeaderBytes = try reader.int(full, value, in: 1024...(1 << 20))
+            case "max_connections_per_peer": limits.maxConnectionsPerPeer = try reader.int(full, value, in: 0...100_000)
+            case "write_min_bytes_per_second": limits.writeMinBytesPerSecond = try reader.int(full, value, in: 0...(1 << 30))
             default:
                 throw ServiceConfigError.unknownKey(file: reader.file, key: full, line: YAMLTree.line(keyNode))
             }

@@ -45,7 +45,8 @@ struct ServiceRoutes: NonBlockingHTTPHandler {
             switch request.path {
             case "/metrics":
                 return HTTPResponse(status: 200, headers: HTTPHeaders([("Content-Type", "text/plain; version=0.0.4; charset=utf-8"),
-                                                                       ("Cache-Control", "no-store")]),
+                                                                       ("Cache-Control", "no-store"),
+                                                                       ("X-Content-Type-Options", "nosniff")]),
                                     body: Array(runtime.metrics().utf8))
             case "/api/v1/history":
                 let target = try Self.parameter(request, "target", default: "host", pattern: "^[A-Za-z0-9_.:+-]{1,128}$")

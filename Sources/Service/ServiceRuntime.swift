@@ -89,6 +89,8 @@ public final class ServiceRuntime: @unchecked Sendable {
         http.bodyTimeout = Double(config.limits.readTimeoutSeconds)
         http.idleTimeout = Double(config.limits.idleTimeoutSeconds)
         http.writeTimeout = Double(config.limits.writeTimeoutSeconds)
+        http.maxConnectionsPerPeer = config.limits.maxConnectionsPerPeer
+        http.minWriteBytesPerSecond = config.limits.writeMinBytesPerSecond
         let routes = RouteTable()
         let requestLogger = logger
         server = HTTPServer(config: http, handler: routes, log: { entry in
@@ -114,8 +116,11 @@ public final class ServiceRuntime: @unchecked Sendable {
         let trigger = FullScanTrigger(runtime: self)
         let router = APIRouter(store: store, trigger: trigger, tokens: tokens, logger: logger,
                                policies: { [policies = auditor.policies] in PolicyJSON.describe(policies) },
-                               staticFiles: StaticFiles(root: config.webDir), maxBodyBytes: config.limits.maxBodyBytes)
-        routes.install(ServiceRoutes(runtime: self, router: router, authenticator: Authenticator(tokens: tokens, logger: logger)))
+                               staticFiles: StaticFiles(root: config.webDir), maxBodyBytes: config.limits.maxBodyBytes,
+                               allowedHosts: config.allowedHosts, port: config.port)
+        routes.install(ServiceRoutes(runtime: self, router: router,
+                                     authenticator: Authenticator(tokens: tokens, logger: logger,
+                                                                  allowedHosts: config.allowedHosts, port: config.port)))
     }
 
     // MARK: Scanning
@@ -306,7 +311,9 @@ public final class ServiceRuntime: @unchecked Sendable {
     func raiseFileLimit(for connections: Int) {
         var limit = rlimit()
         guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return }
-        let wanted = rlim_t(connections + 256)
+        // The cap, the connections held past it for a probe (an eighth) and evicted ones
+        // waiting to be closed (up to the cap), and files.
+        let wanted = rlim_t(2 * connections + connections / 8 + 256)
         guard limit.rlim_cur < wanted else { return }
         let target = min(wanted, limit.rlim_max)
         var raised = limit

@@ -15,7 +15,7 @@ enum FixtureHosts {
 
     /// Every fixture host, in the order the coverage table lists them.
     static let all = ["hardened", "weak", "apparmor", "selinux-lax", "devices-shared", "devices-vf-pf",
-                      "devices-pci-stub", "devices-passthrough", "devices-none", "vanished", "labels-config", "storage"]
+                      "devices-pci-stub", "devices-passthrough", "devices-none", "vanished", "labels-config", "unmanaged", "kubevirt", "storage", "guest-channels", "mgmt-open", "mgmt-tls", "mgmt-modular", "selinux-permissive", "ksm-nested"]
 
     /// /dev/kvm modes: git records only the executable bit, so the tests apply the mode each host
     /// models (the distributions' 0660 everywhere, 0666 on the weak host).

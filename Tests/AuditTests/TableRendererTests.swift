@@ -14,11 +14,13 @@ final class TableRendererTests: XCTestCase {
             return Dictionary(uniqueKeysWithValues: zip(columns, line.split(separator: " ").map(String.init)))
         }
         let root = try row("cfg-rootdac")
-        XCTAssertEqual(root["LAYERS"], "2/3")
+        // dac down; sandbox-free shut-off VM: dac, mac, device-surface and the host layer
+        // (management.guest-definition-protected) are scored.
+        XCTAssertEqual(root["LAYERS"], "3/4")
         XCTAssertEqual(root["DAC"], "0!")
         XCTAssertEqual(root["SECCOMP"], "-", "a shut-off VM has no seccomp verdict, not 100")
         XCTAssertEqual(root["NS"], "-")
-        XCTAssertEqual(try row("cfg-clean")["LAYERS"], "3/3")
+        XCTAssertEqual(try row("cfg-clean")["LAYERS"], "4/4")
         XCTAssertEqual(try row("run-custom")["SECCOMP"], "100")
         XCTAssertTrue(try XCTUnwrap(lines.first).contains("layers standing "))
     }

@@ -21,9 +21,24 @@ final class RawClient {
     private var buffer: [UInt8] = []
     private(set) var closedByPeer = false
 
-    init?(port: Int, timeout: Double = 5) {
+    /// - Parameters:
+    ///   - source: a local (loopback) address to connect from, another "peer" to the server.
+    ///   - receiveBuffer: a small `SO_RCVBUF`, so a slow reader's window stays small.
+    init?(port: Int, timeout: Double = 5, source: String? = nil, receiveBuffer: Int32? = nil) {
         fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         if fd < 0 { return nil }
+        if var size = receiveBuffer {
+            setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
+        }
+        if let source {
+            var local = sockaddr_in()
+            local.sin_family = sa_family_t(AF_INET)
+            local.sin_addr.s_addr = inet_addr(source)
+            let rc = withUnsafePointer(to: &local) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            }
+            if rc != 0 { Glibc.close(fd); return nil }
+        }
         var tv = timeval(tv_sec: Int(timeout), tv_usec: Int((timeout - Double(Int(timeout))) * 1e6))
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
         setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
@@ -95,6 +110,27 @@ final class RawClient {
         return nil
     }
 
+    /// Reads up to `max` bytes as they come; the count, 0 on EOF, -1 on error or timeout.
+    func readSome(max: Int) -> Int {
+        if !buffer.isEmpty {
+            let n = min(max, buffer.count)
+            buffer.removeFirst(n)
+            return n
+        }
+        var chunk = [UInt8](repeating: 0, count: max)
+        let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+        if n == 0 { closedByPeer = true }
+        return n
+    }
+
+    /// True when nothing can be read right now (the server has not answered yet).
+    var nothingToRead: Bool {
+        guard buffer.isEmpty else { return false }
+        var b: UInt8 = 0
+        let n = recv(fd, &b, 1, Int32(MSG_PEEK | MSG_DONTWAIT))
+        return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)
+    }
+
     /// True when the peer closes the connection (EOF or reset) before the timeout.
     func waitForClose() -> Bool {
         if !buffer.isEmpty { buffer.removeAll() }
@@ -129,8 +165,31 @@ struct EchoHandler: HTTPHandler {
     /// More than loopback socket buffers take at once: the response is written in parts.
     static let hugeBody: [UInt8] = (0..<(8 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ $0 >> 11) }
 
+    /// 8 MiB of text over 16 letters from a fixed LCG: deflate has real work to do (tens of
+    /// milliseconds or more), and the output inflates back to exactly these bytes.
+    static let textBody: [UInt8] = {
+        var out = [UInt8](repeating: 0, count: 8 << 20)
+        var x: UInt32 = 12345
+        out.withUnsafeMutableBufferPointer { b in
+            for i in 0..<b.count {
+                x = x &* 1_103_515_245 &+ 12345
+                b[i] = 0x61 &+ UInt8(truncatingIfNeeded: x >> 27)
+            }
+        }
+        return out
+    }()
+
     func handle(_ request: HTTPRequest) -> HTTPResponse {
         switch request.path {
+        case "/text":
+            // Strongly tagged (tag from the query, so a test can start with a cold cache);
+            // compressed when accepted.
+            var headers = HTTPHeaders([("Content-Type", "application/json")])
+            headers.add("ETag", "\"" + (request.query["tag"] ?? "text") + "\"")
+            return ResponseHelpers.compressIfAccepted(request: request,
+                response: HTTPResponse(status: 200, headers: headers, body: EchoHandler.textBody))
+        case "/healthz":
+            return HTTPResponse(status: 200, contentType: "application/json", body: Array("{\"status\":\"ok\"}".utf8))
         case "/slow":
             EchoHandler.slowStarted.signal()
             usleep(500_000)

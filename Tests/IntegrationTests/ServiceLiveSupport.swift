@@ -392,8 +392,10 @@ final class ServeProcess: @unchecked Sendable {
     }
 
     func post(_ path: String, token: String? = nil) throws -> HTTPReply {
+        // X-Requested-With: what the dashboard sends (a state-changing request a page cannot
+        // send cross-site without permission).
         try RawHTTP.request(port: port, method: "POST", path: path,
-                            headers: token.map { [("Authorization", "Bearer \($0)")] } ?? [])
+                            headers: [("X-Requested-With", "virtaudit")] + (token.map { [("Authorization", "Bearer \($0)")] } ?? []))
     }
 
     /// GET returning parsed JSON when the status is 200, nil otherwise.

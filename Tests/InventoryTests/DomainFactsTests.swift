@@ -172,6 +172,9 @@ final class DomainFactsTests: XCTestCase {
         let storage = DomainRecord(name: "storage-features", uuid: "y", id: nil, state: "shutoff", persistent: true, autostart: false,
                                    xml: try Fixture.text("inventory-xml/storage-features.xml"))
         trees.append(DomainFacts.build(record: storage, definition: DomainFacts.definition(of: storage)).facts)
+        let resources = DomainRecord(name: "host-resources", uuid: "z", id: 9, state: "running", persistent: true, autostart: false,
+                                     xml: try Fixture.text("inventory-xml/host-resources.xml"))
+        trees.append(DomainFacts.build(record: resources, definition: DomainFacts.definition(of: resources)).facts)
         trees.append(HostLibvirtFacts.build(try LibvirtConnection(uri: "test:///default").hostInfo()).facts)
         for t in trees { collect(t, "", into: &produced, leaves: &leaves) }
         for path in leaves.sorted() {

@@ -68,6 +68,20 @@ final class EvaluatorTests: XCTestCase {
         XCTAssertEqual(f.reason, "cannot tell whether the rule applies: fact devices.hostdevs is not present")
     }
 
+    func testFactsMarkedNotApplicableMakeTheirRulesNotApplicableButUnknownStaysUnknown() throws {
+        // A qemu without a domain definition: device facts do not apply, process facts do.
+        var b = FactBuilder(["domain": ["running": true], "process": ["uid": 107, "gid": 107]])
+        b.setNotApplicable("devices", reason: "qemu 42 is not managed by a visible libvirt daemon")
+        b.setUnknown("process.capabilities", reason: "/proc/42/status: permission denied")
+        let v = try evaluator().evaluateDomain(name: "rogue", uuid: "pid-42", facts: b.facts, host: [:])
+        let byRule = Dictionary(uniqueKeysWithValues: v.findings.map { ($0.rule, $0) })
+        XCTAssertEqual(byRule["dac.non-root-user"]?.status, .pass)
+        XCTAssertEqual(byRule["dac.no-capabilities"]?.status, .unknown, "an unreadable fact is never not-applicable")
+        XCTAssertEqual(byRule["device-isolation.vfio-only"]?.status, .notApplicable)
+        XCTAssertEqual(byRule["device-isolation.vfio-only"]?.reason, "qemu 42 is not managed by a visible libvirt daemon")
+        XCTAssertNil(v.score.layers["device-isolation"]?.score, "a layer with nothing decided has no sub-score")
+    }
+
     func testDeviceRuleFailsForPciStub() throws {
         var facts = confined
         facts.set("devices.hostdevs", to: [["driver": "vfio-pci"], ["driver": "pci-stub"]])

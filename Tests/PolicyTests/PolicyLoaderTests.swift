@@ -31,14 +31,14 @@ final class PolicyLoaderTests: XCTestCase {
             let want = [
                 "\(a):6: rule dac.uid: unknown key 'chek' in a rule (expected one of: id, layer, scope, severity, weight, title, when, check, expected, rationale, remediation, references, tags, breaks_layer)",
                 "\(a):14: rule mac.label: check, column 1: unknown fact path 'process.selinux.labl' (did you mean 'process.selinux.label'?)",
-                "\(b):10: rule dac.uid: layer 'dacc' is not one of qemu-sandbox, dac, namespaces, mac, seccomp, device-isolation, device-surface, confidential, host",
+                "\(b):10: rule dac.uid: layer 'dacc' is not one of qemu-sandbox, dac, namespaces, mac, seccomp, device-isolation, device-surface, resources, confidential, host",
                 "\(b):11: rule dac.uid: severity 'urgent' is not one of critical, high, medium, low, info",
                 "\(b):9: rule dac.uid: duplicate rule id 'dac.uid': also defined at \(a):2",
                 "\(b):20: rule seccomp.syntax: check, column 50: expected ')' to close the '(' at column 31, found end of expression in: process.seccomp.mode == 2 and (process.noNewPrivs",
                 "\(b):23: rule seccomp.missing: rule is missing required keys 'severity', 'remediation'",
                 "\(b):26: rule seccomp.missing: check, column 28: unknown fact path 'devices.hostdevs[].drivr' (did you mean 'devices.hostdevs[].driver'?)",
                 "\(p):5: unknown key 'colour' in a profile (expected one of: name, description, default, include, exclude, raise, severity, match)",
-                "\(p):4: profile bad: layer 'nope' is not one of qemu-sandbox, dac, namespaces, mac, seccomp, device-isolation, device-surface, confidential, host",
+                "\(p):4: profile bad: layer 'nope' is not one of qemu-sandbox, dac, namespaces, mac, seccomp, device-isolation, device-surface, resources, confidential, host",
                 "\(p):4: profile bad: no rule has the id 'dac.does-not-exist'",
             ]
             XCTAssertEqual(got, want)

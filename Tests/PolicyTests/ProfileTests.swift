@@ -73,7 +73,7 @@ final class ProfileTests: XCTestCase {
         let dir = URL(fileURLWithPath: fixture("x")).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().appendingPathComponent("policies/profiles").path
         let files = try FileManager.default.contentsOfDirectory(atPath: dir).filter { $0.hasSuffix(".yaml") }.sorted()
-        XCTAssertEqual(files, ["baseline.yaml", "hardened.yaml", "passthrough.yaml"])
+        XCTAssertEqual(files, ["baseline.yaml", "hardened.yaml", "kubevirt.yaml", "passthrough.yaml"])
         let diagnostics = Lint.run(paths: files.map { dir + "/" + $0 }, schema: testSchema)
         XCTAssertEqual(diagnostics, [])
         let sources = try files.map { PolicySource(path: $0, text: try String(contentsOfFile: dir + "/" + $0, encoding: .utf8)) }

@@ -19,6 +19,21 @@ final class MetricsTests: XCTestCase {
         XCTAssertTrue(text.contains("virtaudit_scan_duration_seconds 0.0125"))
     }
 
+    func testVMsAreCountedByWhoManagesThem() {
+        var rogue = Sample.domain("rogue", score: 0, grade: "F", [])
+        rogue.facts = ["management": ["kind": "unmanaged", "pid": 4242]]
+        var pod = Sample.domain("pod-vm", score: 95, grade: "A", [])
+        pod.facts = ["management": ["kind": "libvirt-namespaced"]]
+        let text = MetricsRenderer.render(Sample.report("s2", [rogue, pod, Sample.domain("lab", score: 80, grade: "B", [])]),
+                                          state: .init(libvirtConnected: true, stale: false, scansTotal: 1))
+        XCTAssertTrue(text.contains(#"virtaudit_domains_by_management{management="unmanaged"} 1"#), text)
+        XCTAssertTrue(text.contains(#"virtaudit_domains_by_management{management="libvirt-namespaced"} 1"#))
+        XCTAssertTrue(text.contains(#"virtaudit_domains_by_management{management="libvirt"} 1"#), "facts without management.kind count as libvirt")
+        let md = ReportRenderer.markdown(Sample.report("s2", [rogue, pod]), diff: nil)
+        XCTAssertTrue(md.contains("| rogue | running (unmanaged qemu) |"), md)
+        XCTAssertTrue(md.contains("| pod-vm | running (libvirt in another mount namespace) |"), md)
+    }
+
     func testNoResultYetStillExposesServiceState() {
         let text = MetricsRenderer.render(nil, state: .init(libvirtConnected: false, stale: true, scansTotal: 0))
         XCTAssertTrue(text.contains("virtaudit_up 0"))

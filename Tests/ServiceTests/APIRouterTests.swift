@@ -1,5 +1,6 @@
 import Core
 import Foundation
+import Glibc
 import HTTPServer
 import XCTest
 @testable import Service
@@ -287,7 +288,7 @@ final class APIRouterTests: XCTestCase {
 
     func testPostScansAnswers202WithLocationAndLink() {
         let trigger = RecordingTrigger(store: store)
-        let response = router(trigger: trigger).handle(.get("/api/v1/scans", method: "POST"))
+        let response = router(trigger: trigger).handle(.get("/api/v1/scans", headers: HTTPRequest.dashboardPost, method: "POST"))
         XCTAssertEqual(response.status, 202)
         XCTAssertEqual(response.headers["Location"], "/api/v1/scans/scan-1")
         XCTAssertEqual(response.json?["id"], "scan-1")
@@ -298,8 +299,8 @@ final class APIRouterTests: XCTestCase {
 
     func testScanRecordsAreListedNewestFirstAndLookedUpById() {
         let router = router(trigger: RecordingTrigger(store: store))
-        _ = router.handle(.get("/api/v1/scans", method: "POST"))
-        _ = router.handle(.get("/api/v1/scans", method: "POST"))
+        _ = router.handle(.get("/api/v1/scans", headers: HTTPRequest.dashboardPost, method: "POST"))
+        _ = router.handle(.get("/api/v1/scans", headers: HTTPRequest.dashboardPost, method: "POST"))
         let list = router.handle(.get("/api/v1/scans")).json
         XCTAssertEqual(list?["scans"]?.arrayValue?.compactMap { $0["id"]?.stringValue }, ["scan-2", "scan-1"])
         XCTAssertEqual(router.handle(.get("/api/v1/scans?limit=1")).json?["count"], 1)
@@ -309,16 +310,16 @@ final class APIRouterTests: XCTestCase {
     }
 
     func testPostScansWithoutATriggerIs503() {
-        XCTAssertEqual(router().handle(.get("/api/v1/scans", method: "POST")).status, 503)
+        XCTAssertEqual(router().handle(.get("/api/v1/scans", headers: HTTPRequest.dashboardPost, method: "POST")).status, 503)
     }
 
     func testPostBodyOverTheLimitIs413AndDoesNotStartAScan() {
         let trigger = RecordingTrigger(store: store)
         let router = router(trigger: trigger, maxBodyBytes: 16)
-        let response = router.handle(.get("/api/v1/scans", method: "POST", body: Array(repeating: 0x20, count: 17)))
+        let response = router.handle(.get("/api/v1/scans", headers: HTTPRequest.dashboardPost, method: "POST", body: Array(repeating: 0x20, count: 17)))
         XCTAssertEqual(response.status, 413)
         XCTAssertEqual(trigger.requests, 0)
-        XCTAssertEqual(router.handle(.get("/api/v1/scans", method: "POST", body: Array("{}".utf8))).status, 202)
+        XCTAssertEqual(router.handle(.get("/api/v1/scans", headers: HTTPRequest.dashboardPost, method: "POST", body: Array("{}".utf8))).status, 202)
     }
 
     func testGetIgnoresItsBody() {
@@ -412,7 +413,7 @@ final class APIRouterTests: XCTestCase {
         let router = router(trigger: RecordingTrigger(store: store))
         XCTAssertEqual(router.handle(.get("/api/v1/summary", remote: "127.0.0.1")).status, 200)
         XCTAssertEqual(router.handle(.get("/api/v1/summary", remote: "::1")).status, 200)
-        XCTAssertEqual(router.handle(.get("/api/v1/scans", remote: "127.0.0.5", method: "POST")).status, 202)
+        XCTAssertEqual(router.handle(.get("/api/v1/scans", headers: HTTPRequest.dashboardPost, remote: "127.0.0.5", method: "POST")).status, 202)
     }
 
     func testWithoutTokensARemoteClientIsForbidden() {
@@ -500,5 +501,91 @@ final class APIRouterTests: XCTestCase {
         for secret in [wrong, setup.admin, setup.read] {
             XCTAssertFalse(logs.text.contains(secret), "a token appears in the log")
         }
+    }
+
+    // MARK: open mode against pages in the admin's browser
+
+    /// Without tokens: a rebinding page (`Host: evil.example:8470`) cannot read the report, a
+    /// simple cross-site POST (text/plain, form, no body) cannot start a scan, the dashboard's
+    /// own request can; over live sockets, as a browser would send them.
+    func testOpenModeRefusesRebindingAndCrossSiteRequestsOverTheWire() throws {
+        store.publish(Sample.report())
+        let trigger = RecordingTrigger(store: store)
+        let server = HTTPServer(config: HTTPServerConfig(host: "127.0.0.1", port: 0),
+                                handler: APIRouter(store: store, trigger: trigger, tokens: TokenStore(), logger: logs.logger))
+        try server.start()
+        defer { server.shutdown(graceful: false) }
+        let port = server.boundPort
+        func send(_ head: String, body: String = "") throws -> (Int, String) {
+            let reply = try RawHTTP.exchange(port: port, Array((head + "Content-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n" + body).utf8))
+            return reply
+        }
+        let host = "Host: 127.0.0.1:\(port)\r\n"
+        XCTAssertEqual(try send("GET /api/v1/report HTTP/1.1\r\n" + host).0, 200)
+        let rebound = try send("GET /api/v1/report HTTP/1.1\r\nHost: evil.example:\(port)\r\n")
+        XCTAssertEqual(rebound.0, 403)
+        XCTAssertTrue(rebound.1.contains("is not a name of this service"))
+        XCTAssertEqual(try send("GET / HTTP/1.1\r\nHost: evil.example:\(port)\r\n").0, 403, "the dashboard too")
+        XCTAssertEqual(try send("GET /healthz HTTP/1.1\r\nHost: evil.example:\(port)\r\n").0, 200, "probes need no name")
+        for head in ["Content-Type: text/plain\r\n", "Content-Type: application/x-www-form-urlencoded\r\n", ""] {
+            XCTAssertEqual(try send("POST /api/v1/scans HTTP/1.1\r\n" + host + head, body: head.isEmpty ? "" : "a=b").0, 403, head)
+        }
+        XCTAssertEqual(try send("POST /api/v1/scans HTTP/1.1\r\n" + host + "Content-Type: application/json\r\nOrigin: https://evil.example\r\n",
+                                body: "{}").0, 403)
+        XCTAssertEqual(trigger.requests, 0, "no refused request started a scan")
+        XCTAssertEqual(try send("POST /api/v1/scans HTTP/1.1\r\n" + host + "Content-Type: application/json\r\nOrigin: http://127.0.0.1:\(port)\r\n",
+                                body: "{}").0, 202)
+        XCTAssertEqual(try send("POST /api/v1/scans HTTP/1.1\r\n" + host + "X-Requested-With: virtaudit\r\n").0, 202)
+        XCTAssertEqual(trigger.requests, 2)
+        // Unsupported methods still get their 405, not a CSRF refusal.
+        XCTAssertEqual(try send("DELETE /api/v1/scans HTTP/1.1\r\n" + host).0, 405)
+    }
+
+    func testDuplicateAuthorizationHeadersAre400() throws {
+        let setup = try tokenSetup()
+        store.publish(Sample.report())
+        let response = router(tokens: setup.tokens).handle(.get("/api/v1/summary", headers: [
+            ("Authorization", "Bearer \(setup.read)"), ("Authorization", "Bearer \(setup.admin)")]))
+        XCTAssertEqual(response.status, 400)
+        XCTAssertEqual(response.json?["error"]?["code"], "bad_request")
+    }
+
+    func testAPIJSONCarriesNosniff() {
+        let router = published()
+        for target in ["/api/v1/summary", "/api/v1/report", "/api/v1/scans", "/api/v1/nope", "/healthz", "/api/v1/domains?grade=Q"] {
+            XCTAssertEqual(router.handle(.get(target)).headers["X-Content-Type-Options"], "nosniff", target)
+        }
+        let etag = router.handle(.get("/api/v1/summary")).headers["ETag"] ?? ""
+        XCTAssertEqual(router.handle(.get("/api/v1/summary", headers: [("If-None-Match", etag)])).headers["X-Content-Type-Options"],
+                       "nosniff", "a 304 keeps it")
+    }
+}
+
+/// One request over a fresh loopback connection; the status and the raw response text.
+enum RawHTTP {
+    static func exchange(port: Int, _ bytes: [UInt8]) throws -> (Int, String) {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var tv = timeval(tv_sec: 5, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_port = in_port_t(UInt16(port).bigEndian)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let rc = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard rc == 0 else { throw POSIXError(.ECONNREFUSED) }
+        _ = bytes.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+        var out: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            if n <= 0 { break }
+            out += chunk[0..<n]
+        }
+        let text = String(decoding: out, as: UTF8.self)
+        let status = text.split(separator: " ").dropFirst().first.flatMap { Int($0) } ?? 0
+        return (status, text)
     }
 }

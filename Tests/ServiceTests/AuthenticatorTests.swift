@@ -30,4 +30,65 @@ final class AuthenticatorTests: XCTestCase {
         XCTAssertEqual(auth.role(of: .get("/api/v1/summary", remote: "10.0.0.1")).failureValue,
                        .forbidden(reason: "remote client and no tokens configured"))
     }
+
+    func testMoreThanOneAuthorizationHeaderIsABadRequest() throws {
+        let read = try TokenStore.newToken(role: .read)
+        let auth = Authenticator(tokens: try TokenStore.parse(read.line), logger: LogCapture().logger)
+        // First-wins would let a proxy and the service disagree about who is asking.
+        let request = HTTPRequest.get("/api/v1/summary", headers: [("Authorization", "Bearer \(read.token)"),
+                                                                   ("Authorization", "Bearer other")])
+        XCTAssertEqual(auth.role(of: request).failureValue, .badRequest(reason: "more than one Authorization header"))
+        let open = Authenticator(tokens: TokenStore(), logger: LogCapture().logger)
+        XCTAssertEqual(open.role(of: request).failureValue, .badRequest(reason: "more than one Authorization header"))
+    }
+
+    /// DNS rebinding: without tokens, only loopback names, configured names and the service's
+    /// port are accepted in `Host`.
+    func testOpenModeHostAllowlist() {
+        let auth = Authenticator(tokens: TokenStore(), logger: LogCapture().logger,
+                                 allowedHosts: ["virtaudit.example.org", "HYPERVISOR-7."], port: 8470)
+        let table: [(String, Bool)] = [
+            ("127.0.0.1:8470", true), ("127.0.0.1", true), ("localhost:8470", true), ("LOCALHOST:8470", true),
+            ("localhost.:8470", true), ("[::1]:8470", true), ("[::1]", true), ("127.1.2.3:8470", true),
+            ("[::ffff:127.0.0.1]:8470", true), ("virtaudit.example.org:8470", true), ("hypervisor-7:8470", true),
+            ("evil.example:8470", false), ("evil.example", false), ("localhost.evil.example:8470", false),
+            ("127.0.0.1.evil.example:8470", false), ("127.0.0.1:8471", false), ("localhost:80", false),
+            ("10.0.0.5:8470", false), ("[::2]:8470", false), ("127.0.0.256:8470", false),
+            ("localhost:", false), ("localhost:x", false), ("", false), ("[::1", false), ("a:b:c", false),
+        ]
+        for (host, allowed) in table {
+            let request = HTTPRequest.get("/api/v1/report", headers: [("Host", host)])
+            XCTAssertEqual(auth.role(of: request).failureValue == nil, allowed, host)
+        }
+        // With tokens, `Host` is not the gate (the token is).
+        XCTAssertNil(auth.openModeRefusal(.get("/api/v1/report")), "no Host (HTTP/1.0) is fine")
+    }
+
+    /// CSRF: a state-changing request without tokens must be non-simple and same-origin.
+    func testOpenModeCrossSiteRequestsAreRefused() {
+        let auth = Authenticator(tokens: TokenStore(), logger: LogCapture().logger, port: 8470)
+        let table: [([(String, String)], Bool)] = [
+            ([], false),                                                   // a form or fetch with no body
+            ([("Content-Type", "text/plain")], false),                     // simple request
+            ([("Content-Type", "application/x-www-form-urlencoded")], false),
+            ([("Content-Type", "multipart/form-data; boundary=x")], false),
+            ([("Content-Type", "application/json")], true),
+            ([("Content-Type", "Application/JSON; charset=utf-8")], true),
+            ([("Content-Type", "application/merge-patch+json")], true),
+            ([("X-Requested-With", "virtaudit")], true),
+            ([("X-Requested-With", "x"), ("Origin", "http://127.0.0.1:8470")], true),
+            ([("X-Requested-With", "x"), ("Origin", "http://localhost:8470")], true),
+            ([("X-Requested-With", "x"), ("Origin", "https://evil.example")], false),
+            ([("X-Requested-With", "x"), ("Origin", "null")], false),
+            ([("X-Requested-With", "x"), ("Origin", "http://127.0.0.1:9999")], false),
+            ([("Content-Type", "application/json"), ("Sec-Fetch-Site", "same-origin")], true),
+            ([("Content-Type", "application/json"), ("Sec-Fetch-Site", "none")], true),
+            ([("Content-Type", "application/json"), ("Sec-Fetch-Site", "cross-site")], false),
+            ([("Content-Type", "application/json"), ("Sec-Fetch-Site", "same-site")], false),
+        ]
+        for (headers, allowed) in table {
+            let request = HTTPRequest.get("/api/v1/scans", headers: headers, method: "POST")
+            XCTAssertEqual(auth.crossSiteRefusal(request) == nil, allowed, "\(headers)")
+        }
+    }
 }

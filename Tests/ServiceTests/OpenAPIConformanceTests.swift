@@ -94,7 +94,7 @@ final class OpenAPIConformanceTests: XCTestCase {
         try assertConforms(router.handle(.get("/api/v1/host")), "/api/v1/host")
         try assertConforms(router.handle(.get("/api/v1/findings")), "/api/v1/findings")
         try assertConforms(router.handle(.get("/api/v1/policies")), "/api/v1/policies")
-        try assertConforms(router.handle(.get("/api/v1/scans", method: "POST")), "/api/v1/scans", "post")
+        try assertConforms(router.handle(.get("/api/v1/scans", headers: HTTPRequest.dashboardPost, method: "POST")), "/api/v1/scans", "post")
         try assertConforms(router.handle(.get("/api/v1/scans")), "/api/v1/scans")
         try assertConforms(router.handle(.get("/api/v1/scans/scan-1")), "/api/v1/scans/{id}")
     }
@@ -112,7 +112,7 @@ final class OpenAPIConformanceTests: XCTestCase {
         let open = APIRouter(store: store, trigger: nil, tokens: TokenStore(), logger: LogCapture().logger)
         let closed = APIRouter(store: store, trigger: nil, tokens: tokens, logger: LogCapture().logger)
         try assertConforms(open.handle(.get("/api/v1/summary")), "/api/v1/summary")
-        try assertConforms(open.handle(.get("/api/v1/scans", method: "POST")), "/api/v1/scans", "post")
+        try assertConforms(open.handle(.get("/api/v1/scans", headers: HTTPRequest.dashboardPost, method: "POST")), "/api/v1/scans", "post")
         try assertConforms(closed.handle(.get("/api/v1/summary")), "/api/v1/summary")
         try assertConforms(open.handle(.get("/api/v1/summary", remote: "192.0.2.1")), "/api/v1/summary")
         try assertConforms(open.handle(.get("/api/v1/scans?limit=x")), "/api/v1/scans")

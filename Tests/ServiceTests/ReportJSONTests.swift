@@ -32,4 +32,21 @@ final class ReportJSONTests: XCTestCase {
         XCTAssertEqual(ReportJSON.domain(d)["layersStanding"], .null)
         XCTAssertEqual(ReportJSON.domain(d)["layersTotal"], .null)
     }
+
+    func testManagementContextIsServedAndNullForOlderReports() {
+        let facts: JSONValue = ["management": ["kind": "libvirt-namespaced", "daemon": ["pid": 8310, "exe": "/usr/sbin/virtqemud", "socket": ""],
+                                               "container": ["runtime": "containerd", "containerId": nil, "podUid": "5f0b"], "kubevirt": true]]
+        let d = DomainReport(name: "vm", uuid: "u", state: "running", id: nil, profile: "kubevirt", facts: facts,
+                             findings: [], score: Score(score: 90, grade: "A", layers: [:]))
+        for json in [ReportJSON.domain(d), ReportJSON.domainSummary(d)] {
+            XCTAssertEqual(json["management"]?["kind"], "libvirt-namespaced")
+            XCTAssertEqual(json["management"]?["daemonPid"], 8310)
+            XCTAssertEqual(json["management"]?["pid"], .null)
+            XCTAssertEqual(json["management"]?["container"]?["podUid"], "5f0b")
+            XCTAssertEqual(json["management"]?["kubevirt"], true)
+        }
+        let old = DomainReport(name: "vm", uuid: "u", state: "running", id: 1, profile: "baseline", facts: [:],
+                               findings: [], score: Score(score: 90, grade: "A", layers: [:]))
+        XCTAssertEqual(ReportJSON.domainSummary(old)["management"], .null)
+    }
 }

@@ -48,6 +48,9 @@ final class ServiceConfigTests: XCTestCase {
               idle_timeout_seconds: 7
               max_body_bytes: 100
               max_header_bytes: 2048
+              max_connections_per_peer: 9
+              write_min_bytes_per_second: 1000
+            allowed_hosts: [virtaudit.example.org, "hv7"]
             """)
         XCTAssertEqual(config.listen, "::1")
         XCTAssertEqual(config.port, 9000)
@@ -66,6 +69,16 @@ final class ServiceConfigTests: XCTestCase {
         XCTAssertEqual(config.limits.idleTimeoutSeconds, 7)
         XCTAssertEqual(config.limits.maxBodyBytes, 100)
         XCTAssertEqual(config.limits.maxHeaderBytes, 2048)
+        XCTAssertEqual(config.limits.maxConnectionsPerPeer, 9)
+        XCTAssertEqual(config.limits.writeMinBytesPerSecond, 1000)
+        XCTAssertEqual(config.allowedHosts, ["virtaudit.example.org", "hv7"])
+    }
+
+    func testAllowedHostsRejectsPortsPathsAndWildcards() {
+        for bad in ["[\"*.example.org\"]", "[\"a/b\"]", "[\"\"]", "example.org"] {
+            XCTAssertThrowsError(try ServiceConfig.parse("allowed_hosts: \(bad)\n"), bad)
+        }
+        XCTAssertThrowsError(try ServiceConfig.parse("limits:\n  max_connections_per_peer: -1\n"))
     }
 
     func testUnsetOptionsKeepTheirDefaults() throws {

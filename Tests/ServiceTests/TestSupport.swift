@@ -134,6 +134,10 @@ final class RecordingTrigger: ScanTrigger, @unchecked Sendable {
 }
 
 extension HTTPRequest {
+    /// What the dashboard adds to its POSTs: without tokens a state-changing request must not
+    /// be a "simple" one a foreign page could send.
+    static let dashboardPost: [(String, String)] = [("X-Requested-With", "virtaudit")]
+
     /// A request as the server would hand it over: path and query split and decoded.
     static func get(_ target: String, headers: [(String, String)] = [], remote: String = "127.0.0.1",
                     method: String = "GET", body: [UInt8] = []) -> HTTPRequest {

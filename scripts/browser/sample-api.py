@@ -22,7 +22,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, unquote, urlsplit
 
 WEB = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', 'web')
-LAYERS = ['qemu-sandbox', 'dac', 'namespaces', 'mac', 'seccomp', 'device-isolation', 'device-surface', 'confidential', 'host']
+LAYERS = ['qemu-sandbox', 'dac', 'namespaces', 'mac', 'seccomp', 'device-isolation', 'device-surface', 'resources', 'confidential', 'host']
 WEIGHT = {'critical': 20, 'high': 10, 'medium': 5, 'low': 2, 'info': 0}
 SEVERITIES = ['critical', 'high', 'medium', 'low', 'info']
 

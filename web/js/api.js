@@ -79,7 +79,10 @@ export async function postJSON(url, body) {
   try {
     response = await fetch(url, {
       method: 'POST',
-      headers: headers(body === undefined ? {} : { 'Content-Type': 'application/json' }),
+      // X-Requested-With marks the request as the dashboard's own: without a token the service
+      // refuses state-changing requests a foreign page could send (a "simple" cross-site POST).
+      headers: headers(body === undefined ? { 'X-Requested-With': 'virtaudit' }
+        : { 'Content-Type': 'application/json', 'X-Requested-With': 'virtaudit' }),
       body: body === undefined ? undefined : JSON.stringify(body),
       cache: 'no-store',
       credentials: 'same-origin',

@@ -3,7 +3,7 @@
 
 import {
   h, append, clear, LAYERS, layerStatus, gradeBadge, statusBadge, severityBadge, scoreBar,
-  STATUS, SEVERITIES, asList, pick, compareFindings, emptyNote, standingNote,
+  STATUS, SEVERITIES, asList, pick, compareFindings, emptyNote, standingNote, managementBadge,
 } from './util.js';
 import { layerStrip, findingLine, errorNote } from './parts.js';
 
@@ -150,7 +150,8 @@ export function create(params, ctx) {
     const link = h('a', { href: `#/vm/${encodeURIComponent(id)}`, class: 'vm-link', text: d.name || id });
     return h('tr', { dataset: { name: d.name || '', score: d.score ?? '', grade: d.grade || '' } },
       h('th', { scope: 'row', class: 'col-name' }, link, h('span', { class: 'uuid', text: d.uuid || '' }),
-        d.profile ? h('span', { class: 'profile', text: `profile: ${d.profile}` }) : null),
+        d.profile ? h('span', { class: 'profile', text: `profile: ${d.profile}` }) : null,
+        managementBadge(d.management)),
       h('td', { class: 'col-state' }, h('span', { class: ['vmstate', `vmstate-${d.state}`], text: d.state || 'unknown' })),
       h('td', { class: 'col-grade' }, gradeBadge(d.grade, d.score)),
       h('td', { class: 'col-score' }, h('span', { class: 'score-num', text: d.score ?? '–' }), scoreBar(d.score), standingNote(d)),

@@ -10,6 +10,7 @@ export const LAYERS = [
   { key: 'seccomp', short: 'SEC', title: 'seccomp' },
   { key: 'device-isolation', short: 'IOMMU', title: 'Device isolation (IOMMU)' },
   { key: 'device-surface', short: 'DEV', title: 'Device-model surface' },
+  { key: 'resources', short: 'RES', title: 'Resource containment' },
   { key: 'confidential', short: 'CC', title: 'Confidential computing' },
 ];
 export const HOST_LAYER = { key: 'host', short: 'HOST', title: 'Host' };
@@ -240,4 +241,23 @@ export function section(title, id, ...children) {
 
 export function emptyNote(text) {
   return h('p', { class: 'empty', text });
+}
+
+// Who manages a VM (the API's `management`): nothing to say for the connected libvirt.
+export function managementText(m) {
+  if (!m) return '';
+  const parts = [];
+  if (m.kind === 'unmanaged') parts.push(`unmanaged qemu${m.pid != null ? ` (pid ${m.pid})` : ''}`);
+  else if (m.kind === 'libvirt-namespaced') parts.push(`libvirt in another mount namespace${m.daemonPid != null ? ` (daemon pid ${m.daemonPid})` : ''}`);
+  else parts.push('the connected libvirt');
+  if (m.container && m.container.podUid) parts.push(`pod ${m.container.podUid}`);
+  else if (m.container && m.container.containerId) parts.push(`container ${m.container.containerId.slice(0, 12)}`);
+  if (m.kubevirt) parts.push('KubeVirt');
+  return parts.join(', ');
+}
+
+export function managementBadge(m) {
+  if (!m || m.kind === 'libvirt') return null;
+  return h('span', { class: ['management', `management-${m.kind}`], title: managementText(m),
+    text: m.kind === 'unmanaged' ? 'unmanaged qemu' : (m.kubevirt ? 'KubeVirt pod' : 'namespaced libvirt') });
 }

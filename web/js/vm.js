@@ -1,6 +1,6 @@
 // The page of one VM: its findings by layer, waivers, assigned devices and raw facts.
 
-import { h, clear, get, gradeBadge, scoreBar, yesNo, defList, emptyNote, section, LAYERS, standingNote } from './util.js';
+import { h, clear, get, gradeBadge, scoreBar, yesNo, defList, emptyNote, section, LAYERS, standingNote, managementText } from './util.js';
 import { layerStrip, findingsByLayer, errorNote, jsonDetails, waiverList, POLICIES, rulesFrom } from './parts.js';
 
 export function create(params, ctx) {
@@ -59,6 +59,7 @@ function header(d) {
       ['UUID', h('code', { text: d.uuid || '—' })],
       d.id !== undefined && d.id !== null ? ['libvirt id', String(d.id)] : null,
       ['Profile', d.profile || 'default'],
+      d.management ? ['Managed by', managementText(d.management)] : null,
     ], 'kv kv-inline'),
     layerStrip(d.layers, true));
 }

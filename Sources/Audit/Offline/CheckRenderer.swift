@@ -61,6 +61,7 @@ public enum CheckRenderer {
         let offline = r.targets.reduce(0) { $0 + ($1.counts["not-applicable-offline"] ?? 0) }
         if offline > 0 {
             out += "\n\(offline) rule verdict(s) not-applicable-offline: they need the running qemu process or the host (see --format json for each reason).\n"
+            out += "Scores count only the rules the input decides; not-applicable-offline is neither pass nor fail.\n"
         }
         return out
     }

@@ -17,6 +17,8 @@ public enum OfflineCheck {
     static let inactiveNoProcess = marker + "inactive domain XML: the VM has no qemu process to inspect"
     static let noHost = marker + "host facts are not in the input (check reads saved artifacts, not a host)"
     static let noListing = marker + "no IOMMU listing or node device XML of the host was given in the same call"
+    static let storageHost = marker + "read from the host (stat and SELinux label of the image, sysfs block devices, KSM), not in the input"
+    static let noPasswd = marker + "virsh dumpxml leaves display passwords (passwd) out; libvirt's status file /run/libvirt/qemu/<name>.xml holds them"
     static let noXML = marker + "no domain XML of this VM was given in the same call"
 
     /// Host IOMMU facts a listing cannot decide.
@@ -51,6 +53,25 @@ public enum OfflineCheck {
         var samples: [(ProcessSample, file: String)] = []
         var sources: [CheckReport.Location] = []
 
+        /// True when `other` describes the same VM: the same uuid, or (neither uuid contradicting)
+        /// the same name or a common pid. Two domain XMLs are never one VM.
+        func joins(_ other: Target) -> Bool {
+            if domain != nil && other.domain != nil { return false }
+            if let u = uuid, let v = other.uuid { return u == v }
+            if let n = name, n == other.name { return true }
+            return !pids.isDisjoint(with: other.pids)
+        }
+
+        mutating func absorb(_ other: Target) {
+            name = name ?? other.name
+            uuid = uuid ?? other.uuid
+            pids.formUnion(other.pids)
+            if domain == nil { domain = other.domain }
+            if invocation == nil { invocation = other.invocation }
+            samples += other.samples
+            sources += other.sources
+        }
+
         func matches(name n: String?, uuid u: String?, pid p: Int?) -> Bool {
             if let u, let uuid { return u == uuid }
             if let n, let name, n == name { return true }
@@ -69,9 +90,10 @@ public enum OfflineCheck {
             if listed[d.address] == nil { listed[d.address] = d } else { listed[d.address]!.merge(d) }
         }
 
-        func place(_ index: Int, name: String?, uuid: String?, pid: Int?, _ update: (inout Target) -> Void) {
+        func place(_ index: Int, name: String?, uuid: String?, pid: Int?, domain: Bool = false, _ update: (inout Target) -> Void) {
             let t: Int
-            if let found = targets.firstIndex(where: { $0.matches(name: name, uuid: uuid, pid: pid) }) {
+            // Two domain definitions are two VMs, even with the same name.
+            if let found = targets.firstIndex(where: { $0.matches(name: name, uuid: uuid, pid: pid) && !(domain && $0.domain != nil) }) {
                 t = found
             } else {
                 targets.append(Target())
@@ -89,7 +111,7 @@ public enum OfflineCheck {
             case .domains(let doms):
                 for dom in doms {
                     let def = try? dom.definition.get()
-                    place(i, name: def?.name, uuid: def?.uuid, pid: dom.statusPid) { t in
+                    place(i, name: def?.name, uuid: def?.uuid, pid: dom.statusPid, domain: true) { t in
                         t.domain = (dom, d.name)
                         t.sources.append(.init(file: d.name, line: dom.line, element: "domain"))
                     }
@@ -116,6 +138,26 @@ public enum OfflineCheck {
                 haveListing = true
                 l.entries.values.sorted { $0.address < $1.address }.forEach { list(ListedDevice($0)) }
                 listingJSON.append(l.json)
+            }
+        }
+
+        // Fragments placed before the file that links them (a pid-only `ps -eZ` line read
+        // before the `ps -ef` line naming the same pid) are joined now.
+        var merged = true
+        while merged {
+            merged = false
+            outer: for a in targets.indices {
+                for b in targets.indices where b > a && targets[a].joins(targets[b]) {
+                    targets[a].absorb(targets[b])
+                    targets.remove(at: b)
+                    for k in inputTargets.indices {
+                        inputTargets[k] = inputTargets[k].map { $0 == b ? a : ($0 > b ? $0 - 1 : $0) }
+                        var seen = Set<Int>()
+                        inputTargets[k] = inputTargets[k].filter { seen.insert($0).inserted }
+                    }
+                    merged = true
+                    break outer
+                }
             }
         }
 
@@ -197,7 +239,7 @@ public enum OfflineCheck {
                 f = FactBuilder()
                 f.set("domain.name", .string(names[i]))
                 f.set("domain.uuid", t.uuid.map { .string($0) } ?? .null)
-                for field in InventoryFacts.schema where !field.path.contains("[]") && !field.path.hasPrefix("host.")
+                for field in InventoryFacts.schema where !field.path.hasPrefix("host.")
                     && field.path != "domain.name" && field.path != "domain.uuid" {
                     f.markUnknown(field.path, reason: noXML)
                 }
@@ -207,6 +249,20 @@ public enum OfflineCheck {
                 if let q = t.invocation?.0 { commandLineSurface(q, into: &f) }
             }
             processFacts(t, running: running, into: &f)
+            if running { f.markUnknown("resources.cgroup", reason: noProcess) }
+            // Which daemon manages the qemu, and from which namespace: read from the host.
+            f.markUnknown("management", reason: noHost)
+            if let (dom, _) = t.domain, case .array(var graphics)? = f.tree[path: "surface.graphics"], !graphics.isEmpty {
+                if dom.statusState != nil || dom.statusPid != nil {
+                    // libvirt's status file is its secure copy: a display without passwd has none.
+                    for i in graphics.indices {
+                        if case .object(var g) = graphics[i], g["password"]?.isNull ?? true { g["password"] = .bool(false); graphics[i] = .object(g) }
+                    }
+                    f.set("surface.graphics", .array(graphics))
+                } else {
+                    f.markUnknown("surface.graphics", reason: noPasswd)
+                }
+            }
             if let inv { SecLabelFacts.collect(inv, root: HostRoot("/nonexistent-offline-root"), accounts: Accounts(), into: &f) }
             if inv != nil {
                 // A label comparison whose process side the input lacks is offline, not unreadable.
@@ -227,6 +283,12 @@ public enum OfflineCheck {
                 } else {
                     f.markUnknown("devices", reason: noListing)
                 }
+            }
+            // What a scan reads from the host's files about the VM's storage (stat of images,
+            // sysfs block devices, KSM) is not in the input.
+            for field in StorageHostFacts.schema {
+                if field.path.contains("[]") { f.markUnknown(field.path, reason: storageHost) }
+                else { f.setUnknown(field.path, reason: storageHost) }
             }
             built.append((f, state))
         }
@@ -252,7 +314,11 @@ public enum OfflineCheck {
                 let shown = d.ignored.prefix(5).map { "\($0.line): \($0.text.prefix(60))" }.joined(separator: "; ")
                 warnings.append("\(d.name): \(d.format) partly recognised; \(d.ignored.count) line(s) ignored (\(shown)\(d.ignored.count > 5 ? "; …" : ""))")
             }
-            if case .listing = d.content, inputTargets[i].isEmpty {} // listings describe the host, not a VM
+        }
+        var seen: [String: Int] = [:]
+        for t in reportTargets { seen[t.uuid, default: 0] += 1 }
+        for (uuid, n) in seen.sorted(by: { $0.key < $1.key }) where n > 1 {
+            warnings.append("\(n) domain definitions share uuid \(uuid): each is judged on its own")
         }
         return CheckReport(checkedAt: Timestamp.format(now), inputs: inputs, targets: reportTargets, warnings: warnings,
                            iommu: haveListing ? .object([

@@ -2,7 +2,7 @@ import Core
 
 extension HostProbe {
     /// Every fact path `collect(root:)` produces.
-    public static let schema: [FactField] = selinux + apparmor + qemuConf + kvm + cpu + kernel
+    public static let schema: [FactField] = selinux + apparmor + qemuConf + QemuConf.transportSchema + kvm + cpu + kernel + management
 
     private static let selinux: [FactField] = {
         let src = "libselinux (live root) or /sys/fs/selinux/enforce"

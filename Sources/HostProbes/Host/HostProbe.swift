@@ -26,11 +26,12 @@ public enum HostProbe {
         probe("host.kernel.taint", &facts) { try KernelTaint.read(root: root).record(into: &$0) }
         probe("host.kernel.lockdown", &facts) { try KernelLockdown.read(root: root).record(into: &$0) }
         probe("host.kernel.cmdline", &facts) { try KernelCmdline.read(root: root).record(into: &$0) }
+        collectManagement(root: root, into: &facts)
         return facts
     }
 
     /// Runs one source; on failure its subtree (and `also` paths) becomes null with the reason.
-    private static func probe(_ prefix: String, also: [String] = [], _ facts: inout FactBuilder,
+    static func probe(_ prefix: String, also: [String] = [], _ facts: inout FactBuilder,
                               _ body: (inout FactBuilder) throws -> Void) {
         do {
             try body(&facts)

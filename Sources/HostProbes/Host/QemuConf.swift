@@ -69,6 +69,34 @@ public struct QemuConf: Sendable, Hashable {
                 doc: "SPICE uses TLS (default 0)."),
         Setting(key: "relaxed_acs_check", kind: .bool, defaultValue: false,
                 doc: "allow assigning PCI devices behind bridges without ACS (default 0)."),
+    ] + transport
+
+    /// Transport security and resource settings (qemu.conf's own comments give the defaults).
+    public static let transport: [Setting] = [
+        Setting(key: "default_tls_x509_verify", kind: .bool, defaultValue: .null,
+                doc: "default for every *_tls_x509_verify. Unset: each TLS user keeps its own default."),
+        Setting(key: "vnc_tls_x509_verify", kind: .bool, defaultValue: .null,
+                doc: "VNC TLS requires a client certificate. Unset: default_tls_x509_verify, else 0 (see vncTlsVerify)."),
+        Setting(key: "vnc_password", kind: .string, defaultValue: .null, doc: "default VNC password (at most 8 characters; no password when unset)."),
+        Setting(key: "vnc_sasl", kind: .bool, defaultValue: false, doc: "VNC clients authenticate with SASL (default 0)."),
+        Setting(key: "vnc_auto_unix_socket", kind: .bool, defaultValue: false,
+                doc: "VNC on a unix socket instead of TCP when the XML gives no listen address (default 0)."),
+        Setting(key: "spice_password", kind: .string, defaultValue: .null, doc: "default SPICE password (none when unset)."),
+        Setting(key: "spice_sasl", kind: .bool, defaultValue: false, doc: "SPICE clients authenticate with SASL (default 0)."),
+        Setting(key: "spice_auto_unix_socket", kind: .bool, defaultValue: false, doc: "SPICE on a unix socket by default (default 0)."),
+        Setting(key: "chardev_tls", kind: .bool, defaultValue: false, doc: "TCP character devices use TLS (default 0)."),
+        Setting(key: "nbd_tls", kind: .bool, defaultValue: false, doc: "NBD disks and storage migration use TLS (default 0)."),
+        Setting(key: "migrate_tls_force", kind: .bool, defaultValue: false, doc: "refuse migrations without TLS (default 0)."),
+        Setting(key: "migration_address", kind: .string, defaultValue: "0.0.0.0",
+                doc: "address incoming migrations listen on (default 0.0.0.0: every interface, or :: with IPv6)."),
+        Setting(key: "stdio_handler", kind: .string, defaultValue: "logd",
+                doc: "where qemu's stdout/stderr go: logd (default, virtlogd rotates and caps) or file (grows without limit)."),
+        Setting(key: "dump_guest_core", kind: .bool, defaultValue: false, doc: "qemu core dumps include guest RAM (default 0)."),
+        Setting(key: "swtpm_user", kind: .string, defaultValue: "tss", doc: "user swtpm runs as (default tss)."),
+        Setting(key: "cgroup_controllers", kind: .stringList, defaultValue: .null,
+                doc: "cgroup controllers libvirt uses. Unset: every available one; [] disables cgroup confinement."),
+        Setting(key: "max_processes", kind: .int, defaultValue: 0, doc: "RLIMIT_NPROC of qemu (0: the system default)."),
+        Setting(key: "max_files", kind: .int, defaultValue: 0, doc: "RLIMIT_NOFILE of qemu (0: the system default)."),
     ]
 
     public enum Source: String, Sendable, Hashable {
@@ -176,6 +204,7 @@ public struct QemuConf: Sendable, Hashable {
         else { facts.setUnknown("\(p).runsAsRoot", reason: invalid("user")) }
         if let v = mountNamespace { facts.set("\(p).mountNamespace", .bool(v)) }
         else { facts.setUnknown("\(p).mountNamespace", reason: invalid("namespaces")) }
+        recordTransport(into: &facts)
     }
 
     private struct ConversionError: Error { let text: String }

@@ -97,6 +97,11 @@ final class OfflineCheckTests: XCTestCase {
         XCTAssertEqual(web.status("qemu-sandbox.enabled"), "pass")
         XCTAssertEqual(web.status("dac.non-root-user"), "not-applicable-offline")
         XCTAssertEqual(r.inputs.map(\.targets), [["web01"], ["web01", "pid 4377"], ["web01"]])
+        // In any order: a pid-only ps -eZ line read first joins once the ps -ef line names its pid.
+        let reversed = try CheckFixtures.check(["dominfo-selinux.txt", "ps-eZ-selinux.txt", "ps-ef-line.txt"])
+        XCTAssertEqual(reversed.targets.map(\.name), ["web01", "pid 4377"])
+        XCTAssertEqual(try reversed.target("web01").status("mac.confined"), "pass")
+        XCTAssertEqual(reversed.inputs.map(\.targets), [["web01"], ["web01", "pid 4377"], ["web01"]])
     }
 
     func testAppArmorLabelsWithTheirModes() throws {
@@ -119,6 +124,33 @@ final class OfflineCheckTests: XCTestCase {
         }
         let t = try XCTUnwrap(r.targets.first)
         XCTAssertEqual(t.status("mac.confined"), "unknown", t.finding("mac.confined")?.finding.reason ?? "")
+    }
+
+    func testDisplayPasswordsOnlyFromLibvirtsSecureCopy() throws {
+        // A dumpxml (or template) cannot tell a display without a password from one whose
+        // passwd libvirt left out: offline, never "no password".
+        let dump = try CheckFixtures.check(["template-gpu.xml"]).target("tpl-gpu")
+        XCTAssertEqual(dump.status("consoles.graphics-password"), "not-applicable-offline")
+        // The status file is the secure copy: no passwd there means none.
+        let status = """
+            <domstatus state='running' reason='booted' pid='4711'>
+              <domain type='kvm' id='9'>
+                <name>vnc-guest</name>
+                <uuid>7a6b5c4d-3e2f-4a1b-9c8d-7e6f5a4b3c2d</uuid>
+                <devices>
+                  <graphics type='vnc' port='5900' autoport='yes' listen='0.0.0.0'/>
+                </devices>
+              </domain>
+            </domstatus>
+            """
+        guard case .success(let r) = OfflineCheck.run([CheckArtifact(name: "s.xml", bytes: Array(status.utf8))], auditor: CheckFixtures.auditor) else {
+            return XCTFail()
+        }
+        let t = try XCTUnwrap(r.targets.first)
+        XCTAssertEqual(t.facts[path: "surface.graphics"]?.arrayValue?.first?["password"], .bool(false))
+        // (The rule's exists(host.qemuConf...) clause reads an absent host fact as false offline.)
+        XCTAssertEqual(t.status("consoles.graphics-password"), "fail")
+        XCTAssertEqual(t.finding("consoles.graphics-password")?.location?.line, 6)
     }
 
     func testNoLabelInPsMeansNoMACConfinement() throws {

@@ -164,7 +164,7 @@ final class HostProbeTests: XCTestCase {
             XCTAssertTrue(f.path.hasPrefix("host."), f.path)
             XCTAssertFalse(f.doc.isEmpty, f.path)
             XCTAssertFalse(f.source.isEmpty, f.path)
-            XCTAssertFalse(f.path.hasPrefix("host.iommu") || f.path.hasPrefix("host.libvirt"), f.path)
+            XCTAssertFalse(f.path.hasPrefix("host.iommu") || f.path.hasPrefix("host.libvirt."), f.path)
         }
     }
 
