@@ -227,12 +227,7 @@ public struct ServiceConfig: Sendable, Equatable {
                     let k = "alerts.\(sub)"
                     switch sub {
                     case "new_finding_severities":
-                        let list = try reader.stringList(k, node)
-                        for sev in list where !["critical", "high", "medium", "low", "info"].contains(sev) {
-                            throw ServiceConfigError.invalidValue(file: file, key: k, line: YAMLTree.line(node),
-                                message: "severities are critical, high, medium, low and info, got '\(sev)'")
-                        }
-                        config.alerts.newFindingSeverities = list
+                        config.alerts.newFindingSeverities = try reader.severities(k, node)
                     case "grade_below":
                         let g = try reader.optionalString(k, node)
                         if let g, !["A", "B", "C", "D", "E", "F"].contains(g) {
@@ -283,12 +278,7 @@ public struct ServiceConfig: Sendable, Equatable {
                     case "failure_policy": config.admission.failurePolicy = try oneOf(AdmissionOptions.failurePolicies)
                     case "timeout_ms": config.admission.timeoutMs = try reader.int(k, node, in: 10...60_000)
                     case "deny_severities":
-                        let list = try reader.stringList(k, node)
-                        for sev in list where !["critical", "high", "medium", "low", "info"].contains(sev) {
-                            throw ServiceConfigError.invalidValue(file: file, key: k, line: YAMLTree.line(node),
-                                message: "severities are critical, high, medium, low and info, got '\(sev)'")
-                        }
-                        config.admission.denySeverities = list
+                        config.admission.denySeverities = try reader.severities(k, node)
                     default: return false
                     }
                     return true
@@ -443,6 +433,15 @@ private struct OptionReader {
     func stringList(_ key: String, _ node: Node) throws -> [String] {
         guard case .sequence(let seq) = node else { throw invalid(key, node, "must be a list") }
         return try seq.map { try string(key, $0) }
+    }
+
+    /// A list of severity names.
+    func severities(_ key: String, _ node: Node) throws -> [String] {
+        let list = try stringList(key, node)
+        for sev in list where !["critical", "high", "medium", "low", "info"].contains(sev) {
+            throw invalid(key, node, "severities are critical, high, medium, low and info, got '\(sev)'")
+        }
+        return list
     }
 
     func int(_ key: String, _ node: Node, in range: ClosedRange<Int>) throws -> Int {

@@ -9,7 +9,7 @@ import Service
 extension AdmissionMode: ExpressibleByArgument {}
 
 /// `virtaudit admit NAME OPERATION SUBOP EXTRA`: libvirt's qemu hook. Judges the domain XML on
-/// standard input at `prepare begin`, `start begin`, `migrate begin` and `restore begin`; exits 0
+/// standard input at `prepare begin`, `migrate begin` and `restore begin`; exits 0
 /// untouched at every other operation (a failing hook at `reconnect` kills running guests). Never
 /// calls libvirt (the daemon waits for the hook).
 struct AdmitCommand: ParsableCommand {
@@ -82,7 +82,8 @@ struct AdmitCommand: ParsableCommand {
                 do {
                     let auditor = try Auditor(settings: ScanSettings(uri: "admission", root: root, policiesDirectory: policiesDir,
                                                                      waiversPath: waiversPath))
-                    let v = try Admission.judge(xml: xml, auditor: auditor, settings: settings, host: Admission.hostFacts(root: root))
+                    let v = try Admission.judge(xml: xml, auditor: auditor, settings: settings, host: Admission.hostFacts(root: root),
+                                                 hostRoot: root)
                     box.set(.success(v))
                 } catch {
                     box.set(.failure("\(error)"))

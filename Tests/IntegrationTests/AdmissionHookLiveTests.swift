@@ -125,15 +125,20 @@ final class AdmissionHookLiveTests: XCTestCase {
         XCTAssertEqual(try d.virsh("domid i17-confined").output.trimmingCharacters(in: .whitespacesAndNewlines), before)
     }
 
-    func testWarnStartsBothGuestsAndRecordsTheWarning() throws {
-        let d = try HookedDaemon(mode: "warn", policies: LiveLab.repository + "/policies")
-        defer { d.stop() }
+    /// Defines the root-DAC and the confined guest and asserts that both start.
+    func startRootDACAndConfinedGuests(_ d: HookedDaemon) throws {
         try d.define("i17-rootdac", extra: Self.rootDACLabel)
         try d.define("i17-confined")
         for name in ["i17-rootdac", "i17-confined"] {
             let r = try d.virsh("start \(name)")
             XCTAssertEqual(r.status, 0, "\(name): \(r.output)")
         }
+    }
+
+    func testWarnStartsBothGuestsAndRecordsTheWarning() throws {
+        let d = try HookedDaemon(mode: "warn", policies: LiveLab.repository + "/policies")
+        defer { d.stop() }
+        try startRootDACAndConfinedGuests(d)
         let rows = try d.query("SELECT decision || ' ' || rules FROM admissions WHERE domain = 'i17-rootdac' AND operation = 'prepare begin'")
         XCTAssertEqual(rows.count, 1)
         XCTAssertTrue(rows.first?.hasPrefix("would-deny ") ?? false, "\(rows)")
@@ -149,12 +154,7 @@ final class AdmissionHookLiveTests: XCTestCase {
         try "rules:\n  - id: broken.rule\n    when: [unclosed\n".write(toFile: policies + "/rules/zz-broken.yaml", atomically: true, encoding: .utf8)
         let d = try HookedDaemon(mode: "enforce", policies: policies, extraConfig: "admission:\n  failure_policy: fail-open\n")
         defer { d.stop() }
-        try d.define("i17-rootdac", extra: Self.rootDACLabel)
-        try d.define("i17-confined")
-        for name in ["i17-rootdac", "i17-confined"] {
-            let r = try d.virsh("start \(name)")
-            XCTAssertEqual(r.status, 0, "\(name): \(r.output)")
-        }
+        try startRootDACAndConfinedGuests(d)
         let rows = try d.query("SELECT DISTINCT decision FROM admissions")
         XCTAssertEqual(rows, ["failed-open"])
         let failure = try d.query("SELECT failure FROM admissions LIMIT 1").joined(separator: "\n")

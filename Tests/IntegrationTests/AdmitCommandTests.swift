@@ -45,11 +45,11 @@ final class AdmitCommandTests: XCTestCase {
 
     func testCommandLineModeWinsOverTheConfiguration() throws {
         let cfg = try config("admission:\n  mode: enforce\n")
-        let r = try admit(["--mode", "dryrun", "--config", cfg, "va-rootdac", "start", "begin", "-"], stdin: fixture("live-va-rootdac.xml"))
+        let r = try admit(["--mode", "dryrun", "--config", cfg, "va-rootdac", "prepare", "begin", "-"], stdin: fixture("live-va-rootdac.xml"))
         XCTAssertEqual(r.status, 0, r.err)
-        let plain = try admit(["--config", cfg, "va-rootdac", "start", "begin", "-"], stdin: fixture("live-va-rootdac.xml"))
+        let plain = try admit(["--config", cfg, "va-rootdac", "prepare", "begin", "-"], stdin: fixture("live-va-rootdac.xml"))
         XCTAssertEqual(plain.status, 1, plain.err)
-        XCTAssertEqual(try decisions(), ["start begin dryrun would-deny", "start begin enforce deny"])
+        XCTAssertEqual(try decisions(), ["prepare begin dryrun would-deny", "prepare begin enforce deny"])
     }
 
     func testMigrateAndRestoreBeginFilterTheXMLBackUnchangedWhenAdmitted() throws {
@@ -68,7 +68,7 @@ final class AdmitCommandTests: XCTestCase {
         let broken = dir + "/broken.yaml"
         try "admission:\n  mode: [nonsense\n".write(toFile: broken, atomically: true, encoding: .utf8)
         let xml = try fixture("live-va-rootdac.xml")
-        for (op, sub) in [("reconnect", "begin"), ("started", "begin"), ("stopped", "end"), ("release", "end"), ("attach", "begin")] {
+        for (op, sub) in [("reconnect", "begin"), ("start", "begin"), ("started", "begin"), ("stopped", "end"), ("release", "end"), ("attach", "begin")] {
             let r = try admit(["--mode", "enforce", "--config", broken, "va-rootdac", op, sub, "-"], stdin: xml)
             XCTAssertEqual(r.status, 0, "\(op) \(sub): \(r.err)")
         }

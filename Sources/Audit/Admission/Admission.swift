@@ -4,7 +4,8 @@ import HostProbes
 
 /// Admission control: judges a domain definition (the XML libvirt hands its qemu hook) with the
 /// same pipeline as `virtaudit check` and a live scan (`OfflineCheck` -> `Evaluator`), plus the
-/// host facts that are cheap to read (`HostProbe`: qemu.conf, LSM state, kernel). Rules that need
+/// host facts that are cheap to read (`HostProbe`: qemu.conf, LSM state, kernel; the IOMMU groups
+/// of the VM's hostdevs). Rules that need
 /// a running qemu process are not decidable before it exists and never deny.
 public enum Admission {
     /// A rule that denies (or would deny) the VM.
@@ -53,10 +54,11 @@ public enum Admission {
 
     /// Judges one domain XML document. `host` is the host fact tree (nil: the host is unknown,
     /// its rules undecided).
+    /// `hostRoot`: the host whose IOMMU groups the hostdevs are judged against (nil: undecided).
     public static func judge(xml: [UInt8], auditor: Auditor, settings: AdmissionSettings, host: FactBuilder?,
-                             now: Date = Date()) throws(Failure) -> Verdict {
+                             hostRoot: HostRoot? = nil, now: Date = Date()) throws(Failure) -> Verdict {
         let report: CheckReport
-        switch OfflineCheck.run([CheckArtifact(name: "domain XML", bytes: notStarted(xml))], auditor: auditor, now: now, host: host) {
+        switch OfflineCheck.run([CheckArtifact(name: "domain XML", bytes: notStarted(xml))], auditor: auditor, now: now, host: host, hostRoot: hostRoot) {
         case .success(let r): report = r
         case .failure(let e): throw .input(e.description)
         }

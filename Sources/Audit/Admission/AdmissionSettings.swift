@@ -51,18 +51,21 @@ public struct HookCall: Sendable, Hashable {
     }
 
     public enum Role: Sendable, Hashable {
-        /// `prepare begin`, `start begin`: judge; a denial is a non-zero exit.
+        /// `prepare begin`: judge; a denial is a non-zero exit and libvirt refuses the start.
         case gate
         /// `migrate begin`, `restore begin`: judge and write the XML back when admitted.
         case filter
         /// Everything else (`reconnect`, `stopped`, `release`, `attach`, ...): exit 0 untouched.
+        /// `start begin` too: libvirt runs `prepare begin` with the same XML earlier in every
+        /// start (also of a restore or an incoming migration), so judging again would only double
+        /// the hook's cost.
         case passThrough
     }
 
     public var role: Role {
         guard subOperation == "begin" else { return .passThrough }
         switch operation {
-        case "prepare", "start": return .gate
+        case "prepare": return .gate
         case "migrate", "restore": return .filter
         default: return .passThrough
         }

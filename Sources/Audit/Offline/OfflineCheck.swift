@@ -29,8 +29,9 @@ public enum OfflineCheck {
     /// The outcome: a report, or the first file that could not be used.
     /// `host`: host facts read by the caller (admission reads the local host's cheap facts);
     /// nil leaves the host unknown offline.
-    public static func run(_ artifacts: [CheckArtifact], auditor: Auditor, now: Date = Date(), host: FactBuilder? = nil)
-        -> Result<CheckReport, CheckInputError> {
+    /// `hostRoot`: the root of that host, whose IOMMU groups the hostdevs are judged against.
+    public static func run(_ artifacts: [CheckArtifact], auditor: Auditor, now: Date = Date(), host: FactBuilder? = nil,
+                           hostRoot: HostRoot? = nil) -> Result<CheckReport, CheckInputError> {
         var detected: [DetectedArtifact] = []
         for a in artifacts {
             switch ArtifactDetector.detect(a) {
@@ -38,7 +39,7 @@ public enum OfflineCheck {
             case .failure(let e): return .failure(e)
             }
         }
-        return .success(assemble(detected, auditor: auditor, now: now, hostFacts: host))
+        return .success(assemble(detected, auditor: auditor, now: now, hostFacts: host, hostRoot: hostRoot))
     }
 
     // MARK: Targets
@@ -80,7 +81,8 @@ public enum OfflineCheck {
         }
     }
 
-    static func assemble(_ detected: [DetectedArtifact], auditor: Auditor, now: Date, hostFacts: FactBuilder? = nil) -> CheckReport {
+    static func assemble(_ detected: [DetectedArtifact], auditor: Auditor, now: Date, hostFacts: FactBuilder? = nil,
+                         hostRoot: HostRoot? = nil) -> CheckReport {
         var targets: [Target] = []
         var inputTargets: [[Int]] = Array(repeating: [], count: detected.count)
         var listed: [String: ListedDevice] = [:]
@@ -220,6 +222,12 @@ public enum OfflineCheck {
             }
             groupsJSON = result.groups.map(\.json)
             try? FileManager.default.removeItem(atPath: root)
+        } else if let deviceRoot = hostRoot, deviceInputs.contains(where: { !$0.hostdevs.isEmpty }) {
+            // The caller's host (admission): hostdevs are judged against its IOMMU groups.
+            let result = DeviceAudit.collect(root: deviceRoot, domains: deviceInputs)
+            host.absorb(result.host)
+            deviceFacts = result.domains
+            groupsJSON = result.groups.map(\.json)
         }
 
         let evaluator = Evaluator(policies: auditor.policies, waivers: auditor.waivers, now: now)

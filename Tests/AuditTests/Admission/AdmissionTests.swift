@@ -63,6 +63,23 @@ final class AdmissionTests: XCTestCase {
         XCTAssertEqual(expired.waived, [])
     }
 
+    func testHostdevsAreJudgedAgainstTheHostsIOMMUGroups() throws {
+        // devices-shared: turing-gpu assigns 0000:01:00.0 (on nouveau), whose group holds three
+        // host-driven functions. Without the host root the groups are undecided.
+        let node = try String(contentsOfFile: FixtureHosts.nodeFile("devices-shared"), encoding: .utf8)
+        let domain = Array(try XCTUnwrap(FixtureHosts.domainText(named: "turing-gpu", in: node)).utf8)
+        let root = HostRoot(FixtureHosts.root("devices-shared"))
+        let s = AdmissionSettings(denySeverities: [.critical, .high])
+        let judged = try Admission.judge(xml: domain, auditor: auditor(), settings: s, host: Admission.hostFacts(root: root),
+                                         hostRoot: root, now: now)
+        let rules = Set(judged.denials.map(\.rule))
+        // group-viable names the host-driven members; vfio-driver waits for the start (managed='yes' rebinds then).
+        XCTAssertTrue(rules.contains("device-isolation.group-viable"), "\(rules)")
+        XCTAssertFalse(rules.contains("device-isolation.vfio-driver"), "\(rules)")
+        let blind = try Admission.judge(xml: domain, auditor: auditor(), settings: s, host: nil, now: now)
+        XCTAssertFalse(blind.denials.contains { $0.rule == "device-isolation.group-viable" }, "\(blind.denials.map(\.rule))")
+    }
+
     func testInputThatIsNoDomainXMLIsAFailureNotAnAdmission() throws {
         for input in ["", "not xml at all", "<domain type='qemu'><name>x</name>", try String(contentsOfFile: CheckFixtures.directory + "/ps-eZ.txt", encoding: .utf8)] {
             XCTAssertThrowsError(try Admission.judge(xml: Array(input.utf8), auditor: auditor(), settings: AdmissionSettings(), host: nil, now: now),
@@ -86,7 +103,7 @@ final class AdmissionTests: XCTestCase {
 
     func testHookOperationsAndTheirRoles() {
         let table: [(String, String, HookCall.Role)] = [
-            ("prepare", "begin", .gate), ("start", "begin", .gate), ("migrate", "begin", .filter), ("restore", "begin", .filter),
+            ("prepare", "begin", .gate), ("start", "begin", .passThrough), ("migrate", "begin", .filter), ("restore", "begin", .filter),
             ("reconnect", "begin", .passThrough), ("attach", "begin", .passThrough), ("started", "begin", .passThrough),
             ("prepare", "end", .passThrough), ("stopped", "end", .passThrough), ("release", "end", .passThrough),
         ]
