@@ -262,7 +262,7 @@ public final class Auditor: Sendable {
         let finished = Date()
         var errors: [String] = []
         for d in inventory { if case .failure(let e) = d.definition { errors.append("\(d.record.name): \(e)") } }
-        return ScanReport(
+        var report = ScanReport(
             scanId: UUID().uuidString.lowercased(), startedAt: Timestamp.format(started),
             finishedAt: Timestamp.format(finished), durationMs: (finished.timeIntervalSince(started) * 1000 * 100).rounded() / 100,
             connection: settings.uri, root: root.description, errors: errors,
@@ -271,6 +271,8 @@ public final class Auditor: Sendable {
             stats: ScanStats(stagesMs: clock.laps.merging(["libvirt": libvirtMs.rounded3]) { a, _ in a },
                              filesRead: FileReader.readCount.load(ordering: .relaxed) - readsBefore,
                              domains: records.count, runningDomains: records.filter(\.isActive).count))
+        FindingID.assign(&report, hostId: FindingID.hostID(root: root, hostname: hostname))
+        return report
     }
 
     /// Across domains, from the XML (so it covers shut-off VMs): static SELinux labels that

@@ -51,6 +51,9 @@ public enum FindingStatus: String, Sendable, Hashable, Codable, CaseIterable {
 
 /// A rule's verdict on one target (a VM or the host).
 public struct Finding: Sendable, Hashable, Codable {
+    /// Stable identity of this finding across scans and restarts (see `FindingID`): the same host,
+    /// target, rule and subject give the same id. Set when the report is assembled.
+    public var id: String?
     public var rule: String
     public var layer: Layer
     public var severity: Severity
@@ -214,6 +217,8 @@ public struct ScanReport: Sendable, Hashable, Codable {
     public var durationMs: Double
     public var connection: String
     public var root: String
+    /// The host's stable identity (`FindingID.hostID`): /etc/machine-id under the root, else the hostname.
+    public var hostId: String?
     /// True when libvirt could not be reached and these are the last good results.
     public var stale: Bool
     public var errors: [String]

@@ -31,9 +31,18 @@ public struct IOMMUGroupReport: Sendable, Hashable {
             self.assignedTo = assignedTo
         }
 
-        /// The kernel's verdict on this member (see `GroupViability`).
+        /// The kernel's verdict on this member (see `GroupViability`), made stricter for chipset
+        /// functions: a group holding one must never be given to a VM, whatever its drivers.
         public var verdict: GroupViability.Verdict {
-            GroupViability.judge(address: address, driver: driverKnown ? .some(driver) : nil, bridge: bridge)
+            if let what = chipsetFunction {
+                return .blocks("\(address) is a chipset function (\(what)): a group holding it must never be assigned to a VM")
+            }
+            return GroupViability.judge(address: address, driver: driverKnown ? .some(driver) : nil, bridge: bridge)
+        }
+
+        /// What makes this member part of the chipset, or nil (see `PCIClass.chipsetFunction`).
+        public var chipsetFunction: String? {
+            PCIClass.chipsetFunction(classCode: classCode, name: name)
         }
 
         /// A bridge on a driver other than pcieport: kernels since 5.19 refuse to hand out its group.

@@ -7,10 +7,19 @@ import Core
 ///   an `IOMMU Group 1:` header followed by indented `lspci -nns` lines (with or without `-k`);
 /// - `find /sys/kernel/iommu_groups/ -type l` (`/sys/kernel/iommu_groups/1/devices/0000:01:00.0`);
 /// - `lspci -nnk` (or `-k`, `-D`) blocks with `Subsystem:`, `Kernel driver in use:` and
-///   `Kernel modules:` lines.
+///   `Kernel modules:` lines, and numeric `lspci -n` lines (`01:00.0 0300: 10de:1b81`);
+/// - `Group: N  ADDR ...  Driver: X` lines of IOMMU viewer scripts;
+/// - `find /sys/kernel/iommu_groups/ -type l`, also with the newlines lost in a paste;
+/// - `ls -la /sys/kernel/iommu_groups/N/devices/` (the symlink targets give the bridge path);
+/// - kernel log lines (`pci 0000:01:00.0: Adding to iommu group 1`, `iommu: Adding device
+///   0000:01:00.0 to group 1`, `pci 0000:01:00.0: [10de:1b81] type 00 class 0x030000`);
+/// - `virsh nodedev-dumpxml` of PCI devices (`NodedevXML`).
 ///
-/// Lines wrapped by a mail client or forum are joined back; shell prompts and other chatter are
-/// skipped. Several files of one host are merged by normalized PCI address.
+/// Lines wrapped by a mail client or forum are joined back; shell prompts and unrelated kernel
+/// messages are chatter; any other line is ignored and reported (`Result.ignored`). Driver
+/// knowledge is per device: a device whose block shows `lspci -k` detail lines but no
+/// `Kernel driver in use` has no driver; a device shown without them has an unknown driver.
+/// Several files of one host are merged by normalized PCI address.
 public struct IOMMUListing: Sendable {
     public enum DriverState: Sendable, Hashable {
         case unknown
@@ -29,11 +38,22 @@ public struct IOMMUListing: Sendable {
         public var driver: DriverState = .unknown
         public var modules: [String] = []
         public var source: String = ""
+        /// The bridges above the device, root port first (from `ls -la` symlink targets or a
+        /// nodedev `<path>`), when the listing shows them.
+        public var upstream: [String]?
+        /// True when another device of the listing sits below this one (it is a bridge).
+        public var bridgeByPath: Bool?
+
+        public init(address: String, group: Int? = nil, source: String = "") {
+            self.address = address
+            self.group = group
+            self.source = source
+        }
 
         var bridge: Bool? {
             if let c = classCode { return PCIClass.isBridge(c) }
             if let n = className?.lowercased() { return n == "pci bridge" || n == "cardbus bridge" }
-            return nil
+            return bridgeByPath
         }
     }
 
@@ -42,18 +62,21 @@ public struct IOMMUListing: Sendable {
     /// Disagreements between files (address -> explanation).
     public var conflicts: [String: [String]] = [:]
     public var sources: [String] = []
+    /// Formats recognised in any file.
+    public var kinds: Set<Kind> = []
+    /// Lines no format could place, by file (at most `ignoredLimit` per file).
+    public var ignored: [Line] = []
 
     public init() {}
 
     /// Parses one file's text and merges it in.
     public mutating func add(_ text: String, source: String = "listing") {
-        sources.append(source)
-        for e in Self.parse(text, source: source) { merge(e) }
+        add(Self.parse(text, file: source))
     }
 
+    /// The devices of one text (see `parse(_:file:)` for the formats and the ignored lines).
     public static func parse(_ text: String, source: String = "listing") -> [Entry] {
-        var p = Parser(source: source)
-        return p.run(text)
+        parse(text, file: source).entries
     }
 
     mutating func merge(_ e: Entry) {
@@ -72,6 +95,8 @@ public struct IOMMUListing: Sendable {
         cur.vendor = cur.vendor ?? e.vendor
         cur.device = cur.device ?? e.device
         if cur.modules.isEmpty { cur.modules = e.modules }
+        cur.upstream = cur.upstream ?? e.upstream
+        if cur.bridgeByPath == nil { cur.bridgeByPath = e.bridgeByPath }
         switch (cur.driver, e.driver) {
         case (_, .unknown): break
         case (.unknown, _): cur.driver = e.driver
@@ -105,14 +130,22 @@ public struct IOMMUListing: Sendable {
     }
 
     /// Every group with its viability and the reasons naming the devices that decide it.
+    /// A group with a member whose multi-function siblings the listing does not account for is
+    /// undecidable (`incomplete`); a chipset member makes it non-viable (`IOMMUGroupReport`).
     public var groups: [IOMMUGroupReport] {
         var byGroup: [Int: [Entry]] = [:]
-        for e in entries.values { if let g = e.group { byGroup[g, default: []].append(e) } }
+        let upstream = Set(entries.values.flatMap { $0.upstream ?? [] })
+        for var e in entries.values {
+            if upstream.contains(e.address) { e.bridgeByPath = true }
+            if let g = e.group { byGroup[g, default: []].append(e) }
+        }
+        let missing = incomplete
         return byGroup.keys.sorted().map { g in
             let members = byGroup[g]!
             var extra: [String] = []
             for m in members { extra += conflicts[m.address] ?? [] }
-            var r = IOMMUGroupReport(group: g, devices: members.map(member), conflicts: extra)
+            var r = IOMMUGroupReport(group: g, devices: members.map(member),
+                                     extraReasons: members.flatMap { missing[$0.address] ?? [] }, conflicts: extra)
             for m in members where m.driver == .unknown && m.bridge != true {
                 if let i = r.reasons.firstIndex(where: { $0.hasPrefix(m.address + ":") }) {
                     r.reasons[i] = "\(m.address): no driver information in the listing (add `lspci -nnk` output)"
@@ -120,6 +153,33 @@ public struct IOMMUListing: Sendable {
             }
             return r
         }
+    }
+
+    /// Multi-function cards the listing shows only in part, by the address of a shown function:
+    /// function 0 missing (every multi-function device has a function 0, so the listing left
+    /// it out), or a sibling shown without a group while this function has one (the group's
+    /// membership is not all in the listing). Gaps between functions are not flagged: chipsets
+    /// hide functions (Intel's P2SB at 1f.1) and root ports come and go with the slots in use.
+    public var incomplete: [String: [String]] {
+        var slots: [String: [Entry]] = [:]
+        for e in entries.values { slots[String(e.address.dropLast(2)), default: []].append(e) }
+        var out: [String: [String]] = [:]
+        for (slot, fns) in slots {
+            let numbers = Set(fns.compactMap { Int(String($0.address.last!)) })
+            guard let top = numbers.max(), top > 0 else { continue }
+            let ungrouped = fns.filter { $0.group == nil }.map(\.address).sorted()
+            for e in fns where e.group != nil {
+                var why: [String] = []
+                if !numbers.contains(0) {
+                    why.append("\(e.address) is a function of a multi-function card whose function 0 (\(slot).0) is missing from the listing: the group's members are incomplete")
+                }
+                if !ungrouped.isEmpty {
+                    why.append("\(e.address) has sibling function(s) \(ungrouped.joined(separator: ", ")) that the listing shows without an IOMMU group: the group's members are incomplete")
+                }
+                if !why.isEmpty { out[e.address] = why }
+            }
+        }
+        return out
     }
 
     /// Devices the listings show without a group number.
@@ -135,184 +195,9 @@ public struct IOMMUListing: Sendable {
                          "name": .from(m.name)])
             }),
             "sources": .from(sources),
+            "recognised": .from(kinds.sorted().map(\.rawValue)),
+            "ignored": .array(ignored.map(\.json)),
         ])
     }
 }
 
-// MARK: - Line parser
-
-private struct Parser {
-    let source: String
-    var out: [IOMMUListing.Entry] = []
-    var index: [String: Int] = [:]
-    /// The group opened by an `IOMMU Group N:` header, and whether its members are indented.
-    var headerGroup: Int?
-    var headerIndented: Bool?
-    /// Index of the device the following indented lines belong to.
-    var current: Int?
-    /// What a continuation line extends.
-    enum Pending { case none, description, driver, modules }
-    var pending: Pending = .none
-    var sawKernelLines = false
-    var kBlock: Set<Int> = []
-
-    init(source: String) { self.source = source }
-
-    static let addr = #"((?:[0-9a-fA-F]{4}:)?[0-9a-fA-F]{2}:[0-9a-fA-F]{2}\.[0-7])"#
-    nonisolated(unsafe) static let groupHeader = try! Regex(#"^(?:IOMMU\s+)?group\s+(\d+)\s*:?\s*$"#).ignoresCase()
-    nonisolated(unsafe) static let groupDevice = try! Regex(#"^(?:IOMMU\s+)?group\s+(\d+)\s*:?\s+"# + addr + #"(?:\s+(.*))?$"#).ignoresCase()
-    nonisolated(unsafe) static let sysfsLink = try! Regex(#"iommu_groups/(\d+)/devices/"# + addr)
-    nonisolated(unsafe) static let device = try! Regex(#"^"# + addr + #"\s+(.+)$"#)
-    nonisolated(unsafe) static let ids = try! Regex(#"\[([0-9a-fA-F]{4}):\s*([0-9a-fA-F]{4})\]"#)
-    nonisolated(unsafe) static let classCode = try! Regex(#"^(.*?)\s*\[([0-9a-fA-F]{4})\]\s*:\s*(.*)$"#)
-
-    mutating func run(_ text: String) -> [IOMMUListing.Entry] {
-        for raw in text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" || $0 == "\r" }) {
-            line(String(raw))
-        }
-        // An lspci -k listing prints "Kernel driver in use" for every bound device: a device in
-        // such a listing without that line has no driver.
-        if sawKernelLines {
-            for i in out.indices where out[i].driver == .unknown && kBlock.contains(i) { out[i].driver = .none }
-        }
-        return out
-    }
-
-    mutating func line(_ raw: String) {
-        var s = raw.replacingTabs()
-        // Quote markers from mail and forum replies.
-        while s.hasPrefix(">") { s.removeFirst(); if s.hasPrefix(" ") { s.removeFirst() } }
-        let indented = s.first == " "
-        s = s.trimmingWhitespace()
-        if s.isEmpty { pending = .none; return }
-
-        if let m = try? Self.groupHeader.wholeMatch(in: s), let g = Int(m.output[1].substring ?? "") {
-            headerGroup = g; headerIndented = nil; current = nil; pending = .none
-            return
-        }
-        if let m = try? Self.groupDevice.wholeMatch(in: s), let g = Int(m.output[1].substring ?? ""),
-           let a = m.output[2].substring.flatMap({ PCIAddress.normalize(String($0)) }) {
-            headerGroup = nil
-            addDevice(a, group: g, description: m.output[3].substring.map(String.init) ?? "", kCapable: true)
-            return
-        }
-        if let m = try? Self.sysfsLink.firstMatch(in: s), let g = Int(m.output[1].substring ?? ""),
-           let a = m.output[2].substring.flatMap({ PCIAddress.normalize(String($0)) }) {
-            addDevice(a, group: g, description: "", kCapable: false)
-            pending = .none
-            return
-        }
-        if let m = try? Self.device.wholeMatch(in: s), let a = m.output[1].substring.flatMap({ PCIAddress.normalize(String($0)) }) {
-            var group: Int? = nil
-            if let hg = headerGroup {
-                if headerIndented == nil { headerIndented = indented }
-                if headerIndented == indented { group = hg } else { headerGroup = nil }
-            }
-            addDevice(a, group: group, description: String(m.output[2].substring ?? ""), kCapable: true)
-            return
-        }
-        if let (key, value) = keyValue(s) {
-            guard let i = current else { pending = .none; return }
-            switch key {
-            case "kernel driver in use":
-                sawKernelLines = true
-                if value.isEmpty { pending = .driver } else { out[i].driver = .bound(value); pending = .none }
-            case "kernel modules":
-                sawKernelLines = true
-                out[i].modules = modules(value)
-                pending = value.isEmpty || value.hasSuffix(",") ? .modules : .none
-            default:
-                pending = .none
-            }
-            return
-        }
-        continuation(s)
-    }
-
-    /// `Kernel driver in use: vfio-pci`, `Subsystem: ...`, `Kernel modules: a, b`.
-    func keyValue(_ s: String) -> (String, String)? {
-        guard let colon = s.firstIndex(of: ":") else { return nil }
-        let key = String(s[..<colon]).trimmingWhitespace().lowercased()
-        let known = ["kernel driver in use", "kernel modules", "subsystem", "devicename", "physical slot",
-                     "flags", "memory at", "i/o ports at", "capabilities", "control", "status", "latency",
-                     "interrupt", "region 0", "region 1", "region 2", "region 3", "region 4", "region 5",
-                     "expansion rom at", "iommu group", "bus", "prefetchable memory behind bridge",
-                     "memory behind bridge", "i/o behind bridge", "secondary status", "bridgectl", "numa node"]
-        guard known.contains(key) else { return nil }
-        return (key, String(s[s.index(after: colon)...]).trimmingWhitespace())
-    }
-
-    func modules(_ v: String) -> [String] {
-        v.split(separator: ",").map { String($0).trimmingWhitespace() }.filter { !$0.isEmpty }
-    }
-
-    mutating func continuation(_ s: String) {
-        guard let i = current else { return }
-        switch pending {
-        case .description:
-            out[i] = describe(out[i], (rawDescription[i] ?? "") + " " + s)
-            if out[i].vendor != nil { pending = .none }
-        case .driver:
-            let name = String(s.split(separator: " ").first ?? "")
-            if !name.isEmpty { out[i].driver = .bound(name) }
-            pending = .none
-        case .modules:
-            out[i].modules += modules(s)
-            if !s.hasSuffix(",") { pending = .none }
-        case .none:
-            break
-        }
-    }
-
-    var rawDescription: [Int: String] = [:]
-
-    mutating func addDevice(_ a: String, group: Int?, description: String, kCapable: Bool) {
-        var e = IOMMUListing.Entry(address: a, group: group, source: source)
-        if let i = index[a] {
-            // The same device twice in one file (a group loop followed by lspci): one entry.
-            if out[i].group == nil { out[i].group = group }
-            current = i
-        } else {
-            out.append(e)
-            index[a] = out.count - 1
-            current = out.count - 1
-        }
-        let i = current!
-        if kCapable { kBlock.insert(i) }
-        if !description.isEmpty {
-            e = describe(out[i], description)
-            out[i] = e
-            rawDescription[i] = description
-        }
-        pending = (!description.isEmpty && out[i].vendor == nil) ? .description : .none
-    }
-
-    /// `VGA compatible controller [0300]: NVIDIA Corporation GP104 [GeForce GTX 1070] [10de:1b81] (rev a1)`
-    mutating func describe(_ entry: IOMMUListing.Entry, _ text: String) -> IOMMUListing.Entry {
-        var e = entry
-        let t = text.trimmingWhitespace()
-        if let i = index[e.address] { rawDescription[i] = t }
-        var rest = t
-        if let m = try? Self.classCode.wholeMatch(in: t) {
-            e.className = String(m.output[1].substring ?? "").trimmingWhitespace()
-            e.classCode = Int(String(m.output[2].substring ?? ""), radix: 16).map { $0 << 8 }
-            rest = String(m.output[3].substring ?? "")
-        } else if let colon = t.firstIndex(of: ":") {
-            e.className = String(t[..<colon]).trimmingWhitespace()
-            rest = String(t[t.index(after: colon)...]).trimmingWhitespace()
-        }
-        let all = rest.matches(of: Self.ids)
-        if let last = all.last {
-            e.vendor = Int(String(last.output[1].substring ?? ""), radix: 16)
-            e.device = Int(String(last.output[2].substring ?? ""), radix: 16)
-            e.name = String(rest[..<last.range.lowerBound]).trimmingWhitespace()
-        } else {
-            e.name = rest.isEmpty ? nil : rest
-        }
-        return e
-    }
-}
-
-extension String {
-    func replacingTabs() -> String { String(map { $0 == "\t" ? " " : $0 }) }
-}

@@ -10,21 +10,40 @@ public enum IOMMUReport {
 
     public enum Failure: Error, CustomStringConvertible {
         case unreadable(String, ProbeError)
+        /// No device in the file: its name and the first line that could not be placed.
+        case unrecognised(IOMMUListing.Result)
         public var description: String {
             switch self {
             case .unreadable(let f, let e): return "cannot read listing \(f): \(e)"
+            case .unrecognised(let r): return r.unrecognisedMessage
             }
         }
     }
 
-    /// Reads and merges listing files (paths as given, not under a host root).
+    /// Reads, parses and merges listing files (paths as given, not under a host root; `-` is
+    /// stdin). A file in which no listing format finds a device is an error; ignored lines of
+    /// the others are in `ignored` (and `warnings(_:)`).
     public static func listing(files: [String]) throws(Failure) -> IOMMUListing {
         var l = IOMMUListing()
         for f in files {
-            do { l.add(try FileReader.readString(f, limit: 16 << 20), source: f) }
+            let text: String
+            do { text = f == "-" ? try FileReader.readString("/dev/stdin", limit: 16 << 20) : try FileReader.readString(f, limit: 16 << 20) }
             catch { throw .unreadable(f, error) }
+            let r = IOMMUListing.parse(text, file: f)
+            guard r.recognised else { throw .unrecognised(r) }
+            l.add(r)
         }
         return l
+    }
+
+    /// One warning per file with ignored lines.
+    public static func warnings(_ l: IOMMUListing) -> [String] {
+        var byFile: [String: [IOMMUListing.Line]] = [:]
+        for line in l.ignored { byFile[line.file, default: []].append(line) }
+        return l.sources.compactMap { f in
+            guard let lines = byFile[f], !lines.isEmpty else { return nil }
+            return IOMMUListing.ignoredWarning(file: f, lines: lines, total: lines.count)
+        }
     }
 
     public static func render(listing l: IOMMUListing, format: Format) -> String {

@@ -8,6 +8,32 @@ public enum PCIClass {
         return top == 0x0604 || top == 0x0607
     }
 
+    /// Chipset functions no VM may own: the platform security processor and other encryption
+    /// controllers (0x1080, AMD PSP/CCP), ISA/LPC bridges (0x0601), SMBus controllers (0x0c05), host
+    /// bridges (0x0600, the chipset's root complex and data-fabric functions) and SPI flash
+    /// controllers (0x0c80 named "SPI"). A guest that owns one controls firmware, sensors, the
+    /// flash or the host's memory map. Decided from the class code, else from lspci's text
+    /// (`name`, "Class name: vendor device"). Returns lspci's class name, or nil.
+    public static func chipsetFunction(classCode: Int?, name: String?) -> String? {
+        let lower = name?.lowercased() ?? ""
+        if let c = classCode {
+            switch c >> 8 {
+            case 0x1080, 0x0601, 0x0c05, 0x0600: return Self.name(c)
+            case 0x0c80 where lower.contains("spi"): return "SPI flash controller"
+            case 0x1000...0x10ff: return Self.name(c)
+            default: break
+            }
+            if lower.contains("platform security processor") || lower.contains("psp/ccp") { return "platform security processor" }
+            return nil
+        }
+        for (prefix, what) in [("encryption controller", "Encryption controller"), ("isa bridge", "ISA bridge"),
+                               ("smbus", "SMBus"), ("host bridge", "Host bridge")] where lower.hasPrefix(prefix) {
+            return what
+        }
+        if lower.contains("platform security processor") || lower.contains("psp/ccp") { return "platform security processor" }
+        return nil
+    }
+
     /// The lspci name of a class's base class and subclass (`0x0300` -> "VGA compatible controller").
     public static func name(_ classCode: Int) -> String {
         let top = classCode >> 8

@@ -27,9 +27,10 @@ struct XMLTree: Sendable, Hashable {
         var description: String { "line \(line), column \(column): \(reason)" }
     }
 
-    /// Deepest element nesting accepted (libvirt's documents are under 10 levels deep); deeper
-    /// input is refused instead of building a tree whose recursive teardown would exhaust the stack.
-    static let maxDepth = 256
+    /// Deepest element nesting accepted (a domain is a few levels deep, a long disk backing chain
+    /// a few hundred); deeper input is refused instead of building a tree whose recursive
+    /// teardown would exhaust the stack.
+    static let maxDepth = 1024
 
     /// Parses a document and returns its root element.
     static func parse(_ document: String) throws(ParseError) -> XMLTree {

@@ -7,18 +7,30 @@ import History
 /// sees a partial file. Keeps the newest `keep` reports.
 public struct ReportWriter: Sendable {
     public enum Format: String, Sendable, CaseIterable, Codable {
-        case json, html, markdown
-        var fileExtension: String { self == .markdown ? "md" : rawValue }
+        case json, html, markdown, sarif, junit
+        var fileExtension: String {
+            switch self {
+            case .markdown: return "md"
+            case .junit: return "junit.xml"
+            default: return rawValue
+            }
+        }
     }
 
     public let directory: String
     public let formats: [Format]
     public let keep: Int
+    /// Rule texts for the SARIF and JUnit files (help, references).
+    public let rules: [RuleText]
 
-    public init(directory: String, formats: [Format] = Format.allCases, keep: Int = 30) {
+    /// The default formats: json, html and markdown (sarif and junit on request).
+    public static let defaultFormats: [Format] = [.json, .html, .markdown]
+
+    public init(directory: String, formats: [Format] = ReportWriter.defaultFormats, keep: Int = 30, rules: [RuleText] = []) {
         self.directory = directory
         self.formats = formats
         self.keep = max(1, keep)
+        self.rules = rules
     }
 
     public struct Written: Sendable, Hashable {
@@ -43,6 +55,8 @@ public struct ReportWriter: Sendable {
             case .json: bytes = Data(ReportRenderer.json(report, diff: diff).utf8)
             case .html: bytes = Data(ReportRenderer.html(report, diff: diff).utf8)
             case .markdown: bytes = Data(ReportRenderer.markdown(report, diff: diff).utf8)
+            case .sarif: bytes = Data(SARIFRenderer.render(report: report, rules: rules).utf8)
+            case .junit: bytes = Data(JUnitRenderer.render(report: report, rules: rules).utf8)
             }
             let path = "\(directory)/\(base).\(format.fileExtension)"
             try Self.atomicWrite(bytes, to: path)

@@ -764,6 +764,10 @@ components:
       type: object
       required: [rule, layer, severity, status, title, observed, expected, remediation, reason, pointsLost, waiver]
       properties:
+        id:
+          type: string
+          nullable: true
+          description: "Stable finding id (va1- and 32 hex digits) from the host id, the domain UUID (or host), the rule id and the subject; the same across scans and restarts. See Docs/pipeline-formats.md."
         rule: {type: string, description: "Rule id, e.g. dac.non-root-user."}
         layer: {$ref: "#/components/schemas/Layer"}
         severity: {$ref: "#/components/schemas/Severity"}
@@ -932,6 +936,10 @@ components:
         durationMs: {type: number, minimum: 0}
         connection: {type: string, description: libvirt URI.}
         root: {type: string, description: Root of the host file system read.}
+        hostId:
+          type: string
+          nullable: true
+          description: "The host's stable id: /etc/machine-id under the root, else hostname:<name>."
         stale: {type: boolean}
         errors:
           type: array

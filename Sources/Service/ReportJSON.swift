@@ -12,6 +12,7 @@ enum ReportJSON {
 
     static func finding(_ f: Finding) -> JSONValue {
         [
+            "id": .from(f.id),
             "rule": .string(f.rule),
             "layer": .string(f.layer.rawValue),
             "severity": .string(f.severity.rawValue),
@@ -99,6 +100,7 @@ enum ReportJSON {
             "durationMs": .double(r.durationMs),
             "connection": .string(r.connection),
             "root": .string(r.root),
+            "hostId": .from(r.hostId),
             "stale": .bool(r.stale),
             "errors": .array(r.errors.map(JSONValue.string)),
             "host": host(r.host),

@@ -213,9 +213,9 @@ public struct ServiceConfig: Sendable, Equatable {
                     case "keep": config.reports.keep = try reader.int(k, node, in: 1...100_000)
                     case "formats":
                         let list = try reader.stringList(k, node)
-                        for f in list where !["json", "html", "markdown"].contains(f) {
+                        for f in list where !["json", "html", "markdown", "sarif", "junit"].contains(f) {
                             throw ServiceConfigError.invalidValue(file: file, key: k, line: YAMLTree.line(node),
-                                message: "formats are json, html and markdown, got '\(f)'")
+                                message: "formats are json, html, markdown, sarif and junit, got '\(f)'")
                         }
                         config.reports.formats = list
                     default: return false

@@ -78,7 +78,7 @@ public final class ServiceRuntime: @unchecked Sendable {
         reportWriter = config.reports.intervalSeconds > 0
             ? ReportWriter(directory: config.reports.directory ?? config.dataDir + "/reports",
                            formats: config.reports.formats.compactMap(ReportWriter.Format.init(rawValue:)),
-                           keep: config.reports.keep)
+                           keep: config.reports.keep, rules: RuleText.all(auditor.policies))
             : nil
 
         var http = HTTPServerConfig(host: config.listen, port: config.port)

@@ -2,14 +2,11 @@ import ArgumentParser
 import Audit
 import Core
 import Foundation
-
-extension Severity: ExpressibleByArgument {}
+import Reporting
 
 /// `virtaudit check FILE...`: audits saved artifacts (domain XML, node device XML, qemu command
 /// lines, process samples, IOMMU listings) with the policies of a live scan, without a host.
 struct CheckCommand: ParsableCommand {
-    enum Format: String, ExpressibleByArgument, CaseIterable { case table, json }
-
     static let configuration = CommandConfiguration(
         commandName: "check",
         abstract: "Audit saved artifacts offline: domain XML, nodedev XML, qemu command lines, ps/status samples, IOMMU listings.",
@@ -20,25 +17,23 @@ struct CheckCommand: ParsableCommand {
             `virsh dominfo`, (partial) /proc/<pid>/status, and IOMMU listings. Files about the same VM \
             (by uuid, name or pid) are judged together; hostdevs are checked against the listings given \
             in the same call. Rules that need a running qemu process or the host are shown as \
-            not-applicable-offline, never as pass. Exit 0: no failing finding at or above --fail-on \
-            (default low); 1: failing findings (or a score below --fail-under); 2: a file that is not \
-            usable (unrecognised, malformed, empty).
+            not-applicable-offline, never as pass. See Docs/check.md.
+
+            Exit status: 0 no failed or unknown finding at or above --fail-on (default low when no gate \
+            is given) and no VM below --fail-under; 1 a gate fails; 2 a file is not usable (unrecognised, \
+            malformed, empty: the file and line are named) or a usage error.
             """)
 
     @Argument(help: ArgumentHelp("Files to audit; - reads standard input.", valueName: "file"))
     var files: [String]
 
-    @Option(name: .shortAndLong, help: "Output format: table or json.")
-    var format: Format = .table
+    @Option(name: .shortAndLong, help: "Output format: table, json, sarif or junit.")
+    var format: OutputFormat = .table
 
     @Flag(help: "Pretty-print JSON output.")
     var pretty = false
 
-    @Option(name: .customLong("fail-on"), help: ArgumentHelp("Exit 1 when a rule of this severity or above fails (critical, high, medium, low).", valueName: "severity"))
-    var failOn: Severity?
-
-    @Option(name: .customLong("fail-under"), help: ArgumentHelp("Exit 1 when any VM scores below N.", valueName: "N"))
-    var failUnder: Int?
+    @OptionGroup var gates: GateOptions
 
     @Option(help: ArgumentHelp("Policies directory (rules/ and profiles/).", valueName: "dir"))
     var policies: String?
@@ -47,7 +42,6 @@ struct CheckCommand: ParsableCommand {
     var waivers: String?
 
     func validate() throws {
-        if let n = failUnder, !(0...101).contains(n) { throw ValidationError("--fail-under must be between 0 and 101") }
         if files.filter({ $0 == "-" }).count > 1 { throw ValidationError("- (standard input) can be given once") }
     }
 
@@ -70,17 +64,26 @@ struct CheckCommand: ParsableCommand {
         } catch {
             fail("\(error)")
         }
-        let report: CheckReport
+        let check: CheckReport
         switch OfflineCheck.run(artifacts, auditor: auditor) {
-        case .success(let r): report = r
+        case .success(let r): check = r
         case .failure(let e): fail(e.description)
         }
-        switch format {
-        case .json: print(JSONWriter.string((try? JSONValue(encoding: report)) ?? .null, pretty: pretty))
-        case .table:
-            print(CheckRenderer.table(report), terminator: "")
+        let report = check.scanReport()
+        // Findings point at the file and line of their evidence.
+        let locate: FindingLocator = { d, f in
+            guard let d, let l = check.location(vm: d.uuid, rule: f.rule) else { return nil }
+            return SourceLocation(uri: l.file, line: l.line)
         }
-        for w in report.warnings { FileHandle.standardError.write(Data("virtaudit: warning: \(w)\n".utf8)) }
-        if report.failing(failOn: failOn, failUnder: failUnder) { throw ExitCode(1) }
+        switch format {
+        case .json: print(JSONWriter.string((try? JSONValue(encoding: check)) ?? .null, pretty: pretty))
+        case .table: print(CheckRenderer.table(check), terminator: "")
+        case .sarif: print(SARIFRenderer.render(report: report, rules: RuleText.all(auditor.policies), locate: locate), terminator: "")
+        case .junit: print(JUnitRenderer.render(report: report, rules: RuleText.all(auditor.policies)), terminator: "")
+        }
+        for w in check.warnings { FileHandle.standardError.write(Data("virtaudit: warning: \(w)\n".utf8)) }
+        var gate = gates
+        if gate.failOn == nil && gate.failUnder == nil { gate.failOn = .low }
+        try gate.enforce(report)
     }
 }

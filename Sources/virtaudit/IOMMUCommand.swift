@@ -1,6 +1,7 @@
 import ArgumentParser
 import Core
 import Devices
+import Foundation
 
 extension IOMMUReport.Format: ExpressibleByArgument {}
 
@@ -12,8 +13,15 @@ struct IOMMUCommand: ParsableCommand {
         abstract: "Show IOMMU groups and whether each can be assigned to a VM.",
         discussion: """
             Without --from-listing, reads /sys/kernel/iommu_groups and /sys/bus/pci/devices under --root. \
-            With --from-listing, explains pasted text instead: the "IOMMU Group N" shell loop output and/or \
-            `lspci -nnk` output; several files of the same host are merged by PCI address.
+            With --from-listing, explains pasted text instead (FILE or - for stdin): the "IOMMU Group N" \
+            shell loop, `Group: N ADDR ... Driver: X` viewer-script lines, `find /sys/kernel/iommu_groups \
+            -type l` (also with lost newlines), `ls -la /sys/kernel/iommu_groups/N/devices/`, kernel log \
+            `Adding to iommu group N` lines, `lspci -nnk`/`-k`/`-n` and `virsh nodedev-dumpxml`; several \
+            files of the same host are merged by PCI address.
+
+            Exit status: 0; 2 when a listing file is unreadable or holds no recognisable listing (the \
+            message names the file and the first line that could not be placed). Lines of a partly \
+            recognised listing that were ignored are listed on stderr and in the JSON (`ignored`).
             """)
 
     @Option(name: .long, help: "Host root directory to read /sys and /proc under.")
@@ -30,11 +38,16 @@ struct IOMMUCommand: ParsableCommand {
         if fromListing.isEmpty {
             print(IOMMUReport.render(host: HostIOMMU.read(root: HostRoot(root)), format: format), terminator: "")
         } else {
+            let listing: IOMMUListing
             do {
-                print(IOMMUReport.render(listing: try IOMMUReport.listing(files: fromListing), format: format), terminator: "")
+                listing = try IOMMUReport.listing(files: fromListing)
             } catch {
-                throw ValidationError(error.description)
+                fail(error.description)
             }
+            for w in IOMMUReport.warnings(listing) {
+                FileHandle.standardError.write(Data("virtaudit: warning: \(w)\n".utf8))
+            }
+            print(IOMMUReport.render(listing: listing, format: format), terminator: "")
         }
     }
 }

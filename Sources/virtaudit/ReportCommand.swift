@@ -3,6 +3,7 @@ import Audit
 import Core
 import Foundation
 import Reporting
+import Service
 
 struct ReportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -11,7 +12,11 @@ struct ReportCommand: ParsableCommand {
         discussion: """
             Files are named by time (virtaudit-20261123T025100000Z.json/.html/.md), written under a \
             temporary name and renamed, and say what changed since the newest report already in \
-            the directory. The oldest are removed beyond --keep.
+            the directory. The oldest are removed beyond --keep. --format sarif writes SARIF 2.1.0 \
+            (.sarif), --format junit JUnit XML (.junit.xml), for CI pipelines.
+
+            Exit status: 0; 1 when a gate fails (--fail-under, --fail-on); 2 usage, connection or \
+            write error.
             """
     )
 
@@ -20,28 +25,36 @@ struct ReportCommand: ParsableCommand {
     @Option(name: [.short, .long], help: ArgumentHelp("Report directory.", valueName: "dir"))
     var output: String = "reports"
 
-    @Option(help: "Formats to write (json, html, markdown); repeatable.")
+    @Option(help: "Formats to write (json, html, markdown, sarif, junit); repeatable.")
     var format: [String] = ["json", "html", "markdown"]
 
     @Option(help: "Reports to keep in the directory.")
     var keep: Int = 30
 
+    @OptionGroup var gates: GateOptions
+
     func validate() throws {
         for f in format where ReportWriter.Format(rawValue: f) == nil {
-            throw ValidationError("--format \(f): use json, html or markdown")
+            throw ValidationError("--format \(f): use json, html, markdown, sarif or junit")
         }
         if keep < 1 { throw ValidationError("--keep must be at least 1") }
     }
 
     func run() throws {
         let report: ScanReport
-        do { report = try Auditor(settings: audit.settings()).scan() } catch { fail("\(error)") }
-        let writer = ReportWriter(directory: output, formats: format.compactMap(ReportWriter.Format.init(rawValue:)), keep: keep)
+        let auditor: Auditor
+        do {
+            auditor = try Auditor(settings: audit.settings())
+            report = try auditor.scan()
+        } catch { fail("\(error)") }
+        let writer = ReportWriter(directory: output, formats: format.compactMap(ReportWriter.Format.init(rawValue:)), keep: keep,
+                                  rules: RuleText.all(auditor.policies))
         do {
             let written = try writer.write(report, previous: writer.latestReport())
             for f in written.files { print(f) }
         } catch {
             fail("\(error)")
         }
+        try gates.enforce(report)
     }
 }

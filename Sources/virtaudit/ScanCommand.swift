@@ -2,9 +2,11 @@ import ArgumentParser
 import Audit
 import Core
 import Foundation
+import Reporting
+import Service
 
 enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
-    case table, json
+    case table, json, sarif, junit
 }
 
 struct ScanCommand: ParsableCommand {
@@ -14,30 +16,27 @@ struct ScanCommand: ParsableCommand {
         discussion: """
             Lists every domain libvirt knows (running or not), finds the qemu process of each \
             running one, reads how it is confined, evaluates the policies and prints a table \
-            (default) or one JSON document (--format json).
+            (default), one JSON document (--format json), SARIF 2.1.0 (--format sarif) or JUnit \
+            XML (--format junit).
+
+            Exit status: 0; 1 when a gate fails (--fail-under: a VM scores below N; --fail-on: a \
+            failed or unknown finding at or above that severity); 2 usage or connection error.
             """
     )
 
     @OptionGroup var audit: AuditOptions
 
-    @Option(name: .shortAndLong, help: "Output format: table or json.")
+    @Option(name: .shortAndLong, help: "Output format: table, json, sarif or junit.")
     var format: OutputFormat = .table
 
     @Flag(help: "Pretty-print JSON output.")
     var pretty = false
 
-    @Option(name: .customLong("fail-under"), help: ArgumentHelp("Exit 1 when any VM scores below N.", valueName: "N"))
-    var failUnder: Int?
+    @OptionGroup var gates: GateOptions
 
     @Option(help: ArgumentHelp("Show every rule's verdict for one VM (name or uuid), with observed vs expected.",
                                valueName: "vm"))
     var explain: String?
-
-    func validate() throws {
-        if let n = failUnder, !(0...101).contains(n) {
-            throw ValidationError("--fail-under must be between 0 and 101")
-        }
-    }
 
     func run() throws {
         let auditor: Auditor
@@ -61,10 +60,10 @@ struct ScanCommand: ParsableCommand {
             switch format {
             case .json: print(JSONWriter.string((try? JSONValue(encoding: report)) ?? .null, pretty: pretty))
             case .table: print(TableRenderer.render(report), terminator: "")
+            case .sarif: print(SARIFRenderer.render(report: report, rules: RuleText.all(auditor.policies)), terminator: "")
+            case .junit: print(JUnitRenderer.render(report: report, rules: RuleText.all(auditor.policies)), terminator: "")
             }
         }
-        if let n = failUnder, report.domains.contains(where: { $0.score < n }) {
-            throw ExitCode(1)
-        }
+        try gates.enforce(report)
     }
 }

@@ -23,9 +23,11 @@ final class IOMMUListingTests: XCTestCase {
         XCTAssertEqual(g2.devices.count, 10)
         // Bridges on pcieport never count against the group.
         XCTAssertFalse(g2.reasons.contains { $0.contains("1d:0") || $0.contains("00:01.3") })
-        // Host bridges with no driver are fine; a host bridge on k10temp is a host driver.
-        XCTAssertEqual(try group(l, 0).viable, true)
-        XCTAssertEqual(try group(l, 12).reasons, ["0000:00:18.3 is bound to host driver k10temp"])
+        // Host bridges are chipset functions: never assignable, driver or not.
+        XCTAssertEqual(try group(l, 0).viable, false)
+        XCTAssertEqual(try group(l, 0).reasons, ["0000:00:01.0 is a chipset function (Host bridge): a group holding it must never be assigned to a VM"])
+        XCTAssertEqual(try group(l, 12).reasons.count, 3)
+        XCTAssertTrue(try group(l, 12).reasons.allSatisfy { $0.contains("chipset function (Host bridge)") })
         XCTAssertEqual(l.groups.count, 11)
         XCTAssertEqual(l.ungrouped, [])
     }
@@ -62,7 +64,9 @@ final class IOMMUListingTests: XCTestCase {
 
     func testGroupLoopAloneIsUndecidableButBridgeOnlyGroupIsViable() throws {
         var l = try load("groups-only.txt")
-        XCTAssertTrue(l.groups.allSatisfy { $0.viable == nil })
+        // Without drivers only the chipset groups (host bridge, ISA bridge + SMBus) are decided.
+        XCTAssertEqual(l.groups.filter { $0.viable == false }.map(\.group), [0, 6])
+        XCTAssertTrue(l.groups.filter { $0.group != 0 && $0.group != 6 }.allSatisfy { $0.viable == nil })
         let g1 = try group(l, 1)
         XCTAssertEqual(g1.reasons.count, 4, "the bridge is not a reason")
         XCTAssertTrue(g1.reasons[0].contains("0000:01:00.0") && g1.reasons[0].contains("no driver information"))
@@ -83,7 +87,8 @@ final class IOMMUListingTests: XCTestCase {
         XCTAssertEqual(try group(l, 9).reasons, ["0000:02:00.0 is bound to host driver igb"])
         let g7 = try group(l, 7)
         XCTAssertNil(g7.viable, "00:1f.2 appears only in the find output")
-        XCTAssertEqual(g7.reasons, ["0000:00:1f.2: no driver information in the listing (add `lspci -nnk` output)"])
+        XCTAssertEqual(g7.reasons, ["0000:00:1f.2: no driver information in the listing (add `lspci -nnk` output)",
+                                    "0000:00:1f.2 is a function of a multi-function card whose function 0 (0000:00:1f.0) is missing from the listing: the group's members are incomplete"])
     }
 
     func testLspciAloneHasNoGroups() throws {
@@ -149,7 +154,7 @@ final class IOMMUListingTests: XCTestCase {
         XCTAssertEqual(g7["viable"], .null)
         XCTAssertEqual(g7["devices"]?.arrayValue?.first?["address"], "0000:00:1f.2")
         XCTAssertEqual(g7["devices"]?.arrayValue?.first?["driver"], .null)
-        XCTAssertEqual(g7["reasons"]?.arrayValue?.count, 1)
+        XCTAssertEqual(g7["reasons"]?.arrayValue?.count, 2)
         let g9 = try XCTUnwrap(groups.first { $0["group"] == 9 })
         XCTAssertEqual(g9["viable"], false)
         XCTAssertEqual(g9["devices"]?.arrayValue?.first?["driver"], "igb")

@@ -58,4 +58,50 @@ final class CheckCommandTests: XCTestCase {
         let findings = doc["targets"]?.arrayValue?.first?["findings"]?.arrayValue ?? []
         XCTAssertTrue(findings.contains { $0["status"] == .string("not-applicable-offline") })
     }
+
+    /// Runs scripts/validate-pipeline-output on `text`; skips when its consumer is not installed.
+    func validate(_ kind: String, _ text: String) throws -> String {
+        let path = NSTemporaryDirectory() + "va-check-\(UUID().uuidString).\(kind)"
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = ["python3", LiveLab.repository + "/scripts/validate-pipeline-output", kind, path]
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        try p.run()
+        let o = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let e = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        if p.terminationStatus == 3 {
+            if LiveLab.required { XCTFail(e) }
+            throw XCTSkip(e)
+        }
+        XCTAssertEqual(p.terminationStatus, 0, e)
+        return o
+    }
+
+    func testSARIFPointsAtTheTemplateLinesAndValidates() throws {
+        let r = try check(["--format", "sarif", "template-gpu.xml", "iommu-groups-gpu.txt", "lspci-k-gpu.txt"])
+        XCTAssertEqual(r.status, 1, "the template fails")
+        let doc = try JSONValue(parsing: Data(r.stdout.utf8))
+        let results = doc["runs"]?.arrayValue?.first?["results"]?.arrayValue ?? []
+        func line(_ rule: String) -> Int? {
+            results.first { $0["ruleId"] == .string(rule) }?["locations"]?.arrayValue?.first?[path: "physicalLocation.region.startLine"]?.intValue
+        }
+        XCTAssertEqual(line("mac.labelling-enabled"), 24)
+        XCTAssertEqual(line("device-surface.graphics-loopback"), 18)
+        XCTAssertEqual(line("device-isolation.group-viable"), 13)
+        XCTAssertFalse(results.contains { $0["ruleId"] == .string("dac.non-root-user") }, "offline rules are no results")
+        XCTAssertTrue(try validate("sarif", r.stdout).contains("sarif valid"))
+    }
+
+    func testJUnitParsesWithOneSuitePerVM() throws {
+        let r = try check(["--format", "junit", "template-gpu.xml", "vfio-guest.args"])
+        XCTAssertEqual(r.status, 1)
+        let out = try validate("junit", r.stdout)
+        XCTAssertTrue(out.contains("suite vm tpl-gpu"), out)
+        XCTAssertTrue(out.contains("suite vm vfio-guest"), out)
+    }
 }

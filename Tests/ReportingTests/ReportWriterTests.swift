@@ -58,4 +58,23 @@ final class ReportWriterTests: XCTestCase {
             XCTAssertTrue("\(e)".contains("/nonexistent-dir"), "\(e)")
         }
     }
+
+    func testSARIFAndJUnitFilesAreWrittenBesideTheOthers() throws {
+        let dir = Sample.tempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let w = ReportWriter(directory: dir, formats: [.json, .sarif, .junit],
+                             rules: [RuleText(id: "host.selinux", title: "SELinux", layer: .host, severity: .medium)])
+        let written = try w.write(Sample.report("s1", [Sample.domain("vm1", score: 40, grade: "F", [Sample.finding("dac.x", .fail)])]))
+        XCTAssertEqual(written.files.map { URL(fileURLWithPath: $0).pathExtension }, ["json", "sarif", "xml"])
+        XCTAssertTrue(written.files[2].hasSuffix(".junit.xml"))
+        let sarif = try String(contentsOfFile: written.files[1], encoding: .utf8)
+        XCTAssertTrue(sarif.contains("\"ruleId\": \"dac.x\""), sarif)
+        let (status, out) = try PipelineFixture.validate("sarif", sarif)
+        XCTAssertEqual(status, 0, out)
+        let junit = try String(contentsOfFile: written.files[2], encoding: .utf8)
+        let (jstatus, jout) = try PipelineFixture.validate("junit", junit)
+        XCTAssertEqual(jstatus, 0, jout)
+        // The newest report is still found by its JSON, and pruning removes all of a report's files.
+        XCTAssertEqual(w.latestReport()?.scanId, "s1")
+    }
 }

@@ -256,35 +256,17 @@ enum QemuTextReader {
     }
 }
 
-/// IOMMU listings through the shared listing parser (`IOMMUListing`), which `iommu
-/// --from-listing` uses too. A line counts as placed when it carries a PCI address or a line
-/// the listing formats print around addresses.
+/// IOMMU listings through the shared listing parser (`IOMMUListing.parse`), which `iommu
+/// --from-listing` uses too: the lines it placed are the claim, the lines it could not place are
+/// the ignored ones.
 enum ListingReader {
     static func read(_ text: String, _ lines: [(Int, String)], source: String) -> (IOMMUListing?, Set<Int>) {
+        let r = IOMMUListing.parse(text, file: source)
+        guard r.recognised else { return (nil, []) }
         var listing = IOMMUListing()
-        listing.add(text, source: source)
-        guard !listing.entries.isEmpty else { return (nil, []) }
-        var used: Set<Int> = []
-        for (n, l) in lines {
-            let t = l.trimmingWhitespace()
-            if hasPCIAddress(t) || t.hasPrefix("IOMMU Group") || t.hasPrefix("IOMMU group") || t.hasPrefix("Kernel driver in use")
-                || t.hasPrefix("Kernel modules") || t.hasPrefix("Subsystem:") || t.hasPrefix("Group") {
-                used.insert(n)
-            }
-        }
-        return (listing, used)
-    }
-
-    /// True when the line holds `bb:ss.f` (with or without a domain).
-    static func hasPCIAddress(_ s: String) -> Bool {
-        let c = Array(s.utf8)
-        guard c.count >= 7 else { return false }
-        func hex(_ b: UInt8) -> Bool { (b >= 48 && b <= 57) || (b >= 97 && b <= 102) || (b >= 65 && b <= 70) }
-        for i in 0...(c.count - 7) where hex(c[i]) && hex(c[i + 1]) && c[i + 2] == UInt8(ascii: ":") && hex(c[i + 3])
-            && hex(c[i + 4]) && c[i + 5] == UInt8(ascii: ".") && c[i + 6] >= 48 && c[i + 6] <= 55 {
-            return true
-        }
-        return false
+        listing.add(r)
+        let ignored = Set(r.ignored.map(\.number))
+        let used = Set(lines.filter { !$0.1.trimmingWhitespace().isEmpty && !ignored.contains($0.0) }.map(\.0))
+        return (listing, r.ignoredCount > r.ignored.count ? Set(used.prefix(r.placed)) : used)
     }
 }
-

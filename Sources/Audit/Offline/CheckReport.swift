@@ -60,19 +60,6 @@ public struct CheckReport: Sendable, Hashable, Codable {
         public var commandLine: JSONValue?
     }
 
-    /// Exit status: 1 when any target has a failed or unknown finding (not waived, not
-    /// not-applicable-offline) at or above `failOn` (default low), or scores below `failUnder`.
-    public func failing(failOn: Severity?, failUnder: Int?) -> Bool {
-        let threshold = failOn ?? .low
-        for t in targets {
-            if let n = failUnder, t.score < n { return true }
-            if t.findings.contains(where: { ($0.status == "fail" || $0.status == "unknown") && $0.finding.severity >= threshold }) {
-                return true
-            }
-        }
-        return false
-    }
-
     /// The check as a scan report, for the renderers and gates shared with `scan` and `report`:
     /// one domain per target; a not-applicable-offline finding becomes not-applicable (it is no
     /// result and no failure, and keeps its `offline:` reason), never a pass.
@@ -87,9 +74,11 @@ public struct CheckReport: Sendable, Hashable, Codable {
                          score: Score(score: t.score, grade: t.grade, layers: t.layers))
         }
         let host = HostReport(hostname: "offline", facts: .object([:]), findings: [], score: Score(score: 100, grade: "A", layers: [:]))
-        return ScanReport(scanId: "check", startedAt: checkedAt, finishedAt: checkedAt, durationMs: 0,
-                          connection: "check:" + inputs.map(\.file).joined(separator: ","), root: "-",
-                          host: host, domains: domains)
+        var report = ScanReport(scanId: "check", startedAt: checkedAt, finishedAt: checkedAt, durationMs: 0,
+                                connection: "check:" + inputs.map(\.file).joined(separator: ","), root: "-",
+                                host: host, domains: domains)
+        report.hostId = OfflineCheck.hostId
+        return report
     }
 
     /// The file and line of a finding (by VM uuid and rule), for pipeline formats.

@@ -11,6 +11,10 @@ import Policy
 /// is unknown with a reason that starts with `OfflineCheck.marker`; such findings are shown as
 /// `not-applicable-offline`, never as a pass, and left out of the score.
 public enum OfflineCheck {
+    /// The host part of a check's finding ids (`FindingID`): ids depend on the VM's uuid and the
+    /// rule only, so the same template gives the same ids on every machine and run.
+    public static let hostId = "offline"
+
     /// Prefix of every reason for a fact the offline input cannot hold.
     public static let marker = "offline: "
     static let noProcess = marker + "no running qemu process is inspected by check (give /proc/<pid>/status, ps -Z or the command line of the VM's qemu in the same call)"
@@ -402,6 +406,9 @@ public enum OfflineCheck {
         let weights = scored.map { f in rules[f.rule].map { $0.weight(at: profile.severity(for: $0)) } ?? 1 }
         let score = Scoring.score(&scored, weights: weights)
         for i in findings.indices { findings[i].pointsLost = isOffline(findings[i]) ? 0 : scored[i].pointsLost }
+        for i in findings.indices {
+            findings[i].id = FindingID.make(host: hostId, target: uuid, rule: findings[i].rule, subject: FindingID.subject(of: findings[i]))
+        }
         var counts: [String: Int] = [:]
         let out = findings.map { f -> CheckReport.CheckFinding in
             let status = isOffline(f) ? "not-applicable-offline" : f.status.rawValue

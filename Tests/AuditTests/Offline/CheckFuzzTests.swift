@@ -98,6 +98,24 @@ final class CheckFuzzTests: XCTestCase {
         XCTAssertGreaterThan(runs, 500)
     }
 
+    /// At the nesting limit the tree is built and torn down on a thread with a small stack (the
+    /// service parses on worker threads).
+    func testNestingAtTheLimitOnASmallStack() {
+        let depth = 1020
+        let xml = "<domain type='kvm'><name>deep</name><devices><disk type='file'>" + String(repeating: "<backingStore type='file'>", count: depth)
+            + String(repeating: "</backingStore>", count: depth) + "<target dev='vda'/></disk></devices></domain>"
+        let done = DispatchSemaphore(value: 0)
+        nonisolated(unsafe) var kind: ArtifactKind?
+        let t = Thread {
+            if case .success(let d) = ArtifactDetector.detect(CheckArtifact(name: "deep.xml", bytes: Array(xml.utf8))) { kind = d.kind }
+            done.signal()
+        }
+        t.stackSize = 512 << 10
+        t.start()
+        done.wait()
+        XCTAssertEqual(kind, .domainXML)
+    }
+
     func testDeepNestingAndHugeInput() {
         let deep = String(repeating: "<domain>", count: 50_000) + String(repeating: "</domain>", count: 50_000)
         assertSound(CheckArtifact(name: "deep.xml", bytes: Array(deep.utf8)), "deep nesting", full: true)
