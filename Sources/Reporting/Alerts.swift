@@ -30,6 +30,8 @@ public struct Alert: Sendable, Hashable, Codable {
         case hostScoreDrop = "host-score-drop"
         case libvirtUnreachable = "libvirt-unreachable"
         case historyWriteFailed = "history-write-failed"
+        case admissionDenied = "admission-denied"
+        case admissionFailure = "admission-failure"
     }
     public var kind: Kind
     public var key: String

@@ -1,5 +1,6 @@
 import Core
 import Foundation
+import History
 
 /// Renders the Prometheus text exposition format (version 0.0.4) for `GET /metrics`.
 public enum MetricsRenderer {
@@ -31,14 +32,18 @@ public enum MetricsRenderer {
             }
         }
 
+        /// Admission decisions of the qemu hook (history database), by decision and mode.
+        public var admissions: [AdmissionCount]
+
         public init(libvirtConnected: Bool, stale: Bool, scansTotal: Int, scanFailuresTotal: Int = 0,
-                    alerts: [String: Int] = [:], eventsTotal: Int = 0) {
+                    alerts: [String: Int] = [:], eventsTotal: Int = 0, admissions: [AdmissionCount] = []) {
             self.libvirtConnected = libvirtConnected
             self.stale = stale
             self.scansTotal = scansTotal
             self.scanFailuresTotal = scanFailuresTotal
             self.alerts = alerts
             self.eventsTotal = eventsTotal
+            self.admissions = admissions
         }
     }
 
@@ -80,6 +85,11 @@ public enum MetricsRenderer {
         family("virtaudit_alerts", "gauge", "Alert outbox entries by delivery state.")
         for s in ["pending", "delivered", "failed", "expired"] {
             sample("virtaudit_alerts", [("state", s)], Double(state.alerts[s] ?? 0))
+        }
+        family("virtaudit_admission_decisions_total", "counter",
+               "Admission decisions of the qemu hook (virtaudit admit) kept in the history database, by decision and mode.")
+        for a in state.admissions {
+            sample("virtaudit_admission_decisions_total", [("decision", a.decision), ("mode", a.mode)], Double(a.count))
         }
         guard let r = report else { return out }
 

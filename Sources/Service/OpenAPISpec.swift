@@ -417,6 +417,31 @@ paths:
         "400": {$ref: "#/components/responses/BadRequest"}
         "401": {$ref: "#/components/responses/Unauthorized"}
         "403": {$ref: "#/components/responses/Forbidden"}
+  /api/v1/admissions:
+    get:
+      tags: [history]
+      operationId: listAdmissions
+      summary: Admission decisions of the qemu hook (virtaudit admit), newest first, with counts by decision and mode.
+      parameters:
+        - name: domain
+          in: query
+          description: Only this VM (name or uuid).
+          schema: {type: string, pattern: "^[A-Za-z0-9_.:+-]{1,128}$"}
+        - name: decision
+          in: query
+          schema: {type: string, enum: [admit, deny, would-deny, failed-open, failed-closed]}
+        - name: limit
+          in: query
+          schema: {type: integer, minimum: 1, maximum: 1000, default: 100}
+      responses:
+        "200":
+          description: Newest first.
+          content:
+            application/json:
+              schema: {$ref: "#/components/schemas/Admissions"}
+        "400": {$ref: "#/components/responses/BadRequest"}
+        "401": {$ref: "#/components/responses/Unauthorized"}
+        "403": {$ref: "#/components/responses/Forbidden"}
   /metrics:
     get:
       tags: [service]
@@ -608,6 +633,51 @@ components:
           type: object
           additionalProperties: {type: integer}
         sinks: {type: array, items: {type: string}}
+    Admissions:
+      type: object
+      required: [admissions, counts]
+      properties:
+        admissions:
+          type: array
+          items:
+            type: object
+            required: [id, at, hostname, actor, domain, operation, mode, decision, rules, waived, durationMs]
+            properties:
+              id: {type: integer}
+              at: {type: string}
+              hostname: {type: string}
+              actor: {type: string, description: "The process that ran the hook (libvirtd[pid]) and its uid."}
+              domain: {type: string}
+              uuid: {type: string}
+              operation: {type: string, description: "Hook operation and sub-operation, e.g. prepare begin."}
+              mode: {type: string, enum: [enforce, warn, dryrun]}
+              decision: {type: string, enum: [admit, deny, would-deny, failed-open, failed-closed]}
+              rules:
+                type: array
+                description: The rules that denied (or would have).
+                items:
+                  type: object
+                  properties:
+                    rule: {type: string}
+                    severity: {type: string}
+                    layer: {type: string}
+                    status: {type: string}
+                    title: {type: string}
+                    observed: {type: object}
+                    remediation: {type: string}
+                    reason: {type: string}
+              waived: {type: array, items: {type: string}}
+              failure: {type: string, description: "Why no verdict was reached (failed-open, failed-closed)."}
+              durationMs: {type: number}
+        counts:
+          type: array
+          items:
+            type: object
+            required: [decision, mode, count]
+            properties:
+              decision: {type: string}
+              mode: {type: string}
+              count: {type: integer}
     Error:
       type: object
       required: [error]

@@ -32,6 +32,8 @@ public struct ServiceConfig: Sendable, Equatable {
     public var events: Bool = true
     /// OCSF findings file for log shippers.
     public var ocsf: OCSFOutput = OCSFOutput()
+    /// Admission control through libvirt's qemu hook (`virtaudit admit`, Docs/admission.md).
+    public var admission: AdmissionOptions = AdmissionOptions()
     /// Host names (besides the loopback ones) clients may use in `Host` in open mode (no tokens).
     public var allowedHosts: [String] = []
 
@@ -73,6 +75,20 @@ public struct ServiceConfig: Sendable, Equatable {
         public var expireHours: Int = 24
         /// Alertmanager sink (see ServiceConfig+Integrations.swift); nil: none.
         public var alertmanager: Alertmanager? = nil
+        public init() {}
+    }
+
+    public struct AdmissionOptions: Sendable, Equatable {
+        public static let modes = ["enforce", "warn", "dryrun"]
+        public static let failurePolicies = ["fail-open", "fail-closed"]
+        /// enforce (deny), warn (admit, record, alert) or dryrun (admit, record); `--mode` wins.
+        public var mode: String = "warn"
+        /// Severities whose failing rules deny.
+        public var denySeverities: [String] = ["critical"]
+        /// What a bad policy file, a crash or a timeout does: fail-open admits, fail-closed denies.
+        public var failurePolicy: String = "fail-open"
+        /// The hook's hard time budget in milliseconds; past it the failure policy applies.
+        public var timeoutMs: Int = 800
         public init() {}
     }
 
@@ -215,12 +231,7 @@ public struct ServiceConfig: Sendable, Equatable {
                     let k = "alerts.\(sub)"
                     switch sub {
                     case "new_finding_severities":
-                        let list = try reader.stringList(k, node)
-                        for sev in list where !["critical", "high", "medium", "low", "info"].contains(sev) {
-                            throw ServiceConfigError.invalidValue(file: file, key: k, line: YAMLTree.line(node),
-                                message: "severities are critical, high, medium, low and info, got '\(sev)'")
-                        }
-                        config.alerts.newFindingSeverities = list
+                        config.alerts.newFindingSeverities = try reader.severities(k, node)
                     case "grade_below":
                         let g = try reader.optionalString(k, node)
                         if let g, !["A", "B", "C", "D", "E", "F"].contains(g) {
@@ -257,6 +268,27 @@ public struct ServiceConfig: Sendable, Equatable {
                     return true
                 }
             case "ocsf": config.ocsf = try parseOCSF(value, key: key, reader: reader)
+            case "admission":
+                try section(key, value, reader: reader) { sub, node in
+                    let k = "admission.\(sub)"
+                    func oneOf(_ allowed: [String]) throws -> String {
+                        let v = try reader.string(k, node)
+                        guard allowed.contains(v) else {
+                            throw ServiceConfigError.invalidValue(file: file, key: k, line: YAMLTree.line(node),
+                                message: "must be one of \(allowed.joined(separator: ", ")), got '\(v)'")
+                        }
+                        return v
+                    }
+                    switch sub {
+                    case "mode": config.admission.mode = try oneOf(AdmissionOptions.modes)
+                    case "failure_policy": config.admission.failurePolicy = try oneOf(AdmissionOptions.failurePolicies)
+                    case "timeout_ms": config.admission.timeoutMs = try reader.int(k, node, in: 10...60_000)
+                    case "deny_severities":
+                        config.admission.denySeverities = try reader.severities(k, node)
+                    default: return false
+                    }
+                    return true
+                }
             case "allowed_hosts":
                 let names = try reader.stringList(key, value)
                 for name in names where name.isEmpty || name.contains("/") || name.contains(" ") || name.contains("*") {
@@ -407,6 +439,15 @@ struct OptionReader {
     func stringList(_ key: String, _ node: Node) throws -> [String] {
         guard case .sequence(let seq) = node else { throw invalid(key, node, "must be a list") }
         return try seq.map { try string(key, $0) }
+    }
+
+    /// A list of severity names.
+    func severities(_ key: String, _ node: Node) throws -> [String] {
+        let list = try stringList(key, node)
+        for sev in list where !["critical", "high", "medium", "low", "info"].contains(sev) {
+            throw invalid(key, node, "severities are critical, high, medium, low and info, got '\(sev)'")
+        }
+        return list
     }
 
     func int(_ key: String, _ node: Node, in range: ClosedRange<Int>) throws -> Int {

@@ -17,7 +17,7 @@ struct ServiceRoutes: NonBlockingHTTPHandler {
         self.authenticator = authenticator
     }
 
-    static let extraPaths: Set<String> = ["/metrics", "/api/v1/history", "/api/v1/diff", "/api/v1/alerts"]
+    static let extraPaths: Set<String> = ["/metrics", "/api/v1/history", "/api/v1/diff", "/api/v1/alerts", "/api/v1/admissions"]
 
     /// API answers come from memory (pre-encoded bodies) and are answered on the event loop;
     /// history, diff, alerts and metrics read SQLite, and static files read the disk: those go
@@ -94,6 +94,20 @@ struct ServiceRoutes: NonBlockingHTTPHandler {
                     })),
                     "sinks": .array(runtime.dispatcher.sinks.map { .string($0.name) }),
                 ])
+            case "/api/v1/admissions":
+                let limit = try Self.intParameter(request, "limit", default: 100, range: 1...1000)
+                let domain = request.query["domain"] == nil ? nil
+                    : try Self.parameter(request, "domain", default: "", pattern: "^[A-Za-z0-9_.:+-]{1,128}$")
+                var decision: String?
+                if let d = request.query["decision"] {
+                    guard ["admit", "deny", "would-deny", "failed-open", "failed-closed"].contains(d) else {
+                        throw QueryError(parameter: "decision", message: "decision must be admit, deny, would-deny, failed-open or failed-closed")
+                    }
+                    decision = d
+                }
+                let records = try runtime.history.admissions(limit: limit, domain: domain, decision: decision)
+                let counts = try runtime.history.admissionCounts()
+                return APIRouter.json(200, ["admissions": try JSONValue(encoding: records), "counts": try JSONValue(encoding: counts)])
             default:
                 return APIRouter.error(404, "not_found", "no such path")
             }

@@ -318,7 +318,8 @@ public final class ServiceRuntime: @unchecked Sendable {
         let counts = (try? history.alertCounts()) ?? [:]
         var state = MetricsRenderer.ServiceState(
             libvirtConnected: store.isLibvirtConnected, stale: store.isStale, scansTotal: p.0, scanFailuresTotal: p.1,
-            alerts: Dictionary(counts.map { ($0.key.rawValue, $0.value) }, uniquingKeysWith: { a, _ in a }), eventsTotal: p.2)
+            alerts: Dictionary(counts.map { ($0.key.rawValue, $0.value) }, uniquingKeysWith: { a, _ in a }), eventsTotal: p.2,
+            admissions: (try? history.admissionCounts()) ?? [])
         let persistence = history.persistence
         state.history = .init(writeFailuresTotal: persistence.failures, pendingScans: persistence.pending,
                               scansDroppedTotal: persistence.dropped, heldAlerts: dispatcher.heldCount)

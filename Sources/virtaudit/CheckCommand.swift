@@ -27,7 +27,7 @@ struct CheckCommand: ParsableCommand {
     @Argument(help: ArgumentHelp("Files to audit; - reads standard input.", valueName: "file"))
     var files: [String]
 
-    @Option(name: .shortAndLong, help: "Output format: table, json, sarif or junit.")
+    @Option(name: .shortAndLong, help: "Output format: table, json, sarif, junit or ocsf.")
     var format: OutputFormat = .table
 
     @Flag(help: "Pretty-print JSON output.")
@@ -80,6 +80,7 @@ struct CheckCommand: ParsableCommand {
         case .table: print(CheckRenderer.table(check), terminator: "")
         case .sarif: print(SARIFRenderer.render(report: report, rules: RuleText.all(auditor.policies), locate: locate), terminator: "")
         case .junit: print(JUnitRenderer.render(report: report, rules: RuleText.all(auditor.policies)), terminator: "")
+        case .ocsf: print(OCSFRenderer.render(report: report, rules: RuleText.all(auditor.policies)), terminator: "")
         }
         for w in check.warnings { FileHandle.standardError.write(Data("virtaudit: warning: \(w)\n".utf8)) }
         var gate = gates

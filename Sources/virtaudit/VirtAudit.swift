@@ -16,7 +16,7 @@ struct VirtAudit: AsyncParsableCommand {
             """,
         version: "0.1.0",
         subcommands: [ScanCommand.self, ServeCommand.self, ReportCommand.self, PolicyCommand.self, IOMMUCommand.self, TokenCommand.self,
-                      CheckCommand.self],
+                      CheckCommand.self, AdmitCommand.self],
         defaultSubcommand: ScanCommand.self
     )
 
@@ -29,6 +29,8 @@ struct VirtAudit: AsyncParsableCommand {
             if exitCode(for: error) == .success { exit(withError: error) }
             let message = VirtAudit.message(for: error).split(separator: "\n").first.map(String.init) ?? "\(error)"
             FileHandle.standardError.write(Data("virtaudit: \(message) (see --help)\n".utf8))
+            // A hook that fails kills running guests at `reconnect`: a usage error admits.
+            if CommandLine.arguments.dropFirst().first == "admit" { Foundation.exit(0) }
             Foundation.exit(2)
         }
         do {

@@ -7,6 +7,7 @@ import { findingLine, errorNote } from './parts.js';
 const DOMAINS = '/api/v1/domains';
 const historyURL = (target) => `/api/v1/history?target=${encodeURIComponent(target)}`;
 const HOST_HISTORY = historyURL('host');
+const ADMISSIONS = '/api/v1/admissions?limit=20';
 
 export function create(params, ctx) {
   let domains = [];
@@ -16,7 +17,7 @@ export function create(params, ctx) {
   function title() { return 'History'; }
 
   function urls() {
-    const list = [HOST_HISTORY, DOMAINS, ...domains.map((d) => historyURL(d.uuid || d.name))];
+    const list = [HOST_HISTORY, DOMAINS, ADMISSIONS, ...domains.map((d) => historyURL(d.uuid || d.name))];
     if (pair.from && pair.to && pair.from !== pair.to) list.push(diffURL());
     return list;
   }
@@ -26,10 +27,10 @@ export function create(params, ctx) {
   }
 
   function mount(root) {
-    refs = { charts: h('div', { class: 'charts' }), diff: h('div') };
+    refs = { charts: h('div', { class: 'charts' }), diff: h('div'), admissions: h('div') };
     root.append(h('div', { class: 'page-head' }, h('h1', { text: 'History' }),
       h('p', { class: 'lede', text: 'Scores over time and what changed between two scans.' })),
-    refs.charts, refs.diff);
+    refs.charts, refs.diff, refs.admissions);
   }
 
   function update(results) {
@@ -59,6 +60,7 @@ export function create(params, ctx) {
         }))));
 
     renderDiff(hostPoints, results);
+    renderAdmissions(results.get(ADMISSIONS));
     // The VM list arrives with the first answer; fetch their histories next.
     if (domains.map((d) => d.uuid).join() !== before) ctx.reload();
   }
@@ -99,6 +101,28 @@ export function create(params, ctx) {
         h('p', { class: 'muted', text: help }),
         items.length ? h('ul', { class: 'finding-lines' }, items.map(diffItem)) : emptyNote('None.'));
     })));
+  }
+
+  function renderAdmissions(r) {
+    const sec = section('Admission decisions', 'admissions');
+    clear(refs.admissions).append(sec);
+    if (!r) { sec.append(h('p', { class: 'muted', text: 'Loading…' })); return; }
+    if (r.error) {
+      sec.append(r.error.status === 404 ? emptyNote('Admission decisions are not available on this server.') : errorNote(r.error, 'Admission decisions could not be loaded'));
+      return;
+    }
+    const items = asList(r.data, 'admissions');
+    const counts = asList(r.data, 'counts');
+    if (counts.length) {
+      sec.append(h('p', { class: 'muted', text: counts.map((c) => `${c.decision} (${c.mode}): ${c.count}`).join(' · ') }));
+    }
+    if (!items.length) { sec.append(emptyNote('No VM start has passed through the qemu hook (virtaudit admit) yet.')); return; }
+    sec.append(h('table', { class: 'data admissions' },
+      h('thead', {}, h('tr', {}, ['Time', 'VM', 'Operation', 'Mode', 'Decision', 'Rules'].map((t) => h('th', { scope: 'col', text: t })))),
+      h('tbody', {}, items.map((a) => h('tr', { class: `decision-${a.decision}` },
+        h('th', { scope: 'row', text: fmtTime(a.at) }), h('td', { text: a.domain }), h('td', { text: a.operation }),
+        h('td', { text: a.mode }), h('td', {}, h('strong', { text: a.decision })),
+        h('td', { text: a.failure || asList(a.rules).map((x) => x.rule).join(', ') || '—' }))))));
   }
 
   return { title, urls, mount, update };

@@ -31,8 +31,11 @@ public enum OfflineCheck {
                                "host.iommu.allowUnsafeInterruptsSource", "host.iommu.cmdline"]
 
     /// The outcome: a report, or the first file that could not be used.
-    public static func run(_ artifacts: [CheckArtifact], auditor: Auditor, now: Date = Date())
-        -> Result<CheckReport, CheckInputError> {
+    /// `host`: host facts read by the caller (admission reads the local host's cheap facts);
+    /// nil leaves the host unknown offline.
+    /// `hostRoot`: the root of that host, whose IOMMU groups the hostdevs are judged against.
+    public static func run(_ artifacts: [CheckArtifact], auditor: Auditor, now: Date = Date(), host: FactBuilder? = nil,
+                           hostRoot: HostRoot? = nil) -> Result<CheckReport, CheckInputError> {
         var detected: [DetectedArtifact] = []
         for a in artifacts {
             switch ArtifactDetector.detect(a) {
@@ -40,7 +43,7 @@ public enum OfflineCheck {
             case .failure(let e): return .failure(e)
             }
         }
-        return .success(assemble(detected, auditor: auditor, now: now))
+        return .success(assemble(detected, auditor: auditor, now: now, hostFacts: host, hostRoot: hostRoot))
     }
 
     // MARK: Targets
@@ -82,7 +85,8 @@ public enum OfflineCheck {
         }
     }
 
-    static func assemble(_ detected: [DetectedArtifact], auditor: Auditor, now: Date) -> CheckReport {
+    static func assemble(_ detected: [DetectedArtifact], auditor: Auditor, now: Date, hostFacts: FactBuilder? = nil,
+                         hostRoot: HostRoot? = nil) -> CheckReport {
         var targets: [Target] = []
         var inputTargets: [[Int]] = Array(repeating: [], count: detected.count)
         var listed: [String: ListedDevice] = [:]
@@ -165,7 +169,7 @@ public enum OfflineCheck {
 
         // Host context: nothing is known of the host but the IOMMU listing.
         var host = FactBuilder()
-        host.markUnknown("host", reason: noHost)
+        if let hostFacts { host.absorb(hostFacts) } else { host.markUnknown("host", reason: noHost) }
         var deviceFacts: [String: FactBuilder] = [:]
         let names = targets.enumerated().map { i, t in
             t.name ?? t.pids.sorted().first.map { "pid \($0)" } ?? "process in \(t.sources.first?.file ?? "input \(i + 1)")"
@@ -222,6 +226,12 @@ public enum OfflineCheck {
             }
             groupsJSON = result.groups.map(\.json)
             try? FileManager.default.removeItem(atPath: root)
+        } else if let deviceRoot = hostRoot, deviceInputs.contains(where: { !$0.hostdevs.isEmpty }) {
+            // The caller's host (admission): hostdevs are judged against its IOMMU groups.
+            let result = DeviceAudit.collect(root: deviceRoot, domains: deviceInputs)
+            host.absorb(result.host)
+            deviceFacts = result.domains
+            groupsJSON = result.groups.map(\.json)
         }
 
         let evaluator = Evaluator(policies: auditor.policies, waivers: auditor.waivers, now: now)
