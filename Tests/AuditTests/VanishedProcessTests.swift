@@ -14,10 +14,14 @@ final class VanishedProcessTests: XCTestCase {
         XCTAssertEqual(flicker.state, "running")
         XCTAssertEqual(flicker.facts[path: "process.located"], false)
         // Rules that read the process (rules of these layers that judge only the XML, such as
-        // mac.labelling-enabled, keep their verdict).
+        // mac.labelling-enabled, keep their verdict; so do the configuration rules that stand in
+        // for the process while none is seen, such as dac.configured-user-not-root, which read
+        // the process only to learn that it is missing).
         let process = flicker.findings.filter { f in
-            Self.processLayers.contains(f.layer)
-                && (f.observed.objectValue ?? [:]).keys.contains { $0.hasPrefix("process.") || $0.hasPrefix("sandbox.") }
+            let keys = (f.observed.objectValue ?? [:]).keys
+            let readsProcessValue = keys.contains { ($0.hasPrefix("process.") || $0.hasPrefix("sandbox.")) && $0 != "process.uid" }
+                || (keys.contains("process.uid") && !keys.contains { $0.hasPrefix("labels.") || $0.hasPrefix("host.") })
+            return Self.processLayers.contains(f.layer) && readsProcessValue
         }
         XCTAssertGreaterThanOrEqual(process.count, 20)
         for f in process {

@@ -29,10 +29,12 @@ final class CheckCommandTests: XCTestCase {
         // The template fails a critical rule (seclabel type='none').
         XCTAssertEqual(try check(["template-gpu.xml"]).status, 1)
         XCTAssertEqual(try check(["--fail-on", "critical", "template-gpu.xml"]).status, 1)
-        // The saved live XML of va-rootdac fails only a low-severity rule.
+        // The saved live XML of va-rootdac: its +0:+0 DAC label (critical) and a low-severity rule.
         XCTAssertEqual(try check(["live-va-rootdac.xml"]).status, 1)
-        XCTAssertEqual(try check(["--fail-on", "medium", "live-va-rootdac.xml"]).status, 0)
-        XCTAssertEqual(try check(["--fail-on", "medium", "--fail-under", "100", "live-va-rootdac.xml"]).status, 1)
+        XCTAssertEqual(try check(["--fail-on", "critical", "live-va-rootdac.xml"]).status, 1)
+        // The confined guest's inactive XML fails only a low-severity rule.
+        XCTAssertEqual(try check(["--fail-on", "medium", "inactive-va-confined.xml"]).status, 0)
+        XCTAssertEqual(try check(["--fail-on", "medium", "--fail-under", "100", "inactive-va-confined.xml"]).status, 1)
     }
 
     func testUnusableInputExitsTwoNamingFileAndLine() throws {
