@@ -27,6 +27,23 @@ enum LiveLab {
         }
     }
 
+    /// A tiny TCG guest (64 MiB, no disk) with `devices` inside `<devices>`.
+    static func guestXML(_ name: String, devices: String) -> String {
+        """
+        <domain type='qemu'>
+          <name>\(name)</name>
+          <memory unit='MiB'>64</memory>
+          <vcpu>1</vcpu>
+          <os><type arch='x86_64' machine='pc'>hvm</type></os>
+          <devices>
+            <emulator>/usr/bin/qemu-system-x86_64</emulator>
+        \(devices)
+            <memballoon model='none'/>
+          </devices>
+        </domain>
+        """
+    }
+
     static func scan() throws -> ScanReport {
         let settings = ScanSettings(uri: uri, root: HostRoot("/"), policiesDirectory: repository + "/policies")
         let auditor = try Auditor(settings: settings)

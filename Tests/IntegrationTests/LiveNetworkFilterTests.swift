@@ -16,23 +16,13 @@ final class LiveNetworkFilterTests: XCTestCase {
     }
 
     private func guestXML(_ name: String, bridge: String, filter: String?) -> String {
-        """
-        <domain type='qemu'>
-          <name>\(name)</name>
-          <memory unit='MiB'>64</memory>
-          <vcpu>1</vcpu>
-          <os><type arch='x86_64' machine='pc'>hvm</type></os>
-          <devices>
-            <emulator>/usr/bin/qemu-system-x86_64</emulator>
+        LiveLab.guestXML(name, devices: """
             <interface type='bridge'>
               <source bridge='\(bridge)'/>
               <model type='virtio'/>
               \(filter.map { "<filterref filter='\($0)'/>" } ?? "")
             </interface>
-            <memballoon model='none'/>
-          </devices>
-        </domain>
-        """
+        """)
     }
 
     /// Defines and starts a guest; it is destroyed and undefined in tearDown.

@@ -16,26 +16,10 @@ final class LiveStorageTests: XCTestCase {
         super.tearDown()
     }
 
-    private func guestXML(_ name: String, devices: String) -> String {
-        """
-        <domain type='qemu'>
-          <name>\(name)</name>
-          <memory unit='MiB'>64</memory>
-          <vcpu>1</vcpu>
-          <os><type arch='x86_64' machine='pc'>hvm</type></os>
-          <devices>
-            <emulator>/usr/bin/qemu-system-x86_64</emulator>
-        \(devices)
-            <memballoon model='none'/>
-          </devices>
-        </domain>
-        """
-    }
-
     /// Starts a transient guest (gone once destroyed) and registers its destruction.
     private func startGuest(_ name: String, devices: String) throws {
         let path = NSTemporaryDirectory() + name + ".xml"
-        try guestXML(name, devices: devices).write(toFile: path, atomically: true, encoding: .utf8)
+        try LiveLab.guestXML(name, devices: devices).write(toFile: path, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(atPath: path) }
         cleanups.append { _ = try? ServiceLive.run("/usr/bin/virsh", ["-q", "-c", LiveLab.uri, "destroy", name]) }
         try ServiceLive.virsh("create", path)
