@@ -15,6 +15,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
     ],
     targets: [
         // C libraries on the host, through pkg-config.
@@ -28,8 +29,6 @@ let package = Package(
                        providers: [.apt(["libsqlite3-dev"])]),
         // Linux calls Swift cannot make directly (variadic prctl).
         .systemLibrary(name: "CLinux", path: "Sources/CLinux"),
-        .systemLibrary(name: "CCrypto", path: "Sources/CCrypto", pkgConfig: "libcrypto",
-                       providers: [.apt(["libssl-dev"])]),
 
         // Shared vocabulary: JSON fact trees, the host root, safe file reads, report types.
         .target(name: "Core", swiftSettings: strict),
@@ -48,12 +47,15 @@ let package = Package(
         // Scan history, diffs and the alert outbox in an embedded SQLite database.
         .target(name: "History", dependencies: ["Core", "CSQLite"], swiftSettings: strict),
         // Audit reports (JSON, HTML, Markdown), alert rules and delivery, Prometheus metrics.
-        .target(name: "Reporting", dependencies: ["Core", "History", "CCrypto", "CLinux"], swiftSettings: strict),
+        .target(name: "Reporting", dependencies: [
+            "Core", "History", "CLinux", .product(name: "Crypto", package: "swift-crypto"),
+        ], swiftSettings: strict),
         // HTTP/1.1 on POSIX sockets.
         .target(name: "HTTPServer", dependencies: ["Core", "CZlib"], swiftSettings: strict),
         // The long-running service: config, API, auth, scheduling.
         .target(name: "Service", dependencies: [
-            "Core", "Audit", "Policy", "HTTPServer", "CCrypto", "CLinux", "Inventory", "History", "Reporting",
+            "Core", "Audit", "Policy", "HTTPServer", "CLinux", "Inventory", "History", "Reporting",
+            .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Yams", package: "Yams"),
         ], swiftSettings: strict),

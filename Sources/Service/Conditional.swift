@@ -1,3 +1,5 @@
+import Core
+import Crypto
 import Foundation
 import HTTPServer
 
@@ -6,7 +8,7 @@ import HTTPServer
 enum Conditional {
     /// A strong entity tag: the first 128 bits of the body's SHA-256, quoted.
     static func etag(for body: [UInt8]) -> String {
-        "\"" + TokenStore.hex(Array(TokenStore.sha256(body).prefix(16))) + "\""
+        "\"" + Hex.encode(SHA256.hash(data: body).prefix(16)) + "\""
     }
 
     /// True when an `If-None-Match` value names `etag` (weak comparison, as RFC 9110 asks for

@@ -1,4 +1,5 @@
-import CCrypto
+import Core
+import Crypto
 import Foundation
 
 /// What a token allows. `admin` implies `read`.
@@ -61,7 +62,7 @@ public struct TokenStore: Sendable, Equatable {
                 throw TokenFileError.malformed(file: file, line: lineNumber,
                     reason: "the second field must be 'sha256:<64 hex digits>' (the hash printed by 'virtaudit token new'), not a plain token")
             }
-            guard let digest = decodeHex(String(fields[1].dropFirst(7))), digest.count == 32 else {
+            guard let digest = Hex.decode(fields[1].dropFirst(7)), digest.count == 32 else {
                 throw TokenFileError.malformed(file: file, line: lineNumber,
                     reason: "the hash must be 64 hex digits after 'sha256:'")
             }
@@ -78,23 +79,21 @@ public struct TokenStore: Sendable, Equatable {
     /// The entry matching a presented token, if any. Every stored hash is compared in constant
     /// time, so timing tells nothing about which or how much matched.
     public func match(token: String) -> Entry? {
-        let digest = Self.sha256(Array(token.utf8))
+        let digest = SHA256.hash(data: Array(token.utf8))
         var found: Entry?
         for entry in entries {
-            let equal = digest.withUnsafeBytes { a in
-                entry.digest.withUnsafeBytes { b in CRYPTO_memcmp(a.baseAddress, b.baseAddress, 32) == 0 }
-            }
-            if equal && found == nil { found = entry }
+            // `Digest == bytes` compares in constant time.
+            if digest == entry.digest && found == nil { found = entry }
         }
         return found
     }
 
-    /// A new random token (32 bytes from the OpenSSL CSPRNG, URL-safe base64 with a `va_` prefix)
-    /// and the token-file line that admits it. Only the line should be stored.
-    public static func newToken(role: TokenRole, name: String? = nil) throws -> (token: String, line: String) {
-        var bytes = [UInt8](repeating: 0, count: 32)
-        guard RAND_bytes(&bytes, 32) == 1 else { throw TokenFileError.randomUnavailable }
-        let token = "va_" + Data(bytes).base64EncodedString()
+    /// A new random token (a 256-bit key from the system's cryptographic random source,
+    /// URL-safe base64 with a `va_` prefix) and the token-file line that admits it. Only the
+    /// line should be stored.
+    public static func newToken(role: TokenRole, name: String? = nil) -> (token: String, line: String) {
+        let bytes = SymmetricKey(size: .bits256).withUnsafeBytes { Data($0) }
+        let token = "va_" + bytes.base64EncodedString()
             .replacingOccurrences(of: "+", with: "-")
             .replacingOccurrences(of: "/", with: "_")
             .replacingOccurrences(of: "=", with: "")
@@ -103,62 +102,20 @@ public struct TokenStore: Sendable, Equatable {
 
     /// The token-file line for a token.
     public static func line(role: TokenRole, token: String, name: String? = nil) -> String {
-        var line = "\(role.rawValue) sha256:\(hex(sha256(Array(token.utf8))))"
+        var line = "\(role.rawValue) sha256:\(Hex.encode(SHA256.hash(data: Array(token.utf8))))"
         if let name, !name.isEmpty { line += " \(name)" }
         return line
-    }
-
-    static func sha256(_ bytes: [UInt8]) -> [UInt8] {
-        var digest = [UInt8](repeating: 0, count: 32)
-        bytes.withUnsafeBufferPointer { input in
-            _ = SHA256(input.baseAddress, input.count, &digest)
-        }
-        return digest
-    }
-
-    static func hex(_ bytes: [UInt8]) -> String {
-        let digits = Array("0123456789abcdef".utf8)
-        var out = [UInt8]()
-        out.reserveCapacity(bytes.count * 2)
-        for b in bytes {
-            out.append(digits[Int(b >> 4)])
-            out.append(digits[Int(b & 0xf)])
-        }
-        return String(decoding: out, as: UTF8.self)
-    }
-
-    static func decodeHex(_ text: String) -> [UInt8]? {
-        let chars = Array(text.utf8)
-        guard chars.count % 2 == 0 else { return nil }
-        func nibble(_ c: UInt8) -> UInt8? {
-            switch c {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): return c - UInt8(ascii: "0")
-            case UInt8(ascii: "a")...UInt8(ascii: "f"): return c - UInt8(ascii: "a") + 10
-            case UInt8(ascii: "A")...UInt8(ascii: "F"): return c - UInt8(ascii: "A") + 10
-            default: return nil
-            }
-        }
-        var out = [UInt8]()
-        var i = 0
-        while i < chars.count {
-            guard let hi = nibble(chars[i]), let lo = nibble(chars[i + 1]) else { return nil }
-            out.append(hi << 4 | lo)
-            i += 2
-        }
-        return out
     }
 }
 
 public enum TokenFileError: Error, Equatable, CustomStringConvertible {
     case unreadable(file: String, reason: String)
     case malformed(file: String, line: Int, reason: String)
-    case randomUnavailable
 
     public var description: String {
         switch self {
         case .unreadable(let file, let reason): return "\(file): cannot read the token file: \(reason)"
         case .malformed(let file, let line, let reason): return "\(file):\(line): \(reason)"
-        case .randomUnavailable: return "the system random generator failed"
         }
     }
 }

@@ -26,7 +26,7 @@ struct TokenCommand: ParsableCommand {
             if let n = name, n.contains(where: { $0.isWhitespace || $0 == "#" }) {
                 throw ValidationError("--name must not contain spaces or '#'")
             }
-            let (token, line) = try TokenStore.newToken(role: r, name: name)
+            let (token, line) = TokenStore.newToken(role: r, name: name)
             print("token: \(token)")
             print("add this line to the token file:")
             print(line)

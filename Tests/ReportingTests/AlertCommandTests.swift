@@ -84,6 +84,51 @@ final class AlertCommandTests: XCTestCase {
         XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: dir + "/in")).count, body.count)
     }
 
+    /// A megabyte on standard error alone, with nothing read from standard input: the hook
+    /// finishes at once and its exit status is what the delivery sees.
+    func testAMebibyteOnStderrCompletesWithTheHooksExitStatus() throws {
+        let start = Date()
+        let r = try AlertCommand.runBlocking(argv: ["/bin/sh", "-c", "head -c 1048576 /dev/zero >&2; exit 0"],
+                                             input: Array("{}".utf8), timeout: 20)
+        XCTAssertFalse(r.timedOut)
+        XCTAssertTrue(r.succeeded)
+        XCTAssertEqual(r.exitStatus, 0)
+        XCTAssertEqual(r.stderrBytes, 1 << 20)
+        XCTAssertLessThan(Date().timeIntervalSince(start), 10)
+    }
+
+    func testExitStatusesAndSignalsAreReportedAsTheHookEnded() throws {
+        for code: Int32 in [1, 2, 126, 255] {
+            let r = try AlertCommand.runBlocking(argv: ["/bin/sh", "-c", "exit \(code)"], input: [], timeout: 10)
+            XCTAssertEqual(r.exitStatus, code)
+            XCTAssertNil(r.signal)
+            XCTAssertFalse(r.succeeded)
+        }
+        let killed = try AlertCommand.runBlocking(argv: ["/bin/sh", "-c", "kill -USR1 $$"], input: [], timeout: 10)
+        XCTAssertNil(killed.exitStatus)
+        XCTAssertEqual(killed.signal, SIGUSR1)
+        XCTAssertFalse(killed.timedOut)
+        XCTAssertFalse(killed.succeeded)
+    }
+
+    /// The hook gets the service's environment as it is: every variable, values unchanged.
+    func testTheHookInheritsTheServicesEnvironment() throws {
+        let dir = Sample.tempDir()
+        setenv("VIRTAUDIT_HOOK_TEST_VALUE", "a b=c\td", 1)
+        defer { unsetenv("VIRTAUDIT_HOOK_TEST_VALUE") }
+        var mine: Set<String> = []
+        var p = environ
+        while let entry = p.pointee {
+            mine.insert(String(cString: entry))
+            p += 1
+        }
+        let r = try AlertCommand.runBlocking(argv: ["/bin/sh", "-c", "exec /usr/bin/env -0 > \(dir)/env"], input: [], timeout: 10)
+        XCTAssertTrue(r.succeeded)
+        let seen = try Data(contentsOf: URL(fileURLWithPath: dir + "/env")).split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
+        XCTAssertTrue(seen.contains("VIRTAUDIT_HOOK_TEST_VALUE=a b=c\td"))
+        XCTAssertEqual(mine.subtracting(seen), [], "variables the hook did not get")
+    }
+
     func testTheHookRunsInAProcessGroupOfItsOwnWithDefaultSignals() throws {
         let script = "cut -d' ' -f5 /proc/$$/stat >&2; cut -d' ' -f5 /proc/$PPID/stat >&2; grep -E '^(SigIgn|SigBlk|CapAmb)' /proc/self/status >&2; exit 1"
         let r = try AlertCommand.runBlocking(argv: ["/bin/sh", "-c", script], input: [], timeout: 10)

@@ -432,8 +432,8 @@ final class APIRouterTests: XCTestCase {
     // MARK: authentication matrix
 
     func tokenSetup() throws -> (read: String, admin: String, tokens: TokenStore) {
-        let read = try TokenStore.newToken(role: .read, name: "grafana")
-        let admin = try TokenStore.newToken(role: .admin, name: "ops")
+        let read = TokenStore.newToken(role: .read, name: "grafana")
+        let admin = TokenStore.newToken(role: .admin, name: "ops")
         return (read.token, admin.token, try TokenStore.parse(read.line + "\n" + admin.line + "\n"))
     }
 

@@ -15,7 +15,7 @@ final class AuthenticatorTests: XCTestCase {
 
     func testRoleOfARequest() throws {
         let logs = LogCapture()
-        let read = try TokenStore.newToken(role: .read)
+        let read = TokenStore.newToken(role: .read)
         let auth = Authenticator(tokens: try TokenStore.parse(read.line), logger: logs.logger)
         let request = HTTPRequest.get("/api/v1/summary", headers: [("Authorization", "Bearer \(read.token)")])
         XCTAssertEqual(try auth.role(of: request).get(), .read)
@@ -32,7 +32,7 @@ final class AuthenticatorTests: XCTestCase {
     }
 
     func testMoreThanOneAuthorizationHeaderIsABadRequest() throws {
-        let read = try TokenStore.newToken(role: .read)
+        let read = TokenStore.newToken(role: .read)
         let auth = Authenticator(tokens: try TokenStore.parse(read.line), logger: LogCapture().logger)
         // First-wins would let a proxy and the service disagree about who is asking.
         let request = HTTPRequest.get("/api/v1/summary", headers: [("Authorization", "Bearer \(read.token)"),

@@ -185,7 +185,7 @@ final class ServiceConfigTests: XCTestCase {
     func testNonLoopbackListenIsAllowedWithATokenAndValidateReturnsTheTokens() throws {
         var config = ServiceConfig.default
         config.listen = "::"
-        config.tokenFile = try temporaryFile(try TokenStore.newToken(role: .read).line + "\n")
+        config.tokenFile = try temporaryFile(TokenStore.newToken(role: .read).line + "\n")
         XCTAssertEqual(try config.validate().entries.count, 1)
     }
 

@@ -1,3 +1,4 @@
+import Core
 import XCTest
 @testable import Service
 
@@ -8,6 +9,29 @@ final class TokenStoreTests: XCTestCase {
     func testHashOfAKnownTokenMatchesTheSHA256TestVector() {
         XCTAssertEqual(TokenStore.line(role: .read, token: "test"), "read sha256:\(testHash)")
         XCTAssertEqual(TokenStore.line(role: .admin, token: "test", name: "ops team"), "admin sha256:\(testHash) ops team")
+    }
+
+    /// FIPS 180-2 appendix B: one-block and two-block messages, and the empty message.
+    func testTokenHashesMatchTheFIPS180Vectors() {
+        let vectors = [
+            ("abc", "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"),
+            ("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq",
+             "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1"),
+            ("", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"),
+        ]
+        for (token, digest) in vectors {
+            XCTAssertEqual(TokenStore.line(role: .read, token: token), "read sha256:\(digest)", token)
+        }
+    }
+
+    /// The whole 32-byte digest is compared: one differing bit anywhere is no match.
+    func testMatchComparesEveryByteOfTheDigest() throws {
+        for position in [0, 31] {
+            var digest = try XCTUnwrap(Hex.decode(testHash))
+            digest[position] ^= 0x01
+            let store = try TokenStore.parse("read sha256:\(Hex.encode(digest))\n")
+            XCTAssertNil(store.match(token: "test"), "byte \(position) differs")
+        }
     }
 
     func testParsesRolesNamesCommentsAndBlankLines() throws {
@@ -57,8 +81,8 @@ final class TokenStoreTests: XCTestCase {
     }
 
     func testNewTokenIsRandomAndItsLineAdmitsIt() throws {
-        let a = try TokenStore.newToken(role: .admin, name: "ops")
-        let b = try TokenStore.newToken(role: .admin, name: "ops")
+        let a = TokenStore.newToken(role: .admin, name: "ops")
+        let b = TokenStore.newToken(role: .admin, name: "ops")
         XCTAssertNotEqual(a.token, b.token)
         XCTAssertTrue(a.token.hasPrefix("va_"))
         XCTAssertEqual(a.token.count, 3 + 43, "32 bytes in unpadded base64")
