@@ -1,4 +1,5 @@
 import Core
+import HostProbes
 
 /// `allow_unsafe_interrupts` of the VFIO IOMMU backends:
 /// `/sys/module/vfio_iommu_type1/parameters/allow_unsafe_interrupts` (the type1 container
@@ -25,7 +26,7 @@ public struct VFIOModuleParameters: Sendable, Hashable {
         func setting(_ module: String) -> Setting {
             let param = "/sys/module/\(module)/parameters/allow_unsafe_interrupts"
             if let v = try? FileReader.readAttribute(root.path(param)) {
-                return Setting(allowed: parseBoolParam(v), source: param)
+                return Setting(allowed: KernelCmdline.kstrtobool(v) ?? false, source: param)
             }
             if module == "vfio_iommu_type1", let c = cmdline?.unsafeInterruptsRequested {
                 return Setting(allowed: c, source: "/proc/cmdline")
@@ -65,7 +66,7 @@ public struct VFIOModuleParameters: Sendable, Hashable {
             let module = String(words[1]).replacingDashes()
             for w in words.dropFirst(2) {
                 let kv = w.split(separator: "=", maxSplits: 1)
-                if kv.count == 2, kv[0] == "allow_unsafe_interrupts" { out.append((module, parseBoolParam(String(kv[1])))) }
+                if kv.count == 2, kv[0] == "allow_unsafe_interrupts" { out.append((module, KernelCmdline.kstrtobool(String(kv[1])) ?? false)) }
             }
         }
         return out

@@ -1,5 +1,6 @@
 import Core
 @testable import Devices
+import HostProbes
 import XCTest
 
 final class VFIOModuleParametersTests: XCTestCase {
