@@ -24,12 +24,21 @@ public enum DomainStatusFile {
         let parser = XMLParser(data: Data(bytes))
         parser.shouldResolveExternalEntities = false
         parser.delegate = root
-        if !parser.parse() {
-            let where_ = "line \(max(1, parser.lineNumber)), column \(max(1, parser.columnNumber))"
-            let code = (parser.parserError as NSError?)?.code ?? -1
-            throw .parse(path: path, reason: "not well-formed XML (\(where_): parser error \(code))")
+        let ok = parser.parse()
+        let at = "line \(max(1, parser.lineNumber)), column \(max(1, parser.columnNumber))"
+        if let problem = root.problem {
+            throw .parse(path: path, reason: "not well-formed XML (\(at): \(problem))")
         }
-        guard let name = root.name else { throw .parse(path: path, reason: "no root element") }
+        if !ok {
+            let code = (parser.parserError as NSError?)?.code ?? -1
+            throw .parse(path: path, reason: "not well-formed XML (\(at): parser error \(code))")
+        }
+        guard let name = root.name else { throw .parse(path: path, reason: "not well-formed XML (no root element)") }
+        // XMLParser reports success at the end of input even inside an open element: a file cut
+        // short is caught here.
+        guard root.closed else {
+            throw .parse(path: path, reason: "not well-formed XML (\(at): the document ends inside <\(name)>)")
+        }
         guard name == "domstatus" else { throw .parse(path: path, reason: "root element is <\(name)>, not <domstatus>") }
         guard let raw = root.attributes["pid"] else { throw .parse(path: path, reason: "<domstatus> has no pid attribute") }
         do {
@@ -39,17 +48,35 @@ public enum DomainStatusFile {
         }
     }
 
-    /// Keeps the root element's name and attributes; the parser still reads to the end.
+    /// Keeps the root element's name and attributes and follows the nesting to the end.
     private final class RootElement: NSObject, XMLParserDelegate {
         var name: String?
         var attributes: [String: String] = [:]
+        var depth = 0
+        var closed = false
+        var problem: String?
 
         func parser(_ parser: XMLParser, didStartElement elementName: String, namespaceURI: String?,
                     qualifiedName qName: String?, attributes attributeDict: [String: String] = [:]) {
+            if closed {
+                problem = problem ?? "content after the root element"
+                parser.abortParsing()
+                return
+            }
             if name == nil {
                 name = elementName
                 attributes = attributeDict
             }
+            depth += 1
+        }
+
+        func parser(_ parser: XMLParser, didEndElement elementName: String, namespaceURI: String?, qualifiedName qName: String?) {
+            depth -= 1
+            if depth == 0 { closed = true }
+        }
+
+        func parser(_ parser: XMLParser, parseErrorOccurred parseError: any Error) {
+            problem = problem ?? "parser error \((parseError as NSError).code)"
         }
     }
 }
