@@ -32,10 +32,12 @@ let package = Package(
 
         // Shared vocabulary: JSON fact trees, the host root, safe file reads, report types.
         .target(name: "Core", swiftSettings: strict),
-        // Readers of /proc, /sys, /etc under an injectable root: process confinement, host hygiene.
+        // Readers of /proc, /sys, /run, /etc under an injectable root: qemu process location and
+        // confinement, host hygiene, the kernel command line, pid files.
         .target(name: "HostProbes", dependencies: ["Core", "CSELinux"], swiftSettings: strict),
         // Device assignment: IOMMU groups, PCI devices, VFIO binding, viability, SR-IOV.
-        .target(name: "Devices", dependencies: ["Core"], swiftSettings: strict),
+        // Reads through HostProbes (the one reader of /proc/cmdline, pid files and host files).
+        .target(name: "Devices", dependencies: ["Core", "HostProbes"], swiftSettings: strict),
         // libvirt C API: domains, live XML, parsed domain definitions.
         .target(name: "Inventory", dependencies: ["Core", "CLibvirt"], swiftSettings: strict),
         // Rule language, policies, profiles, waivers, scoring.
@@ -71,7 +73,7 @@ let package = Package(
 
         .testTarget(name: "CoreTests", dependencies: ["Core"]),
         .testTarget(name: "HostProbesTests", dependencies: ["HostProbes", "Core"]),
-        .testTarget(name: "DevicesTests", dependencies: ["Devices", "Core"]),
+        .testTarget(name: "DevicesTests", dependencies: ["Devices", "HostProbes", "Core"]),
         .testTarget(name: "InventoryTests", dependencies: ["Inventory", "Core"]),
         .testTarget(name: "PolicyTests", dependencies: ["Policy", "Core"]),
         .testTarget(name: "AuditTests", dependencies: ["Audit", "Core", "Policy", "Inventory", "HostProbes", "Devices"]),

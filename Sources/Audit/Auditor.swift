@@ -337,7 +337,7 @@ public final class Auditor: Sendable {
         case .success(let def): definition = def
         case .failure(let e): return unknown("domain XML could not be parsed: \(e)")
         }
-        switch location ?? ProcessLocator(root: root).locate(definition) {
+        switch location ?? ProcessLocator(root: root).locate(name: definition.name, uuid: definition.uuid ?? "", type: definition.type) {
         case .unknown(let reason):
             unknown(reason)
         case .found(let pid, let cmdline, let source):

@@ -27,7 +27,9 @@ public enum ProbeError: Error, Sendable, Hashable, CustomStringConvertible {
         }
     }
 
-    static func from(errno e: Int32, path: String) -> ProbeError {
+    /// The one mapping from a failed system call's errno to a `ProbeError`: `FileReader`, the
+    /// xattr and libselinux calls of the probes, and anything else that reads a host file.
+    public static func from(errno e: Int32, path: String) -> ProbeError {
         switch e {
         case ENOENT, ENOTDIR: return .notFound(path: path)
         case EACCES, EPERM: return .permissionDenied(path: path)
@@ -49,5 +51,21 @@ public enum ProbeError: Error, Sendable, Hashable, CustomStringConvertible {
         if !alive, case .notFound = self { return .processGone(pid: pid) }
         if case .processGone = self { return .processGone(pid: pid) }
         return self
+    }
+}
+
+extension ProbeError {
+    /// The same error with its path shown as the host sees it (`/run/libvirt/qemu/va.pid`), not
+    /// as read under a fixture root.
+    public func hostView(_ root: HostRoot) -> ProbeError {
+        switch self {
+        case .notFound(let p): return .notFound(path: root.hostView(p))
+        case .permissionDenied(let p): return .permissionDenied(path: root.hostView(p))
+        case .invalidArgument(let p): return .invalidArgument(path: root.hostView(p))
+        case .tooLarge(let p, let limit): return .tooLarge(path: root.hostView(p), limit: limit)
+        case .io(let p, let e): return .io(path: root.hostView(p), errno: e)
+        case .parse(let p, let r): return .parse(path: root.hostView(p), reason: r)
+        case .processGone, .unsupported: return self
+        }
     }
 }

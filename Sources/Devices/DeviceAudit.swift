@@ -1,4 +1,5 @@
 import Core
+import HostProbes
 
 /// Joins the domains' `<hostdev>` elements with the host's sysfs: per-domain `devices.*` facts
 /// and the host-wide `host.iommu.*` facts.
@@ -74,16 +75,19 @@ public enum DeviceAudit {
         b.set(p + "allowUnsafeInterruptsSource", .string(srcs.isEmpty
             ? "vfio_iommu_type1: \(h.vfio.type1.source); iommufd: \(h.vfio.iommufd.source)" : srcs.joined(separator: ", ")))
         if let c = h.cmdline {
-            b.set(p + "cmdline.intelIommu", .from(c.intelIommu))
-            b.set(p + "cmdline.amdIommu", .from(c.amdIommu))
-            b.set(p + "cmdline.iommu", .from(c.iommu))
-            b.set(p + "cmdline.iommuPassthrough", .from(c.iommuPassthrough))
-            b.set(p + "cmdline.intremap", .from(c.intremap))
+            b.set(p + "cmdline.intelIommu", .from(c.string("intel_iommu")))
+            b.set(p + "cmdline.amdIommu", .from(c.string("amd_iommu")))
+            b.set(p + "cmdline.iommu", .from(c.string("iommu")))
+            b.set(p + "cmdline.iommuPassthrough", .from(c.string("iommu.passthrough")))
+            b.set(p + "cmdline.intremap", .from(c.string("intremap")))
             b.set(p + "cmdline.iommuDisabled", .bool(c.iommuDisabled))
-            b.set(p + "cmdline.passthrough", .bool(c.requestsPassthrough))
+            b.set(p + "cmdline.passthrough", .bool(c.iommuPassthrough))
             b.set(p + "cmdline.intremapOff", .bool(c.interruptRemappingDisabled))
-            b.set(p + "cmdline.acsOverride", .from(c.acsOverride))
-            b.set(p + "cmdline.acsOverridden", .bool(c.acsOverride != nil))
+            // pcie_acs_override (an out-of-tree patch carried by some distribution kernels) makes
+            // the kernel pretend devices are isolated: IOMMU groups no longer show real isolation.
+            let acs = c.string("pcie_acs_override")
+            b.set(p + "cmdline.acsOverride", .from(acs))
+            b.set(p + "cmdline.acsOverridden", .bool(acs != nil))
         } else {
             b.setUnknown(p + "cmdline", reason: h.cmdlineError ?? "/proc/cmdline unreadable")
         }

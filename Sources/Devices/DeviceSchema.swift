@@ -1,4 +1,5 @@
 import Core
+import HostProbes
 
 extension DeviceAudit {
     /// Every fact path this module produces (`devices.*` per domain, `host.iommu.*` for the host).
@@ -83,7 +84,7 @@ extension DeviceAudit {
         FactField("host.iommu.units[].interruptRemappingCapable", .bool, source: "/sys/class/iommu/<unit>/intel-iommu/ecap", "Intel: ecap bit 3 (IR). null for AMD and others (not exposed)."),
         FactField("host.iommu.interruptRemapping", .bool, source: "/proc/interrupts, /sys/class/iommu/*/intel-iommu/ecap, /proc/cmdline", "Interrupts are remapped (a device cannot forge MSIs to other vectors/CPUs); null with a reason when sysfs cannot tell."),
         FactField("host.iommu.interruptRemappingSource", .string, "Evidence for interruptRemapping, or why it is unknown."),
-        FactField("host.iommu.allowUnsafeInterrupts", .bool, source: "/sys/module/{vfio_iommu_type1,iommufd}/parameters/allow_unsafe_interrupts, /etc/modprobe.d", "VFIO lets devices be assigned without interrupt isolation."),
+        FactField("host.iommu.allowUnsafeInterrupts", .bool, source: "/sys/module/{vfio_iommu_type1,iommufd}/parameters/allow_unsafe_interrupts, /proc/cmdline, " + ModprobeOptions.sources, "VFIO lets devices be assigned without interrupt isolation."),
         FactField("host.iommu.allowUnsafeInterruptsSource", .string, "Where the setting comes from."),
         FactField("host.iommu.cmdline", .object, source: "/proc/cmdline", "IOMMU parameters of the kernel command line."),
         FactField("host.iommu.cmdline.intelIommu", .string, source: "/proc/cmdline", "Value of intel_iommu=, null when absent."),

@@ -1,4 +1,5 @@
 import Core
+import HostProbes
 
 /// Everything the host's /sys and /proc say about IOMMU and device assignment, read once per
 /// scan: every PCI device, every IOMMU group, the IOMMU units, the command line, the VFIO
@@ -79,7 +80,7 @@ public struct HostIOMMU: Sendable {
         case false?: return "off"
         default: break
         }
-        if cmdline?.requestsPassthrough == true { return "passthrough" }
+        if cmdline?.iommuPassthrough == true { return "passthrough" }
         let types = groups.compactMap(\.type)
         let identity = types.filter { $0 == "identity" }.count
         let translated = types.filter { $0 == "DMA" || $0 == "DMA-FQ" }.count
@@ -93,7 +94,7 @@ public struct HostIOMMU: Sendable {
         case "unknown":
             return present == nil ? presentReason : "no group has a readable type (/sys/kernel/iommu_groups/*/type appeared in Linux 5.11)"
         default:
-            if cmdline?.requestsPassthrough == true { return "/proc/cmdline requests passthrough (iommu=pt or iommu.passthrough=1)" }
+            if cmdline?.iommuPassthrough == true { return "/proc/cmdline requests passthrough (iommu=pt or iommu.passthrough=1)" }
             return "default domain types of the groups (/sys/kernel/iommu_groups/*/type)"
         }
     }

@@ -1,5 +1,6 @@
 import Core
 @testable import Devices
+import Foundation
 import XCTest
 
 final class DeviceAuditTests: XCTestCase {
@@ -133,6 +134,22 @@ final class DeviceAuditTests: XCTestCase {
         let reasons = b.tree[path: "devices.nonViableReasons"]!.strings
         XCTAssertEqual(reasons.count, 1)
         XCTAssertTrue(reasons[0].hasPrefix("0000:01:00.0 has no IOMMU group"), reasons[0])
+    }
+
+    /// The command line is split by the kernel's rules (HostProbes' KernelCmdline): words inside a
+    /// quoted value are not parameters.
+    func testQuotedCmdlineValuesAreNotReadAsIOMMUParameters() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("virtaudit-quoted-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try FileManager.default.copyItem(atPath: Fixture.root("iommu-clean-gpu").base, toPath: dir.path)
+        try "BOOT_IMAGE=/vmlinuz intel_iommu=on dyndbg=\"module vfio intel_iommu=off iommu=pt +p\" quiet\n"
+            .write(toFile: dir.path + "/proc/cmdline", atomically: false, encoding: .utf8)
+        let h = DeviceAudit.collect(root: HostRoot(dir.path), domains: []).host.tree
+        XCTAssertEqual(h[path: "host.iommu.cmdline.intelIommu"], "on")
+        XCTAssertEqual(h[path: "host.iommu.cmdline.iommu"], .null)
+        XCTAssertEqual(h[path: "host.iommu.cmdline.iommuDisabled"], false)
+        XCTAssertEqual(h[path: "host.iommu.cmdline.passthrough"], false)
+        XCTAssertEqual(h[path: "host.iommu.present"], true)
     }
 
     func testPassthroughModeUnsafeInterruptsAndNoRemapping() {

@@ -1,5 +1,6 @@
 import Core
 @testable import Devices
+@testable import HostProbes
 import XCTest
 
 final class VFIOModuleParametersTests: XCTestCase {
@@ -22,15 +23,21 @@ final class VFIOModuleParametersTests: XCTestCase {
         XCTAssertEqual(c.type1.source, "/proc/cmdline")
     }
 
-    func testParseModprobe() {
-        let r = VFIOModuleParameters.parseModprobe("""
-            # options vfio_iommu_type1 allow_unsafe_interrupts=1
+    /// modprobe.d is read by HostProbes' ModprobeOptions: continuation lines, `-` as `_`,
+    /// comments, the last value of a parameter, kstrtobool values, `file:line` sources.
+    func testModprobeOptionsDecideAnUnloadedModule() {
+        let text = """
+            # options vfio_iommu_type1 allow_unsafe_interrupts=0
             options vfio-iommu-type1 \\
                 allow_unsafe_interrupts=1 disable_hugepages=0
             options kvm ignore_msrs=1
             options iommufd allow_unsafe_interrupts=N
-            """)
-        XCTAssertEqual(r.map(\.0), ["vfio_iommu_type1", "iommufd"])
-        XCTAssertEqual(r.map(\.1), [true, false])
+            """
+        let m = ModprobeOptions(options: ModprobeOptions.parse(text, file: "/etc/modprobe.d/vfio.conf"))
+        let p = VFIOModuleParameters.resolve(root: Fixture.root("iommu-garbage"), cmdline: nil, modprobe: m)
+        XCTAssertEqual(p.type1, .init(allowed: true, source: "/etc/modprobe.d/vfio.conf:2"))
+        XCTAssertEqual(p.iommufd, .init(allowed: false, source: "/etc/modprobe.d/vfio.conf:5"))
+        let yes = ModprobeOptions(options: ModprobeOptions.parse("options iommufd allow_unsafe_interrupts=yes\n", file: "/run/modprobe.d/a.conf"))
+        XCTAssertTrue(VFIOModuleParameters.resolve(root: Fixture.root("iommu-garbage"), cmdline: nil, modprobe: yes).iommufd.allowed)
     }
 }

@@ -101,18 +101,18 @@ extension HostProbe {
             f.set("\(p).nested", .bool(b))
             f.set("\(p).nestedSource", .string(n.source))
         } else {
-            f.setUnknown("\(p).nested", reason: "no kvm_intel or kvm_amd module is loaded and /etc/modprobe.d sets no nested option")
+            f.setUnknown("\(p).nested", reason: "no kvm_intel or kvm_amd module is loaded and modprobe.d sets no nested option")
             f.set("\(p).nestedSource", .null)
         }
         if let n = resolve(["kvm"], "nx_huge_pages") {
             f.set("\(p).nxHugePages", .string(n.value))
         } else {
-            f.setUnknown("\(p).nxHugePages", reason: "kvm module not loaded and no nx_huge_pages option in /etc/modprobe.d")
+            f.setUnknown("\(p).nxHugePages", reason: "kvm module not loaded and no nx_huge_pages option in modprobe.d")
         }
         if let n = resolve(["kvm_intel"], "vmentry_l1d_flush") {
             f.set("\(p).vmentryL1dFlush", .string(n.value))
         } else {
-            f.setUnknown("\(p).vmentryL1dFlush", reason: "kvm_intel not loaded and no vmentry_l1d_flush option in /etc/modprobe.d")
+            f.setUnknown("\(p).vmentryL1dFlush", reason: "kvm_intel not loaded and no vmentry_l1d_flush option in modprobe.d")
         }
     }
 }

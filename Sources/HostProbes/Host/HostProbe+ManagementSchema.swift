@@ -74,7 +74,7 @@ extension HostProbe {
     ]
 
     private static let kvmModule: [FactField] = {
-        let s = "/sys/module/{kvm,kvm_intel,kvm_amd}/parameters", m = ModprobeOptions.directory + "/*.conf"
+        let s = "/sys/module/{kvm,kvm_intel,kvm_amd}/parameters", m = ModprobeOptions.sources
         return [
             FactField("host.kvmModule.loaded", .bool, source: "/sys/module/kvm", "the kvm module is loaded"),
             FactField("host.kvmModule.vendor", .string, source: "/sys/module/kvm_{intel,amd}", "kvm_intel or kvm_amd; null when neither is loaded"),

@@ -35,10 +35,8 @@ public struct ImageFile: Sendable, Hashable {
             let e = errno
             switch e {
             case ENODATA, ENOTSUP: return nil
-            case ENOENT, ENOTDIR: throw .notFound(path: full)
-            case EACCES, EPERM: throw .permissionDenied(path: full)
             case ERANGE: throw .tooLarge(path: full + " (security.selinux)", limit: buf.count)
-            default: throw .io(path: full, errno: e)
+            default: throw ProbeError.from(errno: e, path: full)
             }
         }
         return parseLabel(Array(buf[0..<n]))

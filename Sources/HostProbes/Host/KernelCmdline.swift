@@ -1,9 +1,15 @@
 import Core
 
 /// `/proc/cmdline`: the kernel's boot parameters, split as the kernel does (`next_arg` in
-/// kernel/params.c): blank-separated words, `name` or `name=value`, double quotes group blanks and
-/// are removed around a value (`name="a b"`) or a whole word; a bare `--` ends the kernel's
-/// parameters and the rest goes to init. Parameter names treat `-` and `_` alike.
+/// lib/cmdline.c, called by `parse_args` in kernel/params.c): words separated by the kernel's
+/// `isspace` (blank, \t-\r, and the byte 0xA0), `name` or `name=value` split at the first `=`
+/// after the first byte, double quotes group blanks and are removed around a value
+/// (`name="a b"`) or a whole word; a bare `--` ends the kernel's parameters and the rest goes to
+/// init. Parameter names treat `-` and `_` alike (`parameq`), and the last occurrence of a
+/// parameter wins.
+///
+/// The one reader of this file: the host probe records `host.kernel.cmdline.*`, the device
+/// audit reads the IOMMU parameters (`host.iommu.cmdline.*`) from the same value.
 public struct KernelCmdline: Sendable, Hashable {
     public static let path = "/proc/cmdline"
 
@@ -40,7 +46,8 @@ public struct KernelCmdline: Sendable, Hashable {
 
     public static func parse(_ text: String) -> KernelCmdline {
         let raw = text.trimmingWhitespace()
-        var words = Tokenizer(Array(raw.utf8))
+        // The kernel's line is a C string: nothing after a NUL byte is a parameter.
+        var words = Tokenizer(Array(raw.utf8.prefix { $0 != 0 }))
         var args: [Arg] = []
         var initArgs: [String] = []
         var toInit = false
@@ -75,12 +82,43 @@ public struct KernelCmdline: Sendable, Hashable {
     /// `mitigations=off`: every CPU vulnerability mitigation is disabled.
     public var mitigationsOff: Bool { items("mitigations").first == "off" }
     /// `iommu=pt` or `iommu.passthrough=1`: DMA of host-owned devices bypasses translation.
+    /// Both set the same default domain type (`iommu=nopt` and `iommu.passthrough=0` set it back
+    /// to translated), so the last of them on the line decides.
     public var iommuPassthrough: Bool {
-        items("iommu").contains("pt") || (value("iommu.passthrough").flatMap { $0 }.flatMap(KernelCmdline.bool) ?? false)
+        var passthrough = false
+        for a in args {
+            switch a.key {
+            case "iommu":
+                for item in (a.value ?? "").split(separator: ",") {
+                    if item == "pt" { passthrough = true } else if item == "nopt" { passthrough = false }
+                }
+            case "iommu.passthrough":
+                if let v = a.value.flatMap(KernelCmdline.kstrtobool) { passthrough = v }
+            default: break
+            }
+        }
+        return passthrough
     }
     public var iommuOff: Bool { items("iommu").contains("off") }
     public var intelIommuOff: Bool { items("intel_iommu").contains("off") }
     public var amdIommuOff: Bool { items("amd_iommu").contains("off") }
+    /// `intel_iommu=off`, `amd_iommu=off` or `iommu=off`: the IOMMU is switched off.
+    public var iommuDisabled: Bool { intelIommuOff || amdIommuOff || iommuOff }
+    /// `intremap=off`: interrupt remapping is switched off.
+    public var interruptRemappingDisabled: Bool { items("intremap").contains("off") }
+    /// `vfio_iommu_type1.allow_unsafe_interrupts`: a bare name sets a boolean parameter
+    /// (`param_set_bool`), a value is read with `kstrtobool`; nil when absent or not a boolean.
+    public var unsafeInterruptsRequested: Bool? {
+        switch value("vfio_iommu_type1.allow_unsafe_interrupts") {
+        case .none: return nil
+        case .some(.none): return true
+        case .some(.some(let v)): return KernelCmdline.kstrtobool(v)
+        }
+    }
+
+    /// The last `name=value` value of a parameter; nil when it is absent or a bare flag.
+    public func string(_ name: String) -> String? { value(name) ?? nil }
+
     /// `nosmt`, `nosmt=force`, or `mitigations=auto,nosmt`.
     public var nosmt: Bool { has("nosmt") || items("mitigations").contains("nosmt") }
     public var selinuxDisabled: Bool { value("selinux") == .some("0") }
@@ -109,7 +147,7 @@ public struct KernelCmdline: Sendable, Hashable {
             Weakening(key: "kpti") { $0 == "0" || $0 == "off" },
             Weakening(key: "kvm.nx_huge_pages") { $0 == "off" },
             Weakening(key: "kvm_intel.vmentry_l1d_flush") { $0 == "never" },
-            Weakening(key: "vfio_iommu_type1.allow_unsafe_interrupts") { $0.flatMap(KernelCmdline.bool) ?? false },
+            Weakening(key: "vfio_iommu_type1.allow_unsafe_interrupts") { $0.map { KernelCmdline.kstrtobool($0) ?? false } ?? true },
             Weakening(key: "selinux") { $0 == "0" },
             Weakening(key: "enforcing") { $0 == "0" },
             Weakening(key: "apparmor") { $0 == "0" },
@@ -127,16 +165,20 @@ public struct KernelCmdline: Sendable, Hashable {
         return list
     }()
 
-    /// The kernel's kstrtobool: 1/y/Y/t/T/on true, 0/n/N/f/F/off false.
-    static func bool(_ s: String) -> Bool? {
-        switch s.lowercased() {
-        case "on": return true
-        case "off": return false
-        default: break
-        }
-        switch s.first {
-        case "1", "y", "Y", "t", "T": return true
-        case "0", "n", "N", "f", "F": return false
+    /// The kernel's `kstrtobool` (lib/kstrtox.c), which boolean parameters use: the first byte
+    /// decides (1/y/Y/t/T true, 0/n/N/f/F false), or "o" then n/N (on) or f/F (off); anything
+    /// else is not a boolean (nil) and the kernel rejects the parameter.
+    public static func kstrtobool(_ s: String) -> Bool? {
+        var bytes = s.utf8.makeIterator()
+        switch bytes.next() {
+        case UInt8(ascii: "1"), UInt8(ascii: "y"), UInt8(ascii: "Y"), UInt8(ascii: "t"), UInt8(ascii: "T"): return true
+        case UInt8(ascii: "0"), UInt8(ascii: "n"), UInt8(ascii: "N"), UInt8(ascii: "f"), UInt8(ascii: "F"): return false
+        case UInt8(ascii: "o"), UInt8(ascii: "O"):
+            switch bytes.next() {
+            case UInt8(ascii: "n"), UInt8(ascii: "N"): return true
+            case UInt8(ascii: "f"), UInt8(ascii: "F"): return false
+            default: return nil
+            }
         default: return nil
         }
     }
@@ -162,14 +204,15 @@ public struct KernelCmdline: Sendable, Hashable {
     }
 }
 
-/// The kernel's `next_arg`, byte for byte.
+/// The kernel's `next_arg` (lib/cmdline.c), byte for byte.
 private struct Tokenizer {
     let b: [UInt8]
     var i = 0
 
     init(_ bytes: [UInt8]) { b = bytes }
 
-    static func isSpace(_ c: UInt8) -> Bool { c == 0x20 || (c >= 0x09 && c <= 0x0D) }
+    /// The kernel's `isspace` (lib/ctype.c): blank, \t \n \v \f \r, and 0xA0 (Latin-1 no-break space).
+    static func isSpace(_ c: UInt8) -> Bool { c == 0x20 || (c >= 0x09 && c <= 0x0D) || c == 0xA0 }
 
     mutating func next() -> (String, String?)? {
         while i < b.count && Tokenizer.isSpace(b[i]) { i += 1 }

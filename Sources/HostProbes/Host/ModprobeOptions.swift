@@ -1,10 +1,19 @@
 import Core
 
-/// `/etc/modprobe.d/*.conf`: `options <module> <param>=<value> ...` lines that set module
-/// parameters at load time (modprobe.d(5)). Files are read in name order; for a parameter given
-/// twice the last one counts. `-` and `_` are the same in module names.
+/// `modprobe.d/*.conf`: `options <module> <param>=<value> ...` lines that set module parameters
+/// at load time (modprobe.d(5)). As kmod reads them (`conf_files_list` in libkmod-config.c): the
+/// `.conf` files of `directories`, a name in an earlier directory hiding the same name in a later
+/// one (`/etc` overrides `/run`, which overrides the distribution's `/usr/lib` and `/lib`), all
+/// read in name order; for a parameter given twice the last one counts. `-` and `_` are the same
+/// in module names.
 public struct ModprobeOptions: Sendable, Hashable {
-    public static let directory = "/etc/modprobe.d"
+    /// kmod's configuration directories, highest priority first.
+    public static let directories = ["/etc/modprobe.d", "/run/modprobe.d", "/usr/local/lib/modprobe.d",
+                                     "/usr/lib/modprobe.d", "/lib/modprobe.d"]
+    /// Where an administrator writes options.
+    public static let directory = directories[0]
+    /// The directories, for a fact's source.
+    public static let sources = "{/etc,/run,/usr/local/lib,/usr/lib,/lib}/modprobe.d/*.conf"
 
     public struct Option: Sendable, Hashable {
         public let module: String
@@ -19,13 +28,17 @@ public struct ModprobeOptions: Sendable, Hashable {
     public init(options: [Option]) { self.options = options }
 
     public static func read(root: HostRoot) throws(ProbeError) -> ModprobeOptions {
-        let dir = root.path(directory)
-        let files: [String]
-        do { files = try FileReader.list(dir) } catch .notFound { return ModprobeOptions(options: []) }
+        var chosen: [String: String] = [:]  // file name -> host path of the file kmod reads
+        for dir in directories {
+            let files: [String]
+            do { files = try FileReader.list(root.path(dir)) } catch .notFound { continue }
+            for f in files where f.hasSuffix(".conf") && chosen[f] == nil { chosen[f] = dir + "/" + f }
+        }
         var out: [Option] = []
-        for f in files where f.hasSuffix(".conf") {
-            guard let text = try? FileReader.readString(dir + "/" + f, limit: 256 * 1024) else { continue }
-            out += parse(text, file: directory + "/" + f)
+        for name in chosen.keys.sorted() {
+            let path = chosen[name]!
+            guard let text = try? FileReader.readString(root.path(path), limit: 256 * 1024) else { continue }
+            out += parse(text, file: path)
         }
         return ModprobeOptions(options: out)
     }

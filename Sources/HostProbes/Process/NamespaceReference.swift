@@ -59,11 +59,7 @@ public struct NamespaceReference: Sendable, Hashable {
             let pidPath = root.run(d.pidFile)
             let pid: Int
             do {
-                guard let p = Int(try reader.readString(pidPath).trimmingWhitespace()), p > 0 else {
-                    attempts.append("libvirtd: \(pidPath) does not hold a pid")
-                    continue
-                }
-                pid = p
+                pid = try PidFile.read(pidPath, reader: reader)
             } catch .notFound {
                 continue
             } catch {

@@ -56,7 +56,7 @@ public struct ProcAttr: Sendable, Hashable {
     static func getpidcon(pid: Int, path: String) -> Result<String, ProbeError> {
         var con: UnsafeMutablePointer<CChar>? = nil
         if CSELinux.getpidcon(pid_t(pid), &con) < 0 || con == nil {
-            return .failure(probeError(errno: errno, path: path))
+            return .failure(ProbeError.from(errno: errno, path: path))
         }
         defer { freecon(con) }
         return .success(String(cString: con!))

@@ -1,5 +1,4 @@
 import Core
-import Glibc
 import Synchronization
 
 /// The file operations the process probes perform, as a value. `live` goes through `FileReader`
@@ -45,15 +44,4 @@ public final class ReadCounter: Sendable {
     public func add(_ path: String) { state.withLock { $0.append(path) } }
     public var paths: [String] { state.withLock { $0 } }
     public var count: Int { state.withLock { $0.count } }
-}
-
-/// Maps an errno from a call that does not go through `FileReader` (libselinux) to a `ProbeError`.
-func probeError(errno e: Int32, path: String) -> ProbeError {
-    switch e {
-    case ENOENT, ENOTDIR: return .notFound(path: path)
-    case EACCES, EPERM: return .permissionDenied(path: path)
-    case EINVAL: return .invalidArgument(path: path)
-    case ESRCH: return .processGone(pid: ProbeError.pid(in: path) ?? -1)
-    default: return .io(path: path, errno: e)
-    }
 }

@@ -26,7 +26,7 @@ public enum ProcessProbe {
                                reader: ProcReader = .live) -> FactBuilder {
         var b = FactBuilder()
         do {
-            let pid = try QemuPidFile.read(domain: domainName, root: root, reader: reader)
+            let pid = try PidFile.read(domain: domainName, root: root, reader: reader)
             collect(pid: pid, root: root, hostNamespaces: hostNamespaces, into: &b, reader: reader)
         } catch {
             b.setUnknown("process", reason: "\(error)")

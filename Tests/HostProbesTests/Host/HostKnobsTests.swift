@@ -1,3 +1,4 @@
+import Foundation
 import Core
 @testable import HostProbes
 import XCTest
@@ -12,6 +13,22 @@ final class HostKnobsTests: XCTestCase {
         XCTAssertEqual(c.controllers["blkio"], false)
         XCTAssertEqual(c.missing, ["cpuacct", "cpuset", "devices", "blkio"])
         XCTAssertThrowsError(try ProcCgroups.parse("cpu 0 1\n"))
+    }
+
+    func testModprobeDirectoriesAreMergedAsKmodDoes() throws {
+        let dir = try HostFixture.tempRoot()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try HostFixture.write("options kvm_intel nested=1\n", to: "/lib/modprobe.d/kvm.conf", under: dir)
+        try HostFixture.write("options kvm_intel nested=0\n", to: "/etc/modprobe.d/kvm.conf", under: dir)
+        try HostFixture.write("options kvm nx_huge_pages=off\n", to: "/usr/lib/modprobe.d/a.conf", under: dir)
+        try HostFixture.write("options kvm_amd nested=1\n", to: "/run/modprobe.d/z.conf", under: dir)
+        try HostFixture.write("options kvm_amd nested=0\n", to: "/run/modprobe.d/z.conf.disabled", under: dir)
+        let m = try ModprobeOptions.read(root: HostRoot(dir.path))
+        // /etc/modprobe.d/kvm.conf hides /lib/modprobe.d/kvm.conf; files are read by name: a, kvm, z.
+        XCTAssertEqual(m.options.map { "\($0.module).\($0.name)=\($0.value)@\($0.source)" },
+                       ["kvm.nx_huge_pages=off@/usr/lib/modprobe.d/a.conf:1", "kvm_intel.nested=0@/etc/modprobe.d/kvm.conf:1",
+                        "kvm_amd.nested=1@/run/modprobe.d/z.conf:1"])
+        XCTAssertEqual(try ModprobeOptions.read(root: HostFixture.root("iommu-garbage")).options, [])
     }
 
     func testModprobeOptionsWithContinuationsDashesAndLastWins() {

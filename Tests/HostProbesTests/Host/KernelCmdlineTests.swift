@@ -26,6 +26,88 @@ final class KernelCmdlineTests: XCTestCase {
         }
     }
 
+    func testQuotedValuesGarbageAndEmptyLines() {
+        let cases: [(String, [Arg], [String])] = [
+            ("", [], []),
+            (" \n\t ", [], []),
+            ("a=\"b c\"", [Arg("a", "b c")], []),
+            ("a=\"b c\" d=\"\" e", [Arg("a", "b c"), Arg("d", ""), Arg("e")], []),
+            // An unbalanced quote runs to the end of the line, as in next_arg.
+            ("a=\"b c d=e", [Arg("a", "b c d=e")], []),
+            ("\"", [Arg("")], []),
+            // A leading '=' is part of the name; the first '=' after it splits.
+            ("=x =y=z", [Arg("=x"), Arg("=y", "z")], []),
+            // Quotes inside a word are kept; only the outer ones of a value or word go.
+            ("a=b\"c d\"e f", [Arg("a", "b\"c d\"e"), Arg("f")], []),
+            // 0xA0 is a space for the kernel's isspace; NUL ends the C string.
+            ("a\u{00A0}b", [Arg("a\u{FFFD}"), Arg("b")], []),
+            ("ro\u{0}mitigations=off", [Arg("ro")], []),
+            ("\u{1}\u{7F}=\u{2} ~", [Arg("\u{1}\u{7F}", "\u{2}"), Arg("~")], []),
+        ]
+        for (text, args, initArgs) in cases {
+            let c = KernelCmdline.parse(text)
+            XCTAssertEqual(c.args, args, text.debugDescription)
+            XCTAssertEqual(c.initArgs, initArgs, text.debugDescription)
+        }
+        XCTAssertEqual(KernelCmdline.parse("ro\u{0}mitigations=off").weakeningOptions, [])
+        XCTAssertEqual(KernelCmdline.parse("intel_iommu=\"on,sm_on\"").string("intel_iommu"), "on,sm_on")
+    }
+
+    func testKstrtoboolReadsTheFirstBytesOnly() {
+        for t in ["1", "y", "Y", "yes", "t", "true", "T", "on", "ON", "oN"] { XCTAssertEqual(KernelCmdline.kstrtobool(t), true, t) }
+        for f in ["0", "n", "N", "no", "f", "false", "off", "OFF", "of"] { XCTAssertEqual(KernelCmdline.kstrtobool(f), false, f) }
+        for bad in ["", "o", "2", "enable", " 1", "ox"] { XCTAssertNil(KernelCmdline.kstrtobool(bad), bad) }
+    }
+
+    func testIOMMUParametersForTheDeviceAudit() {
+        let c = KernelCmdline.parse("BOOT_IMAGE=/vmlinuz ro intel_iommu=on,sm_on iommu=pt intremap=off vfio_iommu_type1.allow_unsafe_interrupts=1\n")
+        XCTAssertEqual(c.string("intel_iommu"), "on,sm_on")
+        XCTAssertNil(c.string("ro"), "a bare flag has no value")
+        XCTAssertTrue(c.iommuPassthrough)
+        XCTAssertTrue(c.interruptRemappingDisabled)
+        XCTAssertFalse(c.iommuDisabled)
+        XCTAssertEqual(c.unsafeInterruptsRequested, true)
+
+        XCTAssertTrue(KernelCmdline.parse("amd_iommu=off").iommuDisabled)
+        XCTAssertTrue(KernelCmdline.parse("iommu=soft,off").iommuDisabled)
+        XCTAssertTrue(KernelCmdline.parse("intel_iommu=on intel_iommu=off").iommuDisabled)
+        XCTAssertFalse(KernelCmdline.parse("intel_iommu=off intel_iommu=on").iommuDisabled)
+        XCTAssertFalse(KernelCmdline.parse("intel_iommu=OFF").iommuDisabled, "the kernel compares case-sensitively")
+        XCTAssertFalse(KernelCmdline.parse("intremap=nosid").interruptRemappingDisabled)
+        XCTAssertEqual(KernelCmdline.parse("pcie_acs_override=downstream,multifunction").string("pcie_acs_override"), "downstream,multifunction")
+        XCTAssertNil(KernelCmdline.parse("quiet").string("pcie_acs_override"))
+    }
+
+    func testPassthroughLastSettingWins() {
+        let cases: [(String, Bool)] = [
+            ("iommu.passthrough=1", true), ("iommu.passthrough=on", true), ("iommu.passthrough=0", false),
+            ("iommu=pt iommu.passthrough=0", false), ("iommu.passthrough=0 iommu=pt", true),
+            ("iommu=pt iommu=nopt", false), ("iommu=nopt", false), ("iommu=soft,pt", true),
+            ("iommu.passthrough=1 iommu.passthrough=maybe", true), ("iommu-passthrough=1", false),
+        ]
+        for (text, want) in cases { XCTAssertEqual(KernelCmdline.parse(text).iommuPassthrough, want, text) }
+    }
+
+    func testUnsafeInterruptsFollowParamSetBool() {
+        XCTAssertNil(KernelCmdline.parse("quiet").unsafeInterruptsRequested)
+        XCTAssertEqual(KernelCmdline.parse("vfio_iommu_type1.allow_unsafe_interrupts").unsafeInterruptsRequested, true)
+        XCTAssertEqual(KernelCmdline.parse("vfio-iommu-type1.allow-unsafe-interrupts=Y").unsafeInterruptsRequested, true)
+        XCTAssertEqual(KernelCmdline.parse("vfio_iommu_type1.allow_unsafe_interrupts=N").unsafeInterruptsRequested, false)
+        XCTAssertNil(KernelCmdline.parse("vfio_iommu_type1.allow_unsafe_interrupts=maybe").unsafeInterruptsRequested)
+        XCTAssertEqual(KernelCmdline.parse("vfio_iommu_type1.allow_unsafe_interrupts").weakeningOptions,
+                       ["vfio_iommu_type1.allow_unsafe_interrupts"])
+    }
+
+    func testIOMMUFixturesAndMissingFile() throws {
+        let none = try KernelCmdline.read(root: HostFixture.root("iommu-none"))
+        XCTAssertEqual(none.string("intel_iommu"), "off")
+        XCTAssertTrue(none.iommuDisabled)
+        XCTAssertThrowsError(try KernelCmdline.read(root: HostFixture.root("iommu-garbage"))) { error in
+            guard case ProbeError.notFound(let path) = error else { return XCTFail("\(error)") }
+            XCTAssertTrue(path.hasSuffix("iommu-garbage/proc/cmdline"), path)
+        }
+    }
+
     func testDerivedFlags() {
         struct Case {
             let text: String

@@ -46,7 +46,7 @@ final class NamespaceReferenceTests: XCTestCase {
         let initReadable = (try? FileReader.readLink("/proc/1/ns/mnt")) != nil
         if initReadable {
             XCTAssertEqual(h.source, .pid1)
-        } else if let pid = try? QemuPidFile.parse(FileReader.readString("/run/libvirtd.pid")),
+        } else if let pid = try? PidFile.parse(FileReader.readString("/run/libvirtd.pid")),
                   (try? FileReader.readAttribute("/proc/\(pid)/comm")) == "libvirtd" {
             XCTAssertEqual(h.source, .libvirtd)
             XCTAssertEqual(h.pid, pid)

@@ -127,7 +127,7 @@ final class ProcessProbeTests: XCTestCase {
 
     func testGoneProcessMakesWholeSubtreesUnknown() throws {
         let root = ProcFixture.root("proc-gone")
-        let pid = try QemuPidFile.read(domain: "va-gone", root: root)
+        let pid = try PidFile.read(domain: "va-gone", root: root)
         let f = ProcessProbe.collect(pid: pid, root: root, hostNamespaces: NamespaceReference.resolve(root: root)).facts
         XCTAssertEqual(f[path: "process"], .null)
         XCTAssertEqual(f[path: "sandbox"], .null)
@@ -218,7 +218,7 @@ final class ProcessProbeTests: XCTestCase {
     // MARK: live lab
 
     func livePid(_ domain: String) throws -> Int? {
-        do { return try QemuPidFile.read(domain: domain, root: HostRoot()) } catch {
+        do { return try PidFile.read(domain: domain, root: HostRoot()) } catch {
             if ProcessInfo.processInfo.environment["VIRTAUDIT_REQUIRE_LIBVIRT"] == "1" {
                 XCTFail("\(domain) is not running: \(error)")
                 return nil

@@ -1,5 +1,4 @@
 import Core
-import Foundation
 
 /// Where a domain's qemu process is, or why it cannot be said.
 public enum ProcessLocation: Sendable, Hashable {
@@ -11,20 +10,18 @@ public enum ProcessLocation: Sendable, Hashable {
 }
 
 /// Finds the qemu process of a domain from libvirt's runtime records under a `HostRoot`:
-/// `run/libvirt/qemu/<name>.pid`, else the `<domstatus pid=...>` of `run/libvirt/qemu/<name>.xml`
-/// (`var/run/libvirt/qemu` when the root has no `run/libvirt/qemu`). A pid is only trusted when
-/// `/proc/<pid>/cmdline` carries the domain's UUID (qemu is started with `-uuid <uuid>`), so a
-/// stale record whose pid was reused by another process is rejected.
+/// `/run/libvirt/qemu/<name>.pid` (`PidFile`), else the `<domstatus pid=...>` of
+/// `/run/libvirt/qemu/<name>.xml` (`DomainStatusFile`), under `/var/run/libvirt/qemu` when the
+/// root has no `/run/libvirt/qemu`. A pid is only trusted when `/proc/<pid>/cmdline` carries the
+/// domain's UUID (qemu is started with `-uuid <uuid>`), so a stale record whose pid was reused by
+/// another process is rejected. The caller passes the domain's name, UUID and `type` attribute
+/// from its XML (the type decides, not the connection's driver).
 public struct ProcessLocator: Sendable {
     public let root: HostRoot
 
     public init(root: HostRoot = HostRoot()) { self.root = root }
 
-    /// Locates the process of a qemu/kvm domain (decided by the XML's type, not the driver).
-    public func locate(_ definition: DomainDefinition) -> ProcessLocation {
-        locate(name: definition.name, uuid: definition.uuid ?? "", type: definition.type)
-    }
-
+    /// Locates the process of a qemu/kvm domain; `type` is the `<domain type=...>` of its XML.
     public func locate(name: String, uuid: String, type: String) -> ProcessLocation {
         guard type == "qemu" || type == "kvm" else {
             return .unknown(reason: "domain type '\(type)' is not run by qemu; there is no qemu process to locate")
@@ -76,22 +73,17 @@ public struct ProcessLocator: Sendable {
 
     private func readPidFile(_ hostPath: String) -> Result<Int, Failure> {
         do {
-            let text = try FileReader.readString(root.path(hostPath), limit: 4096)
-            guard let pid = Self.parsePidFile(text) else {
-                return .failure(Failure(reason: "\(hostPath) does not hold a pid: '\(String(text.prefix(40)).trimmingWhitespace())'"))
-            }
-            return .success(pid)
+            return .success(try PidFile.read(root.path(hostPath)))
         } catch {
-            return .failure(Failure(reason: error.description.replacingOccurrences(of: root.path(hostPath), with: hostPath)))
+            return .failure(Failure(reason: error.hostView(root).description))
         }
     }
 
     private func readDomstatus(_ hostPath: String) -> Result<Int, Failure> {
         do {
-            let text = try FileReader.readString(root.path(hostPath), limit: 4 << 20)
-            return Self.parseDomstatus(text).mapError { Failure(reason: "\(hostPath): \($0.reason)") }
+            return .success(try DomainStatusFile.readPid(root.path(hostPath)))
         } catch {
-            return .failure(Failure(reason: error.description.replacingOccurrences(of: root.path(hostPath), with: hostPath)))
+            return .failure(Failure(reason: error.hostView(root).description))
         }
     }
 
@@ -116,30 +108,6 @@ public struct ProcessLocator: Sendable {
     }
 
     // MARK: - parsing
-
-    /// A pid file holds one positive decimal number, maybe followed by a newline.
-    static func parsePidFile(_ text: String) -> Int? {
-        guard let pid = Int(text.trimmingWhitespace()), pid > 0 else { return nil }
-        return pid
-    }
-
-    /// The `pid` attribute of libvirt's `<domstatus>` status file.
-    static func parseDomstatus(_ text: String) -> Result<Int, Failure> {
-        let root: XMLTree
-        do {
-            root = try XMLTree.parse(text)
-        } catch {
-            return .failure(Failure(reason: "not well-formed XML (\(error))"))
-        }
-        guard root.name == "domstatus" else {
-            return .failure(Failure(reason: "root element is <\(root.qualifiedName)>, not <domstatus>"))
-        }
-        guard let raw = root.attr("pid") else {
-            return .failure(Failure(reason: "<domstatus> has no pid attribute"))
-        }
-        guard let pid = Int(raw), pid > 0 else { return .failure(Failure(reason: "<domstatus pid='\(raw)'> is not a pid")) }
-        return .success(pid)
-    }
 
     /// `/proc/<pid>/cmdline`: arguments separated (and terminated) by NUL.
     static func parseCmdline(_ bytes: [UInt8]) -> [String] {
