@@ -15,8 +15,7 @@ final class HistoryStoreTests: XCTestCase {
     }
 
     func finding(_ rule: String, _ status: FindingStatus, _ severity: Severity = .high) -> Finding {
-        Finding(rule: rule, layer: .dac, severity: severity, status: status, title: rule, observed: [:],
-                expected: "", remediation: "")
+        Finding(rule: rule, layer: .dac, severity: severity, status: status, observed: [:])
     }
 
     func report(_ id: String, at: Double, domains: [(String, Int, [Finding])], host: Int = 80) -> ScanReport {
