@@ -121,6 +121,8 @@ def score_of(findings):
         ls['lost'] += f['pointsLost']
     for ls in layers.values():
         ls['score'] = int(max(0, 100 - ls.pop('lost') * 3))
+        # Simplified: a layer with a failing or unknown check counts as down (Docs/scoring.md has the rule).
+        ls['down'] = ls['fail'] + ls['unknown'] > 0
     score = int(max(0, 100 - sum(f['pointsLost'] for f in findings)))
     grade = 'A' if score >= 90 else 'B' if score >= 80 else 'C' if score >= 70 else 'D' if score >= 60 else 'F'
     return score, grade, layers
@@ -180,7 +182,7 @@ def domain(name, uuid, root):
     score, grade, layers = score_of(fs)
     return {'name': name, 'uuid': uuid, 'state': 'running', 'id': facts['domain']['id'], 'profile': 'default',
             'facts': facts, 'findings': fs, 'score': score, 'grade': grade, 'layers': layers,
-            'layersStanding': sum(1 for ls in layers.values() if ls['fail'] == 0), 'layersTotal': len(layers),
+            'layersStanding': sum(1 for ls in layers.values() if not ls['down']), 'layersTotal': len(layers),
             'failing': failing_counts(fs), 'management': None}
 
 
@@ -242,7 +244,7 @@ def host_report():
     ]
     score, grade, layers = score_of(fs)
     return {'hostname': 'hv01.lab.example', 'facts': facts, 'findings': fs, 'score': score, 'grade': grade, 'layers': layers,
-            'layersStanding': sum(1 for ls in layers.values() if ls['fail'] == 0), 'layersTotal': len(layers),
+            'layersStanding': sum(1 for ls in layers.values() if not ls['down']), 'layersTotal': len(layers),
             'failing': failing_counts(fs)}
 
 
@@ -420,6 +422,8 @@ class Handler(BaseHTTPRequestHandler):
         if path == '/api/v1/history' and st.history:
             pts = st.points(q.get('target', 'host'))
             return self.json(200, pts) if pts else self.error(404, 'no such target')
+        if path == '/api/v1/admissions' and st.history:
+            return self.json(200, {'admissions': [], 'counts': []})
         if path == '/api/v1/diff' and st.history:
             return self.json(200, st.diff(q.get('from'), q.get('to')))
         return self.error(404, 'not found')
