@@ -46,8 +46,10 @@ final class SchemaValidationTests: ServiceLiveTestCase {
             }
             var failing: [String: Int] = Dictionary(uniqueKeysWithValues: Severity.allCases.map { ($0.rawValue, 0) })
             for f in list where f["status"] == "fail" { failing[f["severity"]?.stringValue ?? "?", default: 0] += 1 }
-            let served = target["failing"]?.objectValue?.mapValues { $0.intValue ?? -1 }
-            if served != failing { problems.append("\(where_) \(name): failing \(served ?? [:]) but the findings give \(failing)") }
+            // (A findings list has no `failing`; the schema checks that targets have it.)
+            if let served = target["failing"]?.objectValue?.mapValues({ $0.intValue ?? -1 }), served != failing {
+                problems.append("\(where_) \(name): failing \(served) but the findings give \(failing)")
+            }
             for (layer, score) in target["layers"]?.objectValue ?? [:] {
                 let inLayer = list.filter { $0["layer"]?.stringValue == layer }
                 for status in ["fail", "unknown", "waived"] + (listed == "all" ? ["pass"] : []) {
@@ -181,6 +183,21 @@ final class SchemaValidationTests: ServiceLiveTestCase {
             let again = try client.request("GET", path, headers: [("If-None-Match", tag)])
             XCTAssertEqual(again.status, 304, path)
         }
+
+        // The listing asked for: problems by default, everything with findings=all, 400 for anything else.
+        for (query, listed) in [("", "problems"), ("?findings=problems", "problems"), ("?findings=all", "all")] {
+            let report = try XCTUnwrap(client.request("GET", "/api/v1/report" + query).json)
+            XCTAssertEqual(reportProblems(report, listed: listed, at: "/api/v1/report\(query)"), [])
+            let domain = try XCTUnwrap(client.request("GET", "/api/v1/domains/\(name)" + query).json)
+            XCTAssertEqual(contractProblems(targets: [domain], rules: domain["rules"], listed: listed, at: "domain\(query)"), [])
+            let host = try XCTUnwrap(client.request("GET", "/api/v1/host" + query).json)
+            XCTAssertEqual(contractProblems(targets: [host], rules: host["rules"], listed: listed, at: "host\(query)"), [])
+        }
+        for path in ["/api/v1/report?findings=some", "/api/v1/host?findings=", "/api/v1/domains/\(uuid)?findings=x"] {
+            XCTAssertEqual(try client.request("GET", path).status, 400, path)
+        }
+        let findings = try XCTUnwrap(client.request("GET", "/api/v1/findings").json)
+        XCTAssertEqual(contractProblems(targets: [findings], rules: findings["rules"], listed: nil, at: "findings"), [])
 
         // A service whose scans cannot connect has no results yet.
         let none = try serve(config: try writeConfig("""
