@@ -265,7 +265,7 @@ public final class Auditor: Sendable {
         var report = ScanReport(
             scanId: UUID().uuidString.lowercased(), startedAt: Timestamp.format(started),
             finishedAt: Timestamp.format(finished), durationMs: (finished.timeIntervalSince(started) * 1000 * 100).rounded() / 100,
-            connection: settings.uri, root: root.description, errors: errors,
+            connection: settings.uri, root: root.description, errors: errors, rules: policies.ruleTexts,
             host: HostReport(hostname: hostname, facts: hostFacts, findings: Self.compact(hostVerdict.findings), score: hostVerdict.score),
             domains: reports.sorted { $0.name < $1.name },
             stats: ScanStats(stagesMs: clock.laps.merging(["libvirt": libvirtMs.rounded3]) { a, _ in a },
@@ -305,15 +305,12 @@ public final class Auditor: Sendable {
         return out
     }
 
-    /// Remediation text matters where something is to be fixed: passing and not-applicable
-    /// findings keep the key with an empty text (and not-applicable ones no observed values),
-    /// which makes a 1,000-VM report about a third smaller. `virtaudit policy explain RULE` and
-    /// `GET /api/v1/policies` still give every rule's full text.
+    /// Not-applicable findings keep no observed values: the rule did not apply, what it would
+    /// have looked at says nothing.
     static func compact(_ findings: [Finding]) -> [Finding] {
         findings.map { f in
             guard f.status == .pass || f.status == .notApplicable else { return f }
             var c = f
-            c.remediation = ""
             if f.status == .notApplicable { c.observed = .object([:]) }
             return c
         }
@@ -371,7 +368,7 @@ public final class Auditor: Sendable {
     /// Text for `virtaudit scan --explain VM`: every rule's verdict with observed vs expected.
     public func explain(_ vm: String, in report: ScanReport) -> String? {
         guard let d = report.domains.first(where: { $0.name == vm || $0.uuid == vm }) else { return nil }
-        return ExplainRenderer.render(d)
+        return ExplainRenderer.render(d, rules: report.rules)
     }
 
     static func localHostname() -> String {

@@ -3,7 +3,7 @@ import Core
 /// `virtaudit scan --explain VM`: every rule's verdict for one VM, grouped by layer, with what
 /// was observed, what was expected, the points it cost and what to change.
 public enum ExplainRenderer {
-    public static func render(_ d: DomainReport) -> String {
+    public static func render(_ d: DomainReport, rules: [String: RuleText]) -> String {
         var out = "\(d.name) (\(d.uuid)) \(d.state), profile \(d.profile): score \(d.score), grade \(d.grade)"
         if let standing = d.layersStanding, let total = d.layersTotal { out += ", layers standing \(standing) of \(total)" }
         out += "\n"
@@ -13,13 +13,14 @@ public enum ExplainRenderer {
             let sub = d.layers[layer.rawValue].map { l in " sub-score \(l.score.map(String.init) ?? "-")\(l.down ? " (DOWN)" : "")" } ?? ""
             out += "\n[\(layer.rawValue)] \(layer.title)\(sub)\n"
             for f in findings.sorted(by: { ($0.status.order, -$0.severity.rank, $0.rule) < ($1.status.order, -$1.severity.rank, $1.rule) }) {
-                out += "  \(f.status.rawValue.uppercased().padding(14)) \(f.severity.rawValue.padding(8)) \(f.rule): \(f.title)\n"
+                let text = ScanReport.text(for: f, in: rules)
+                out += "  \(f.status.rawValue.uppercased().padding(14)) \(f.severity.rawValue.padding(8)) \(f.rule): \(text.title)\n"
                 if f.status == .notApplicable { continue }
                 out += "      observed: \(observed(f.observed))\n"
-                out += "      expected: \(f.expected)\n"
+                out += "      expected: \(text.expected)\n"
                 if let r = f.reason { out += "      reason:   \(r)\n" }
                 if f.pointsLost > 0 { out += "      cost:     \(String(format: "%.1f", f.pointsLost)) points\n" }
-                if f.status == .fail || f.status == .unknown { out += "      fix:      \(f.remediation)\n" }
+                if f.status == .fail || f.status == .unknown { out += "      fix:      \(text.remediation)\n" }
                 if let w = f.waiver { out += "      waiver:   \(JSONWriter.string(w))\n" }
             }
         }

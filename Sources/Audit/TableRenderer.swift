@@ -37,7 +37,7 @@ public enum TableRenderer {
         if !failing.isEmpty {
             out += "\nfailing findings (most severe first):\n"
             for (name, f) in failing.sorted(by: { ($0.1.severity.rank, $1.0) > ($1.1.severity.rank, $0.0) }).prefix(40) {
-                out += "  \(pad(f.severity.rawValue.uppercased(), 8)) \(pad(name, 16)) \(f.rule): \(f.title)\n"
+                out += "  \(pad(f.severity.rawValue.uppercased(), 8)) \(pad(name, 16)) \(f.rule): \(report.text(for: f).title)\n"
             }
             if failing.count > 40 { out += "  ... and \(failing.count - 40) more (see --format json)\n" }
         }

@@ -26,7 +26,7 @@ public enum JSONWriter {
         string(try JSONValue(encoding: value), pretty: pretty)
     }
 
-    private static func write(_ value: JSONValue, into out: inout [UInt8], pretty: Bool, indent: Int,
+    static func write(_ value: JSONValue, into out: inout [UInt8], pretty: Bool, indent: Int,
                               parallel: Bool = true) {
         switch value {
         case .null: append("null", &out)

@@ -175,8 +175,8 @@ public final class HistoryStore: Sendable {
     }
 
     /// Only what a diff needs: non-passing findings, as compact JSON rows.
-    static func encodeFindings(_ findings: [Finding]) -> String {
-        let rows: [JSONValue] = TargetSnapshot.stored(findings).map {
+    static func encodeFindings(_ findings: [Finding], rules: [String: RuleText]) -> String {
+        let rows: [JSONValue] = TargetSnapshot.stored(findings, rules: rules).map {
             .array([.string($0.rule), .string($0.status), .string($0.severity), .string($0.layer), .string($0.title)])
         }
         return JSONWriter.string(.array(rows))

@@ -30,9 +30,9 @@ struct ScanRows: Sendable {
         hostGrade = report.host.grade
         stale = report.stale
         domainCount = report.domains.count
-        document = JSONWriter.data((try? JSONValue(encoding: report)) ?? .null)
+        document = Data(ResultsJSON.report(report, listing: .problems))
         targets = [Target(target: "host", name: report.host.hostname, state: "host", score: report.host.score,
-                          grade: report.host.grade, findings: HistoryStore.encodeFindings(report.host.findings))]
+                          grade: report.host.grade, findings: HistoryStore.encodeFindings(report.host.findings, rules: report.rules))]
         // A target is stored once per scan: a UUID seen twice (two qemu processes claiming one
         // VM, VMs without a UUID) gets `~2`, `~3`... so that the scan is still written whole.
         var seen: [String: Int] = ["host": 1]
@@ -40,7 +40,7 @@ struct ScanRows: Sendable {
             let n = (seen[d.uuid] ?? 0) + 1
             seen[d.uuid] = n
             targets.append(Target(target: n == 1 ? d.uuid : "\(d.uuid)~\(n)", name: d.name, state: d.state, score: d.score,
-                                  grade: d.grade, findings: HistoryStore.encodeFindings(d.findings)))
+                                  grade: d.grade, findings: HistoryStore.encodeFindings(d.findings, rules: report.rules)))
         }
     }
 

@@ -18,17 +18,17 @@ public struct TargetSnapshot: Sendable, Hashable {
     /// The targets of a report keyed by `host` or the VM's uuid.
     public static func of(_ report: ScanReport) -> [String: TargetSnapshot] {
         var out: [String: TargetSnapshot] = ["host": TargetSnapshot(name: report.host.hostname, score: report.host.score,
-                                                                    grade: report.host.grade, findings: stored(report.host.findings))]
+                                                                    grade: report.host.grade, findings: stored(report.host.findings, rules: report.rules))]
         for d in report.domains {
-            out[d.uuid] = TargetSnapshot(name: d.name, score: d.score, grade: d.grade, findings: stored(d.findings))
+            out[d.uuid] = TargetSnapshot(name: d.name, score: d.score, grade: d.grade, findings: stored(d.findings, rules: report.rules))
         }
         return out
     }
 
-    static func stored(_ findings: [Finding]) -> [StoredFinding] {
+    static func stored(_ findings: [Finding], rules: [String: RuleText]) -> [StoredFinding] {
         findings.filter { $0.status != .pass && $0.status != .notApplicable }.map {
             StoredFinding(rule: $0.rule, status: $0.status.rawValue, severity: $0.severity.rawValue,
-                          layer: $0.layer.rawValue, title: $0.title)
+                          layer: $0.layer.rawValue, title: ScanReport.text(for: $0, in: rules).title)
         }
     }
 }

@@ -201,9 +201,8 @@ public struct Evaluator: Sendable {
                     }
                 }
             }
-            findings.append(Finding(rule: p.id, layer: p.layer, severity: p.severity, status: status, title: p.title,
-                                    observed: observed(paths, &interpreter), expected: p.expected,
-                                    remediation: p.remediation, reason: reason, waiver: waiverJSON))
+            findings.append(Finding(rule: p.id, layer: p.layer, severity: p.severity, status: status,
+                                    observed: observed(paths, &interpreter), reason: reason, waiver: waiverJSON))
             weights.append(p.weight)
             breaks.append(p.breaksLayer)
         }
@@ -213,11 +212,8 @@ public struct Evaluator: Sendable {
             let target = vm.map { "VM \($0.name)" } ?? "the host"
             findings.append(Finding(
                 rule: ExpiredWaiver.ruleId, layer: e.layer, severity: ExpiredWaiver.severity, status: .fail,
-                title: "Waiver for \(w.rule.pattern) on \(target) expired on \(w.expires)",
                 observed: ["waiver": w.json, "rules": .array(e.rules.map { .string($0) })],
-                expected: "no expired waivers: every waiver is renewed or removed by its expiry date",
-                remediation: "Fix \(e.rules.joined(separator: ", ")) and delete the waiver at \(w.file):\(w.line), or renew it with a new 'expires' date if the risk is still accepted (owner: \(w.owner)).",
-                reason: "waiver at \(w.file):\(w.line) (owner \(w.owner): \(w.reason)) expired on \(w.expires); the rule is scored again",
+                reason: "waiver for \(w.rule.pattern) on \(target) at \(w.file):\(w.line) (owner \(w.owner): \(w.reason)) expired on \(w.expires); \(e.rules.joined(separator: ", ")) scored again",
                 waiver: w.json))
             weights.append(Rule.defaultWeight(ExpiredWaiver.severity))
             breaks.append(false)

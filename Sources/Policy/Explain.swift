@@ -23,18 +23,18 @@ public enum Explain {
     }
 
     /// Every rule's verdict on one VM, worst first, with observed against expected.
-    public static func verdicts(_ v: DomainVerdict) -> String {
+    public static func verdicts(_ v: DomainVerdict, rules: [String: RuleText]) -> String {
         var out = "\(v.name) (\(v.uuid)): score \(v.score.score)/100, grade \(v.score.grade), layers standing \(v.score.layersStanding) of \(v.score.layersTotal), profile \(v.profile)\n"
         for note in v.notes { out += "  note: \(note)\n" }
         out += layers(v.score)
-        out += findings(v.findings)
+        out += findings(v.findings, rules: rules)
         return out
     }
 
-    public static func verdicts(_ v: HostVerdict) -> String {
+    public static func verdicts(_ v: HostVerdict, rules: [String: RuleText]) -> String {
         var out = "host: score \(v.score.score)/100, grade \(v.score.grade), layers standing \(v.score.layersStanding) of \(v.score.layersTotal), profile \(v.profile)\n"
         for note in v.notes { out += "  note: \(note)\n" }
-        return out + layers(v.score) + findings(v.findings)
+        return out + layers(v.score) + findings(v.findings, rules: rules)
     }
 
     static func layers(_ score: Score) -> String {
@@ -49,7 +49,7 @@ public enum Explain {
         return out
     }
 
-    static func findings(_ findings: [Finding]) -> String {
+    static func findings(_ findings: [Finding], rules: [String: RuleText]) -> String {
         let order: [FindingStatus: Int] = [.fail: 0, .unknown: 1, .waived: 2, .pass: 3, .notApplicable: 4]
         let sorted = findings.enumerated().sorted { a, b in
             let x = (order[a.element.status]!, -a.element.severity.rank, -a.element.pointsLost, a.offset)
@@ -58,18 +58,19 @@ public enum Explain {
         }.map(\.element)
         var out = ""
         for f in sorted {
+            let text = ScanReport.text(for: f, in: rules)
             out += "\n\(f.status.rawValue.uppercased()) \(f.rule) [\(f.layer.rawValue), \(f.severity.rawValue)"
             if f.pointsLost > 0 { out += ", -\(format(f.pointsLost)) points" }
-            out += "] \(f.title)\n"
+            out += "] \(text.title)\n"
             if case .object(let o) = f.observed, !o.isEmpty {
                 out += "  observed: " + o.keys.sorted().map { "\($0) = \(JSONWriter.string(o[$0]!))" }.joined(separator: ", ") + "\n"
             }
-            out += "  expected: \(f.expected)\n"
+            out += "  expected: \(text.expected)\n"
             if let reason = f.reason { out += "  \(f.status == .waived ? "waived" : "reason"): \(reason)\n" }
             if let w = f.waiver {
                 out += "  waiver: owner \(w["owner"]?.stringValue ?? "?"), expires \(w["expires"]?.stringValue ?? "?"), \(w["source"]?.stringValue ?? "")\n"
             }
-            if f.status == .fail || f.status == .unknown { out += "  remediation: \(f.remediation)\n" }
+            if f.status == .fail || f.status == .unknown { out += "  remediation: \(text.remediation)\n" }
         }
         return out
     }

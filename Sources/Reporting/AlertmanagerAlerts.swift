@@ -97,8 +97,9 @@ public struct AlertmanagerState: Sendable {
                 labels["vm_uuid"] = d.uuid
             }
             let target = d.map { "\($0.name) on \(host)" } ?? host
-            var annotations = ["summary": "\(target) fails \(f.rule) (\(f.severity.rawValue)): \(f.title)",
-                               "observed": JSONWriter.string(f.observed), "remediation": f.remediation]
+            let text = report.text(for: f)
+            var annotations = ["summary": "\(target) fails \(f.rule) (\(f.severity.rawValue)): \(text.title)",
+                               "observed": JSONWriter.string(f.observed), "remediation": text.remediation]
             let link = dashboardLink(domain: d)
             if let link { annotations["dashboard"] = link }
             out.append(AlertmanagerAlert(labels: labels, annotations: annotations,

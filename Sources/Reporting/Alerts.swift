@@ -70,10 +70,11 @@ public enum AlertEngine {
             for (rule, f) in failing(findings).sorted(by: { $0.key < $1.key })
             where policy.newFindingSeverities.contains(f.severity) && oldFailing[rule] == nil {
                 let name = target["name"]?.stringValue ?? id
+                let text = current.text(for: f)
                 alerts.append(Alert(kind: .newFinding, key: "finding:\(id):\(rule)", severity: f.severity,
-                                    summary: "\(f.severity.rawValue) finding on \(name): \(f.title)", target: target,
+                                    summary: "\(f.severity.rawValue) finding on \(name): \(text.title)", target: target,
                                     details: ["rule": .string(rule), "layer": .string(f.layer.rawValue), "observed": f.observed,
-                                              "expected": .string(f.expected), "remediation": .string(f.remediation)],
+                                              "expected": .string(text.expected), "remediation": .string(text.remediation)],
                                     scanId: current.scanId, at: at))
             }
         }

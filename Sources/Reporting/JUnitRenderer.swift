@@ -24,7 +24,7 @@ public enum JUnitRenderer {
             var counts = (tests: 0, failures: 0, skipped: 0)
             for f in findings {
                 counts.tests += 1
-                cases.append(testcase(f, domain: d, report: report, rule: byId[f.rule], locate: locate, counts: &counts))
+                cases.append(testcase(f, domain: d, report: report, rule: byId[f.rule] ?? report.text(for: f), locate: locate, counts: &counts))
             }
             total.tests += counts.tests
             total.failures += counts.failures
@@ -51,7 +51,7 @@ public enum JUnitRenderer {
         return out
     }
 
-    static func testcase(_ f: Finding, domain d: DomainReport?, report: ScanReport, rule: RuleText?,
+    static func testcase(_ f: Finding, domain d: DomainReport?, report: ScanReport, rule: RuleText,
                          locate: FindingLocator, counts: inout (tests: Int, failures: Int, skipped: Int)) -> String {
         let classname = d.map { "virtaudit.vm.\($0.name)" } ?? "virtaudit.host"
         // A rule with several findings on one target (an expired waiver each) names its subject.
@@ -76,15 +76,15 @@ public enum JUnitRenderer {
         case .fail, .unknown:
             counts.failures += 1
             let message = f.status == .unknown
-                ? "[\(f.severity.rawValue)] \(f.title): unknown" + (f.reason.map { " (\($0))" } ?? "")
-                : "[\(f.severity.rawValue)] \(f.title)"
+                ? "[\(f.severity.rawValue)] \(rule.title): unknown" + (f.reason.map { " (\($0))" } ?? "")
+                : "[\(f.severity.rawValue)] \(rule.title)"
             var body = "rule: \(f.rule)\nid: \(id)\nseverity: \(f.severity.rawValue)\nlayer: \(f.layer.rawValue)\n"
             body += "status: \(f.status.rawValue)\n"
             if let r = f.reason { body += "reason: \(r)\n" }
-            body += "observed: \(observed)\nexpected: \(f.expected)\n"
-            let remediation = f.remediation.isEmpty ? (rule?.remediation ?? "") : f.remediation
+            body += "observed: \(observed)\nexpected: \(rule.expected)\n"
+            let remediation = rule.remediation
             if !remediation.isEmpty { body += "remediation: \(remediation)\n" }
-            if let refs = rule?.references, !refs.isEmpty { body += "references: \(refs.joined(separator: " "))\n" }
+            if case let refs = rule.references, !refs.isEmpty { body += "references: \(refs.joined(separator: " "))\n" }
             return open + ">\n      <failure message=\"\(attr(message))\" type=\"\(f.status.rawValue)\">\(text(body))</failure>\n    </testcase>\n"
         }
     }

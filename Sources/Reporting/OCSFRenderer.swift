@@ -25,7 +25,7 @@ public enum OCSFRenderer {
         var out: [JSONValue] = []
         let time = millis(report.finishedAt) ?? millis(report.startedAt) ?? 0
         for (d, f) in SeverityGate.findings(in: report, atOrAbove: .info) {
-            out.append(event(f, domain: d, report: report, rule: texts[f.rule] ?? RuleText(finding: f),
+            out.append(event(f, domain: d, report: report, rule: texts[f.rule] ?? report.text(for: f),
                              time: time, toolVersion: toolVersion, seen: seen))
         }
         return out
@@ -58,7 +58,7 @@ public enum OCSFRenderer {
         let hostId = report.hostId ?? "hostname:" + report.host.hostname
         let failing = f.status == .fail
         var info: [String: JSONValue] = [
-            "uid": .string(id), "title": .string(f.title), "desc": .string(rule.rationale.isEmpty ? f.expected : rule.rationale),
+            "uid": .string(id), "title": .string(rule.title), "desc": .string(rule.rationale.isEmpty ? rule.expected : rule.rationale),
             "types": [.string("virtaudit/" + f.layer.rawValue)], "created_time": .int(time),
             "analytic": ["uid": .string(f.rule), "name": .string(f.rule), "type_id": 1, "type": "Rule"],
         ]
@@ -75,11 +75,11 @@ public enum OCSFRenderer {
             resource = ["type": "hypervisor_host", "uid": .string(hostId), "name": .string(report.host.hostname)]
         }
         resource["labels"] = [.string("layer:" + f.layer.rawValue)]
-        var remediation: [String: JSONValue] = ["desc": .string(f.remediation)]
+        var remediation: [String: JSONValue] = ["desc": .string(rule.remediation)]
         if !rule.references.isEmpty { remediation["references"] = .array(rule.references.map { .string($0) }) }
         var unmapped: [String: JSONValue] = ["rule": .string(f.rule), "layer": .string(f.layer.rawValue),
                                              "status": .string(f.status.rawValue), "observed": f.observed,
-                                             "expected": .string(f.expected), "scan_id": .string(report.scanId)]
+                                             "expected": .string(rule.expected), "scan_id": .string(report.scanId)]
         if let reason = f.reason { unmapped["reason"] = .string(reason) }
         return [
             "class_uid": .int(classUID), "class_name": "Compliance Finding",
@@ -89,14 +89,14 @@ public enum OCSFRenderer {
             "time": .int(time),
             "severity_id": .int(severityID(f.severity)), "severity": .string(f.severity.rawValue.capitalized),
             "status_id": 1, "status": "New",
-            "message": .string("\(d?.name ?? report.host.hostname): \(f.title)"),
+            "message": .string("\(d?.name ?? report.host.hostname): \(rule.title)"),
             "metadata": ["version": .string(schemaVersion), "uid": .string(report.scanId + "/" + id),
                          "log_name": "virtaudit-findings",
                          "product": ["name": "virtaudit", "vendor_name": "virtaudit", "version": .string(toolVersion)]],
             "finding_info": .object(info),
             "compliance": ["control": .string(f.rule), "standards": ["virtaudit layered defense"],
                            "status_id": .int(failing ? 3 : 0), "status": .string(failing ? "Fail" : "Unknown"),
-                           "desc": .string(f.expected)],
+                           "desc": .string(rule.expected)],
             "resources": [.object(resource)],
             "remediation": .object(remediation),
             "unmapped": .object(unmapped),

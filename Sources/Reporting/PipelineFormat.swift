@@ -1,59 +1,5 @@
 import Core
 
-/// What the pipeline renderers (SARIF, JUnit) need to know about a rule. Reporting does not
-/// depend on the policy module: callers copy these texts out of their loaded rules.
-public struct RuleText: Sendable, Hashable {
-    public var id: String
-    public var title: String
-    public var layer: Layer
-    public var severity: Severity
-    public var expected: String
-    public var rationale: String
-    public var remediation: String
-    /// URLs (libvirt and kernel documentation, CVEs).
-    public var references: [String]
-    public var tags: [String]
-
-    public init(id: String, title: String, layer: Layer, severity: Severity, expected: String = "",
-                rationale: String = "", remediation: String = "", references: [String] = [], tags: [String] = []) {
-        self.id = id
-        self.title = title
-        self.layer = layer
-        self.severity = severity
-        self.expected = expected
-        self.rationale = rationale
-        self.remediation = remediation
-        self.references = references
-        self.tags = tags
-    }
-
-    /// A rule known only from a finding (e.g. `waiver.expired`, which no rule file defines).
-    public init(finding f: Finding) {
-        self.init(id: f.rule, title: f.title, layer: f.layer, severity: f.severity, expected: f.expected,
-                  remediation: f.remediation)
-    }
-
-    /// The help text: rationale, remediation and references, as plain text.
-    public var helpText: String {
-        var parts: [String] = []
-        if !rationale.isEmpty { parts.append("Why: " + rationale) }
-        if !expected.isEmpty { parts.append("Expected: " + expected) }
-        if !remediation.isEmpty { parts.append("Remediation: " + remediation) }
-        if !references.isEmpty { parts.append("References:\n" + references.map { "- " + $0 }.joined(separator: "\n")) }
-        return parts.isEmpty ? title : parts.joined(separator: "\n\n")
-    }
-
-    /// The help text as Markdown.
-    public var helpMarkdown: String {
-        var parts: [String] = ["**" + title + "**"]
-        if !rationale.isEmpty { parts.append("**Why.** " + rationale) }
-        if !expected.isEmpty { parts.append("**Expected.** `" + expected.replacingAll("`", with: "'") + "`") }
-        if !remediation.isEmpty { parts.append("**Remediation.** " + remediation) }
-        if !references.isEmpty { parts.append("**References**\n\n" + references.map { "- <\($0)>" }.joined(separator: "\n")) }
-        return parts.joined(separator: "\n\n")
-    }
-}
-
 /// Where a finding points in an input file (`virtaudit check`): the file as a URI or relative
 /// path and, when known, the 1-based line of the offending element.
 public struct SourceLocation: Sendable, Hashable {

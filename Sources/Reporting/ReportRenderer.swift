@@ -52,15 +52,18 @@ public enum ReportRenderer {
 
     // MARK: JSON
 
-    public static func json(_ report: ScanReport, diff: ScanDiff?) -> String {
-        var doc: JSONValue = [
-            "kind": "virtaudit-report",
-            "generatedAt": .string(Timestamp.format(Date())),
-            "summary": summary(report),
-            "report": (try? JSONValue(encoding: report)) ?? .null,
-        ]
-        doc.set("changes", to: diff.flatMap { try? JSONValue(encoding: $0) } ?? .null)
-        return JSONWriter.string(doc, pretty: true) + "\n"
+    /// The JSON report file: `kind`, `generatedAt`, `summary`, the scan (`report`, results
+    /// format 2, listing `listing`) and `changes` since the previous report (or null).
+    public static func json(_ report: ScanReport, diff: ScanDiff?, listing: FindingsListing = .problems) -> String {
+        var s = JSONStream(pretty: true, capacity: 1 << 16)
+        s.beginObject()
+        s.field("kind", "virtaudit-report")
+        s.field("generatedAt", Timestamp.format(Date()))
+        s.key("summary"); s.value(summary(report))
+        s.key("report"); ResultsJSON.writeReport(report, listing: listing, into: &s)
+        s.key("changes"); s.value(diff.flatMap { try? JSONValue(encoding: $0) })
+        s.endObject()
+        return String(decoding: s.bytes, as: UTF8.self) + "\n"
     }
 
     static func summary(_ report: ScanReport) -> JSONValue {
@@ -102,22 +105,23 @@ public enum ReportRenderer {
         for d in report.domains.sorted(by: { ($0.score, $0.name) < ($1.score, $1.name) }) {
             md += "| \(mdEscape(d.name)) | \(d.state)\(managed(d)) | \(d.score) | \(d.grade) | \(standing(d.layersStanding, d.layersTotal)) | \(d.findings.filter { $0.status == .fail }.count) |\n"
         }
-        md += "\n## Host findings\n\n" + mdFindings(failing(report.host.findings))
+        md += "\n## Host findings\n\n" + mdFindings(failing(report.host.findings), report.rules)
         for d in report.domains.sorted(by: { ($0.score, $0.name) < ($1.score, $1.name) }) {
             let f = failing(d.findings)
             if f.isEmpty { continue }
             md += "\n## \(mdEscape(d.name)) (score \(d.score), grade \(d.grade))\n\n"
-            md += "Layers standing \(standing(d.layersStanding, d.layersTotal)): \(layerLine(d.layers)).\n\n" + mdFindings(f)
+            md += "Layers standing \(standing(d.layersStanding, d.layersTotal)): \(layerLine(d.layers)).\n\n" + mdFindings(f, report.rules)
         }
         return md
     }
 
-    static func mdFindings(_ findings: [Finding]) -> String {
+    static func mdFindings(_ findings: [Finding], _ rules: [String: RuleText]) -> String {
         if findings.isEmpty { return "None.\n" }
         return findings.map { f in
-            var s = "- **\(f.severity.rawValue.uppercased())** \(f.status.rawValue) `\(f.rule)` (\(f.layer.rawValue)): \(mdEscape(f.title))\n"
+            let text = ScanReport.text(for: f, in: rules)
+            var s = "- **\(f.severity.rawValue.uppercased())** \(f.status.rawValue) `\(f.rule)` (\(f.layer.rawValue)): \(mdEscape(text.title))\n"
             if let r = f.reason { s += "  - reason: \(mdEscape(r))\n" }
-            s += "  - expected: \(mdEscape(f.expected))\n  - fix: \(mdEscape(f.remediation))\n"
+            s += "  - expected: \(mdEscape(text.expected))\n  - fix: \(mdEscape(text.remediation))\n"
             return s
         }.joined()
     }
@@ -171,24 +175,25 @@ public enum ReportRenderer {
         for d in report.domains.sorted(by: { ($0.score, $0.name) < ($1.score, $1.name) }) {
             h += "<tr><td><a href=\"#vm-\(esc(d.uuid))\">\(esc(d.name))</a></td><td>\(esc(d.state + managed(d)))</td><td class=\"num\">\(d.score)</td><td class=\"grade\">\(esc(d.grade))</td><td>\(standing(d.layersStanding, d.layersTotal))</td><td class=\"num\">\(d.findings.filter { $0.status == .fail }.count)</td></tr>\n"
         }
-        h += "</tbody></table>\n<h2>Host findings</h2>\n" + htmlFindings(failing(report.host.findings))
+        h += "</tbody></table>\n<h2>Host findings</h2>\n" + htmlFindings(failing(report.host.findings), report.rules)
         for d in report.domains.sorted(by: { ($0.score, $0.name) < ($1.score, $1.name) }) {
             h += "<h2 id=\"vm-\(esc(d.uuid))\">\(esc(d.name)): score \(d.score), grade \(esc(d.grade))</h2>\n"
             h += "<p class=\"muted\">Layers standing \(standing(d.layersStanding, d.layersTotal)): \(esc(layerLine(d.layers))).</p>\n"
-            h += htmlFindings(failing(d.findings))
+            h += htmlFindings(failing(d.findings), report.rules)
         }
         h += "</body></html>\n"
         return h
     }
 
-    static func htmlFindings(_ findings: [Finding]) -> String {
+    static func htmlFindings(_ findings: [Finding], _ rules: [String: RuleText]) -> String {
         if findings.isEmpty { return "<p>No failing or unknown findings.</p>\n" }
         var h = "<table><thead><tr><th scope=\"col\">Severity</th><th scope=\"col\">Finding</th><th scope=\"col\">Expected / fix</th></tr></thead><tbody>\n"
         for f in findings {
+            let text = ScanReport.text(for: f, in: rules)
             h += "<tr><td><span class=\"sev \(f.severity.rawValue)\">\(f.severity.rawValue)</span><br>\(esc(f.status.rawValue))</td>"
-            h += "<td><code>\(esc(f.rule))</code> (\(esc(f.layer.rawValue)))<br>\(esc(f.title))"
+            h += "<td><code>\(esc(f.rule))</code> (\(esc(f.layer.rawValue)))<br>\(esc(text.title))"
             if let r = f.reason { h += "<br><span class=\"muted\">\(esc(r))</span>" }
-            h += "</td><td>\(esc(f.expected))<br><span class=\"muted\">\(esc(f.remediation))</span></td></tr>\n"
+            h += "</td><td>\(esc(text.expected))<br><span class=\"muted\">\(esc(text.remediation))</span></td></tr>\n"
         }
         return h + "</tbody></table>\n"
     }

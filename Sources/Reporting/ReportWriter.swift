@@ -73,7 +73,7 @@ public struct ReportWriter: Sendable {
         guard let name = reportBases().last,
               let data = FileManager.default.contents(atPath: "\(directory)/\(name).json"),
               let value = try? JSONValue(parsing: data), let doc = value["report"] else { return nil }
-        return try? doc.decode(ScanReport.self)
+        return try? ResultsJSON.decodeReport(doc)
     }
 
     func reportBases() -> [String] {

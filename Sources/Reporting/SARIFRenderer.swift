@@ -28,14 +28,14 @@ public enum SARIFRenderer {
         for (_, fs) in targets {
             for f in fs where index[f.rule] == nil {
                 index[f.rule] = ordered.count
-                ordered.append(RuleText(finding: f))
+                ordered.append(report.text(for: f))
             }
         }
 
         var results: [JSONValue] = []
         for (d, fs) in targets {
             for f in fs where f.status == .fail || f.status == .unknown || f.status == .waived {
-                results.append(result(f, domain: d, report: report, ruleIndex: index[f.rule]!, locate: locate))
+                results.append(result(f, domain: d, report: report, ruleIndex: index[f.rule]!, rule: ordered[index[f.rule]!], locate: locate))
             }
         }
 
@@ -115,19 +115,19 @@ public enum SARIFRenderer {
         return .object(d)
     }
 
-    static func result(_ f: Finding, domain d: DomainReport?, report: ScanReport, ruleIndex: Int,
+    static func result(_ f: Finding, domain d: DomainReport?, report: ScanReport, ruleIndex: Int, rule: RuleText,
                        locate: FindingLocator) -> JSONValue {
         let target = d.map { "VM \($0.name)" } ?? "host \(report.host.hostname)"
         var text: String
         switch f.status {
-        case .unknown: text = "\(f.title): unknown on \(target)" + (f.reason.map { " (\($0))" } ?? "")
-        case .waived: text = "\(f.title): fails on \(target), waived"
-        default: text = "\(f.title): fails on \(target)"
+        case .unknown: text = "\(rule.title): unknown on \(target)" + (f.reason.map { " (\($0))" } ?? "")
+        case .waived: text = "\(rule.title): fails on \(target), waived"
+        default: text = "\(rule.title): fails on \(target)"
         }
-        if !f.expected.isEmpty { text += ". Expected: \(f.expected)" }
+        if !rule.expected.isEmpty { text += ". Expected: \(rule.expected)" }
         if case .object(let o) = f.observed, !o.isEmpty { text += ". Observed: " + JSONWriter.string(f.observed) }
         text += "."
-        if !f.remediation.isEmpty && f.status != .waived { text += " " + f.remediation }
+        if !rule.remediation.isEmpty && f.status != .waived { text += " " + rule.remediation }
 
         let logicalName = report.host.hostname + "/" + (d?.name ?? "host")
         var logical: [String: JSONValue] = ["fullyQualifiedName": .string(logicalName), "name": .string(d?.name ?? "host"),

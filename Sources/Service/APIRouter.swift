@@ -160,7 +160,7 @@ public struct APIRouter: HTTPHandler {
             return cached(request, snapshot.fullReport.body)
         case .findings:
             guard let findingQuery, !findingQuery.isDefault else { return cached(request, snapshot.findingsAll.body) }
-            return cached(request, EncodedBody(ResultSnapshot.findingsList(findingQuery.apply(snapshot))))
+            return cached(request, EncodedBody(bytes: ResultSnapshot.findingsList(findingQuery.apply(snapshot), rules: snapshot.report.rules)))
         default:
             return Self.error(500, "internal_error", "unrouted path")
         }

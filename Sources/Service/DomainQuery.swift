@@ -53,7 +53,7 @@ struct DomainQuery: Equatable {
         }
     }
 
-    /// Applies the filters to domain summaries (see `ReportJSON.domainSummary`), then sorts.
+    /// Applies the filters to domain summaries (see `ResultsJSON.domainEntry`), then sorts.
     func apply(_ summaries: [JSONValue]) -> [JSONValue] {
         let kept = summaries.filter { d in
             if let grades, !grades.contains(d["grade"]?.stringValue ?? "") { return false }

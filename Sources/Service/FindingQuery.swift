@@ -28,7 +28,7 @@ struct FindingQuery: Equatable {
         severities == nil && layers == nil && statuses == nil && rule == nil && domain == nil && targets == nil
     }
 
-    func apply(_ snapshot: ResultSnapshot) -> [(Finding, JSONValue)] {
+    func apply(_ snapshot: ResultSnapshot) -> [(Finding, FindingTarget)] {
         // A domain filter names one domain (UUID or name); findings of the host are then left out.
         var domainIndex: Int?? = nil
         if let domain { domainIndex = .some(snapshot.domainIndex(domain)) }

@@ -8,7 +8,12 @@ public struct EncodedBody: Sendable, Equatable {
     public let etag: String
 
     public init(_ value: JSONValue) {
-        bytes = Array(JSONWriter.string(value).utf8)
+        self.init(bytes: JSONWriter.bytes(value))
+    }
+
+    /// A body already encoded (by `ResultsJSON`).
+    public init(bytes: [UInt8]) {
+        self.bytes = bytes
         etag = Conditional.etag(for: bytes)
     }
 }
@@ -16,15 +21,15 @@ public struct EncodedBody: Sendable, Equatable {
 /// A response body encoded on first use and then kept (for large, rarely requested documents:
 /// encoding them for every scan would cost memory and time nobody asked for).
 public final class LazyBody: Sendable {
-    private let make: @Sendable () -> JSONValue
+    private let make: @Sendable () -> [UInt8]
     private let cache = Mutex<EncodedBody?>(nil)
 
-    init(_ make: @escaping @Sendable () -> JSONValue) { self.make = make }
+    init(_ make: @escaping @Sendable () -> [UInt8]) { self.make = make }
 
     public var body: EncodedBody {
         cache.withLock { c in
             if let b = c { return b }
-            let b = EncodedBody(make())
+            let b = EncodedBody(bytes: make())
             c = b
             return b
         }
@@ -47,7 +52,7 @@ public final class ResultSnapshot: Sendable {
     /// `GET /api/v1/report`: the whole scan (encoded when first asked for).
     let fullReport: LazyBody
     /// Every finding with its target, host first, then domains in report order.
-    let findings: [(finding: Finding, target: JSONValue, domain: Int?)]
+    let findings: [(finding: Finding, target: FindingTarget, domain: Int?)]
     let findingsAll: LazyBody
     private let indexByUUID: [String: Int]
     private let indexByName: [String: Int]
@@ -55,11 +60,11 @@ public final class ResultSnapshot: Sendable {
     public init(report: ScanReport, publishedAt: Date) {
         self.report = report
         self.publishedAt = publishedAt
-        domainSummaries = report.domains.map(ReportJSON.domainSummary)
-        domainDetails = report.domains.map { EncodedBody(ReportJSON.domain($0)) }
+        domainSummaries = report.domains.map { (try? JSONValue(parsing: Data(ResultsJSON.domainEntry($0)))) ?? .null }
+        domainDetails = report.domains.map { EncodedBody(bytes: ResultsJSON.domain($0, rules: report.rules)) }
         domainFacts = report.domains.map { EncodedBody($0.facts) }
-        host = EncodedBody(ReportJSON.host(report.host))
-        fullReport = LazyBody { ReportJSON.report(report) }
+        host = EncodedBody(bytes: ResultsJSON.host(report.host, rules: report.rules))
+        fullReport = LazyBody { ResultsJSON.report(report) }
         var uuids: [String: Int] = [:]
         var names: [String: Int] = [:]
         for (i, d) in report.domains.enumerated() {
@@ -68,16 +73,17 @@ public final class ResultSnapshot: Sendable {
         }
         indexByUUID = uuids
         indexByName = names
-        var flat: [(finding: Finding, target: JSONValue, domain: Int?)] = []
-        let hostTarget = ReportJSON.target(host: report.host)
+        var flat: [(finding: Finding, target: FindingTarget, domain: Int?)] = []
+        let hostTarget = FindingTarget.host(report.host)
         for f in report.host.findings { flat.append((f, hostTarget, nil)) }
         for (i, d) in report.domains.enumerated() {
-            let target = ReportJSON.target(domain: d)
+            let target = FindingTarget.domain(d)
             for f in d.findings { flat.append((f, target, i)) }
         }
         findings = flat
         let all = flat.map { ($0.finding, $0.target) }
-        findingsAll = LazyBody { Self.findingsList(all) }
+        let rules = report.rules
+        findingsAll = LazyBody { Self.findingsList(all, rules: rules) }
         let byName = DomainQuery.sorted(domainSummaries, by: .init(key: .name, descending: false))
         domainList = EncodedBody(Self.domainsList(byName))
     }
@@ -91,13 +97,8 @@ public final class ResultSnapshot: Sendable {
         ["domains": .array(items), "count": .int(items.count)]
     }
 
-    static func findingsList(_ items: [(Finding, JSONValue)]) -> JSONValue {
-        let list: [JSONValue] = items.map { finding, target in
-            var object = ReportJSON.finding(finding).objectValue ?? [:]
-            object["target"] = target
-            return .object(object)
-        }
-        return ["findings": .array(list), "count": .int(list.count)]
+    static func findingsList(_ items: [(Finding, FindingTarget)], rules: [String: RuleText]) -> [UInt8] {
+        ResultsJSON.findingsList(items.map { (finding: $0.0, target: $0.1) }, rules: rules)
     }
 }
 
@@ -128,7 +129,7 @@ public final class ResultStore: @unchecked Sendable {
     /// not stale also means libvirt was reachable.
     public func publish(_ report: ScanReport) {
         let snapshot = ResultSnapshot(report: report, publishedAt: clock())
-        let summary = EncodedBody(ReportJSON.summary(report, stale: report.stale))
+        let summary = EncodedBody(bytes: ResultsJSON.summary(report, stale: report.stale))
         lock.withLock {
             current = snapshot
             summaryBody = summary
@@ -143,7 +144,7 @@ public final class ResultStore: @unchecked Sendable {
     /// Marks the current result as outdated (a scan failed, libvirt went away) or fresh again.
     public func setStale(_ value: Bool) {
         let held: ResultSnapshot? = lock.withLock { stale == value ? nil : current }
-        let summary = held.map { EncodedBody(ReportJSON.summary($0.report, stale: value)) }
+        let summary = held.map { EncodedBody(bytes: ResultsJSON.summary($0.report, stale: value)) }
         lock.withLock {
             stale = value
             if let summary, let held, current === held { summaryBody = summary }

@@ -76,7 +76,7 @@ struct CheckCommand: ParsableCommand {
             return SourceLocation(uri: l.file, line: l.line)
         }
         switch format {
-        case .json: print(JSONWriter.string((try? JSONValue(encoding: check)) ?? .null, pretty: pretty))
+        case .json: print(String(decoding: check.json(pretty: pretty), as: UTF8.self))
         case .table: print(CheckRenderer.table(check), terminator: "")
         case .sarif: print(SARIFRenderer.render(report: report, rules: RuleText.all(auditor.policies), locate: locate), terminator: "")
         case .junit: print(JUnitRenderer.render(report: report, rules: RuleText.all(auditor.policies)), terminator: "")

@@ -32,6 +32,9 @@ struct ScanCommand: ParsableCommand {
     @Flag(help: "Pretty-print JSON output.")
     var pretty = false
 
+    @Flag(name: .shortAndLong, help: "JSON: list every finding, passes and not-applicable ones included (default: failing, unknown and waived findings; the others are counted per layer).")
+    var verbose = false
+
     @OptionGroup var gates: GateOptions
 
     @Option(help: ArgumentHelp("Show every rule's verdict for one VM (name or uuid), with observed vs expected.",
@@ -58,7 +61,7 @@ struct ScanCommand: ParsableCommand {
             print(text, terminator: "")
         } else {
             switch format {
-            case .json: print(JSONWriter.string((try? JSONValue(encoding: report)) ?? .null, pretty: pretty))
+            case .json: print(String(decoding: ResultsJSON.report(report, listing: verbose ? .all : .problems, pretty: pretty), as: UTF8.self))
             case .table: print(TableRenderer.render(report), terminator: "")
             case .sarif: print(SARIFRenderer.render(report: report, rules: RuleText.all(auditor.policies)), terminator: "")
             case .junit: print(JUnitRenderer.render(report: report, rules: RuleText.all(auditor.policies)), terminator: "")

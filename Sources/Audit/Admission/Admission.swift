@@ -72,10 +72,11 @@ public enum Admission {
         var waived: [String] = []
         for c in t.findings where settings.denySeverities.contains(c.finding.severity) {
             let f = c.finding
+            let text = ScanReport.text(for: f, in: report.rules)
             switch c.status {
             case "fail", "unknown":
-                denials.append(Denial(rule: f.rule, severity: f.severity, layer: f.layer, status: c.status, title: f.title,
-                                      observed: f.observed, remediation: f.remediation, reason: f.reason))
+                denials.append(Denial(rule: f.rule, severity: f.severity, layer: f.layer, status: c.status, title: text.title,
+                                      observed: f.observed, remediation: text.remediation, reason: f.reason))
             case "waived":
                 waived.append(f.rule)
             default:

@@ -27,7 +27,7 @@ public enum CheckRenderer {
             out += "\n\(t.name):\n"
             for f in shown {
                 let loc = f.location.map { "\($0.file):\($0.line)" } ?? "-"
-                out += "  \(TableRenderer.pad(f.status.uppercased(), 8)) \(TableRenderer.pad(f.finding.severity.rawValue, 8)) \(f.finding.rule): \(f.finding.title)  [\(loc)]\n"
+                out += "  \(TableRenderer.pad(f.status.uppercased(), 8)) \(TableRenderer.pad(f.finding.severity.rawValue, 8)) \(f.finding.rule): \(ScanReport.text(for: f.finding, in: r.rules).title)  [\(loc)]\n"
                 if f.status == "unknown", let why = f.finding.reason { out += "           \(why)\n" }
             }
         }

@@ -333,6 +333,7 @@ public enum OfflineCheck {
             warnings.append("\(n) domain definitions share uuid \(uuid): each is judged on its own")
         }
         return CheckReport(checkedAt: Timestamp.format(now), inputs: inputs, targets: reportTargets, warnings: warnings,
+                           rules: auditor.policies.ruleTexts,
                            iommu: haveListing ? .object([
                                "groups": .array(groupsJSON), "listings": .array(listingJSON),
                                "devices": .array(listed.keys.sorted().map { listed[$0]!.json }),

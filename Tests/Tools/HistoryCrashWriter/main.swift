@@ -19,8 +19,7 @@ while true {
         DomainReport(name: "vm\(i)", uuid: "00000000-0000-0000-0000-\(String(format: "%012d", i))", state: "running",
                      id: i, profile: "baseline", facts: ["domain": ["name": .string("vm\(i)")]],
                      findings: [Finding(rule: "dac.non-root-user", layer: .dac, severity: .critical,
-                                        status: i % 2 == 0 ? .fail : .pass, title: "t", observed: [:], expected: "",
-                                        remediation: "")],
+                                        status: i % 2 == 0 ? .fail : .pass, observed: [:])],
                      score: Score(score: 50 + i % 50, grade: "C", layers: [:]))
     }
     let report = ScanReport(scanId: id, startedAt: now, finishedAt: now, durationMs: 1, connection: "test:///default",
