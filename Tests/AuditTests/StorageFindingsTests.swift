@@ -48,7 +48,7 @@ final class StorageFindingsTests: XCTestCase {
             XCTAssertTrue(f.observedText.contains(evidence), "\(rule): \(f.observedText)")
         }
         XCTAssertEqual(try exposed.finding("storage.no-rawio-lun").layer, .dac)
-        XCTAssertTrue(try exposed.finding("storage.no-rawio-lun").remediation.contains("rawio"))
+        XCTAssertTrue(try Self.report.get().text(for: exposed.finding("storage.no-rawio-lun")).remediation.contains("rawio"))
         // The LUN is a whole disk by design: only the by-id disk is named.
         XCTAssertFalse(try exposed.finding("storage.no-whole-host-disk").observedText.contains("/dev/sdb"))
     }

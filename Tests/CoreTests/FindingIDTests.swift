@@ -43,10 +43,10 @@ final class FindingIDTests: XCTestCase {
     }
 
     func testAssignGivesEveryFindingAnIdAndExpiredWaiversTheirSubject() {
-        let f = Finding(rule: "dac.x", layer: .dac, severity: .high, status: .fail, title: "t", observed: [:], expected: "", remediation: "")
+        let f = Finding(rule: "dac.x", layer: .dac, severity: .high, status: .fail, observed: [:])
         func expired(_ pattern: String) -> Finding {
-            Finding(rule: "waiver.expired", layer: .dac, severity: .low, status: .fail, title: "t",
-                    observed: ["waiver": ["rule": .string(pattern)]], expected: "", remediation: "")
+            Finding(rule: "waiver.expired", layer: .dac, severity: .low, status: .fail,
+                    observed: ["waiver": ["rule": .string(pattern)]])
         }
         var r = ScanReport(scanId: "s", startedAt: "", finishedAt: "", durationMs: 0, connection: "", root: "/",
                            host: HostReport(hostname: "hv", facts: [:], findings: [f], score: Score(score: 1, grade: "F", layers: [:])),

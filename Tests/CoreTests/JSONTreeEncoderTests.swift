@@ -27,25 +27,28 @@ final class JSONTreeEncoderTests: XCTestCase {
         var tree: JSONValue = ["uid": 107, "caps": ["CAP_A"], "none": .null, "ratio": 0.5]
     }
 
-    private func sampleReport() -> ScanReport {
-        let finding = Finding(rule: "dac.non-root-user", layer: .dac, severity: .critical, status: .fail,
-                              title: "qemu runs as an unprivileged user", observed: ["process.uid": 0],
-                              expected: "effective uid and gid are not 0", remediation: "set user in qemu.conf",
-                              reason: nil, pointsLost: 10, waiver: nil)
-        let waived = Finding(rule: "mac.unique-mcs", layer: .mac, severity: .high, status: .waived, title: "t",
-                             observed: .null, expected: "e", remediation: "r", reason: "accepted",
-                             pointsLost: 0.5, waiver: ["owner": "ops", "expires": "2027-01-01"])
-        let score = Score(score: 71, grade: "C", layers: ["dac": LayerScore(score: 50, pass: 1, fail: 1)])
-        let domain = DomainReport(name: "vm1", uuid: "u", state: "running", id: nil, profile: "default",
-                                  facts: ["process": ["uid": 0]], findings: [finding, waived], score: score)
-        let host = HostReport(hostname: "h", facts: [:], findings: [], score: score)
-        return ScanReport(scanId: "s", startedAt: "a", finishedAt: "b", durationMs: 12.75, connection: "test:///default",
-                          root: "/", errors: ["one"], host: host, domains: [domain, domain])
+    /// Nested records with optionals, JSON trees and an array long enough to be encoded on
+    /// several threads.
+    private struct Record: Codable {
+        var name: String
+        var id: Int?
+        var layers: [String: LayerScore]
+        var facts: JSONValue
+        var stats: ScanStats?
     }
 
-    func testReportTreeEqualsTheJSONEncoderRoundTrip() throws {
-        let report = sampleReport()
-        XCTAssertEqual(try JSONTreeEncoder.encode(report), try viaText(report))
+    private func sampleRecords() -> [Record] {
+        (0..<(ParallelEncoding.minimumElements + 6)).map { i in
+            Record(name: "vm\(i)", id: i % 2 == 0 ? i : nil,
+                   layers: ["dac": LayerScore(score: 50, pass: 1, fail: 1), "mac": LayerScore(score: nil)],
+                   facts: ["process": ["uid": .int(i)], "ratio": 0.25],
+                   stats: i % 3 == 0 ? ScanStats(stagesMs: ["policy": 1.5], filesRead: i, domains: 1, runningDomains: 0) : nil)
+        }
+    }
+
+    func testNestedRecordsTreeEqualsTheJSONEncoderRoundTrip() throws {
+        let records = sampleRecords()
+        XCTAssertEqual(try JSONTreeEncoder.encode(records), try viaText(records))
     }
 
     func testSpecialValuesMatchTheJSONEncoderRoundTrip() throws {

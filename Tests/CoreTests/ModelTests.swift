@@ -1,4 +1,5 @@
 import Core
+import Foundation
 import XCTest
 
 final class ModelTests: XCTestCase {
@@ -13,7 +14,7 @@ final class ModelTests: XCTestCase {
         XCTAssertEqual([score.layersStanding, score.layersTotal], [1, 2])
         let d = DomainReport(name: "vm", uuid: "u", state: "shutoff", id: nil, profile: "baseline", facts: [:],
                              findings: [], score: score)
-        let tree = try JSONValue(encoding: d)
+        let tree = try JSONValue(parsing: Data(ResultsJSON.domain(d, rules: [:])))
         XCTAssertEqual(tree["layers"]?["seccomp"]?["score"], .null)
         XCTAssertNotNil(tree["layers"]?["seccomp"]?.objectValue?["score"], "the key is present with null")
         XCTAssertEqual(tree["layers"]?["mac"]?["down"], true)

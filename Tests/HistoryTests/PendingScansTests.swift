@@ -33,8 +33,7 @@ final class PendingScansTests: XCTestCase {
     func report(_ id: String, at: Double, score: Int) -> ScanReport {
         let ts = Timestamp.format(at)
         let findings = (0..<5).map {
-            Finding(rule: "dac.rule-\($0)", layer: .dac, severity: .high, status: .fail, title: "rule \($0)", observed: [:],
-                    expected: "", remediation: "")
+            Finding(rule: "dac.rule-\($0)", layer: .dac, severity: .high, status: .fail, observed: [:])
         }
         return ScanReport(
             scanId: id, startedAt: ts, finishedAt: ts, durationMs: 5, connection: "test:///default", root: "/",

@@ -33,8 +33,9 @@ final class EvaluatorTests: XCTestCase {
         XCTAssertEqual(f.status, .fail)
         XCTAssertEqual(f.severity, .critical)
         XCTAssertEqual(f.observed, ["domain.running": true, "process.uid": 0, "process.gid": 0])
-        XCTAssertEqual(f.expected, "effective uid and gid are not 0")
-        XCTAssertEqual(f.remediation, "Remove the per-domain <seclabel model='dac'> that sets +0:+0.")
+        let texts = try PolicySet.load(directory: fixture("policy-valid"), schema: testSchema).ruleTexts
+        XCTAssertEqual(texts[f.rule]?.expected, "effective uid and gid are not 0")
+        XCTAssertEqual(texts[f.rule]?.remediation, "Remove the per-domain <seclabel model='dac'> that sets +0:+0.")
         XCTAssertNil(f.reason)
         XCTAssertEqual(f.pointsLost, 100 - Double(v.score.score), accuracy: 0.5)
         XCTAssertEqual(v.score.grade, "F")

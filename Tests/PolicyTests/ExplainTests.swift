@@ -17,13 +17,16 @@ final class ExplainTests: XCTestCase {
     }
 
     func testVerdictsListEveryRuleWithObservedAndExpected() throws {
-        let e = Evaluator(policies: try PolicySet.load(directory: fixture("policy-valid"), schema: testSchema), waivers: .none)
+        let set = try PolicySet.load(directory: fixture("policy-valid"), schema: testSchema)
+        let e = Evaluator(policies: set, waivers: .none)
         let facts: JSONValue = ["domain": ["running": true], "process": ["uid": 0, "gid": 0, "capabilities": ["effective": []]],
                                 "devices": ["hostdevs": []]]
         let v = e.evaluateDomain(name: "va-rootdac", uuid: "u2", facts: facts, host: [:])
-        let text = Explain.verdicts(v)
+        let text = Explain.verdicts(v, rules: set.ruleTexts)
         XCTAssertTrue(text.hasPrefix("va-rootdac (u2): score \(v.score.score)/100, grade \(v.score.grade), layers standing \(v.score.layersStanding) of \(v.score.layersTotal), profile baseline\n"), text)
         XCTAssertTrue(text.contains("\nFAIL dac.non-root-user [dac, critical, -"))
+        XCTAssertTrue(text.contains("] qemu runs as an unprivileged user\n"), "the title comes from the rule texts")
+        XCTAssertTrue(text.contains("  remediation: Remove the per-domain"), text)
         XCTAssertTrue(text.contains("  observed: domain.running = true, process.gid = 0, process.uid = 0\n"), text)
         XCTAssertTrue(text.contains("  expected: effective uid and gid are not 0\n"))
         XCTAssertTrue(text.contains("\nPASS dac.no-capabilities"))

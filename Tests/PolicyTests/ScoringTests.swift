@@ -17,7 +17,7 @@ struct SeededRandom: RandomNumberGenerator {
 
 final class ScoringTests: XCTestCase {
     private func finding(_ layer: Layer, _ severity: Severity, _ status: FindingStatus, _ id: String = "r.x") -> Finding {
-        Finding(rule: id, layer: layer, severity: severity, status: status, title: id, observed: [:], expected: "", remediation: "")
+        Finding(rule: id, layer: layer, severity: severity, status: status, observed: [:])
     }
 
     private func score(_ list: [Finding], breaking: Set<String> = []) -> (Score, [Finding]) {

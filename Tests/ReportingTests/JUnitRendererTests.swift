@@ -68,8 +68,9 @@ final class JUnitRendererTests: XCTestCase {
     func testMarkupAndControlCharactersInObservedValuesAreEscaped() throws {
         var f = Sample.finding("r.fail", .fail)
         f.observed = ["domain.name": "<b>\"x\" & 'y'\u{1}\u{0}"]
-        f.title = "a \"quoted\" <title>\nwith a newline"
-        let xml = JUnitRenderer.render(report: Sample.report("s1", [Sample.domain("v<1>", score: 1, grade: "F", [f])]), rules: [])
+        var report = Sample.report("s1", [Sample.domain("v<1>", score: 1, grade: "F", [f])])
+        report.rules[f.rule]?.title = "a \"quoted\" <title>\nwith a newline"
+        let xml = JUnitRenderer.render(report: report, rules: [])
         XCTAssertFalse(xml.unicodeScalars.contains { $0.value < 0x20 && $0 != "\n" && $0 != "\t" })
         XCTAssertTrue(xml.contains("classname=\"virtaudit.vm.v&lt;1&gt;\""), xml)
         let (status, out) = try PipelineFixture.validate("junit", xml)

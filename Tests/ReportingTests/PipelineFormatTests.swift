@@ -43,8 +43,7 @@ final class PipelineFormatTests: XCTestCase {
         var findings: [Finding] = []
         for i in 0..<200 {
             let status = FindingStatus.allCases[Int(next() % UInt64(FindingStatus.allCases.count))]
-            var f = Finding(rule: "fuzz.r\(i)", layer: .dac, severity: Severity.allCases[Int(next() % 5)], status: status,
-                            title: junk(), observed: [junk(): .string(junk())], expected: junk(), remediation: junk(),
+            var f = Finding(rule: "fuzz.r\(i)", layer: .dac, severity: Severity.allCases[Int(next() % 5)], status: status, observed: [junk(): .string(junk())],
                             reason: junk())
             if status == .waived { f.waiver = ["source": .string(junk() + ":3"), "status": "fail"] }
             findings.append(f)

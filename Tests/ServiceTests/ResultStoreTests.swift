@@ -77,7 +77,7 @@ final class LazyBodyTests: XCTestCase {
         let calls = Mutex(0)
         let lazy = LazyBody {
             calls.withLock { $0 += 1 }
-            return ["a": 1]
+            return Array(#"{"a":1}"#.utf8)
         }
         XCTAssertEqual(calls.withLock { $0 }, 0, "nothing is encoded before it is asked for")
         let first = lazy.body

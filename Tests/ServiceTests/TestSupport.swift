@@ -64,8 +64,8 @@ enum Sample {
 
     static func finding(_ rule: String, _ layer: Layer, _ severity: Severity, _ status: FindingStatus,
                         reason: String? = nil) -> Finding {
-        Finding(rule: rule, layer: layer, severity: severity, status: status, title: "title of \(rule)",
-                observed: ["process.uid": 0], expected: "expected for \(rule)", remediation: "fix \(rule)",
+        Finding(rule: rule, layer: layer, severity: severity, status: status,
+                observed: ["process.uid": 0],
                 reason: reason, pointsLost: status == .fail ? 10 : 0)
     }
 

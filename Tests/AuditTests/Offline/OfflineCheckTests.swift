@@ -249,9 +249,18 @@ final class OfflineCheckTests: XCTestCase {
     func testJSONCarriesIgnoredLinesAndLocations() throws {
         let a = CheckArtifact(name: "paste.txt", bytes: Array("Uid:\t0\t0\t0\t0\nthanks, see above\n".utf8))
         guard case .success(let r) = OfflineCheck.run([a], auditor: CheckFixtures.auditor) else { return XCTFail() }
-        let json = try JSONValue(encoding: r)
+        let json = try JSONValue(parsing: Data(r.json()))
         XCTAssertEqual(json["inputs"]?.arrayValue?.first?["ignoredLines"],
                        .array([.object(["line": .int(2), "text": .string("thanks, see above")])]))
+        XCTAssertEqual(json["version"], 2)
+        // Findings are compact; their rules' texts are in `rules`, once each.
+        let listed = json["targets"]?.arrayValue?.first?["findings"]?.arrayValue ?? []
+        XCTAssertFalse(listed.isEmpty)
+        XCTAssertNil(listed[0]["finding"]?["title"])
+        XCTAssertEqual(listed[0]["finding"]?["reason"] == nil, false, "reason is present (null when absent)")
+        let rule = try XCTUnwrap(listed[0]["finding"]?["rule"]?.stringValue)
+        XCTAssertEqual(json["rules"]?[rule]?["title"]?.stringValue, r.rules[rule]?.title)
+        XCTAssertEqual(json["rules"]?.objectValue?.count, Set(listed.compactMap { $0["finding"]?["rule"]?.stringValue }).count)
         XCTAssertEqual(r.warnings.count, 1)
         XCTAssertTrue(r.warnings[0].contains("1 line(s) ignored"))
     }
