@@ -60,7 +60,7 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Yams", package: "Yams"),
-        ], swiftSettings: strict),
+        ], resources: [.embedInCode("openapi.yaml")], swiftSettings: strict),
         .executableTarget(name: "virtaudit", dependencies: [
             "Core", "Audit", "Devices", "Policy", "Service", "History", "Reporting", "HTTPServer",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -136,6 +136,7 @@ public struct APIRouter: HTTPHandler {
         // Result endpoints: parameters are checked before results are needed.
         let domainQuery = route == .domains ? try DomainQuery(query: request.query) : nil
         let findingQuery = route == .findings ? try FindingQuery(query: request.query) : nil
+        let listing = try Self.listing(route, request.query)
         guard let snapshot = store.snapshot else {
             var headers = HTTPHeaders()
             headers.add("Retry-After", "10")
@@ -150,13 +151,20 @@ public struct APIRouter: HTTPHandler {
             return cached(request, EncodedBody(ResultSnapshot.domainsList(domainQuery.apply(snapshot.domainSummaries))))
         case .domain(let id):
             guard let index = snapshot.domainIndex(id) else { return unknownDomain(id) }
+            if listing == .all {
+                return cached(request, EncodedBody(bytes: ResultsJSON.domain(snapshot.report.domains[index], rules: snapshot.report.rules, listing: .all)))
+            }
             return cached(request, snapshot.domainDetails[index])
         case .domainFacts(let id):
             guard let index = snapshot.domainIndex(id) else { return unknownDomain(id) }
             return cached(request, snapshot.domainFacts[index])
         case .host:
+            if listing == .all {
+                return cached(request, EncodedBody(bytes: ResultsJSON.host(snapshot.report.host, rules: snapshot.report.rules, listing: .all)))
+            }
             return cached(request, snapshot.host)
         case .report:
+            if listing == .all { return cached(request, EncodedBody(bytes: ResultsJSON.report(snapshot.report, listing: .all))) }
             return cached(request, snapshot.fullReport.body)
         case .findings:
             guard let findingQuery, !findingQuery.isDefault else { return cached(request, snapshot.findingsAll.body) }
@@ -164,6 +172,20 @@ public struct APIRouter: HTTPHandler {
         default:
             return Self.error(500, "internal_error", "unrouted path")
         }
+    }
+
+    /// `findings=problems|all` on the report, a domain and the host (default problems); nil for
+    /// other routes. Another value is a 400.
+    static func listing(_ route: Route, _ query: [String: String]) throws -> FindingsListing? {
+        switch route {
+        case .report, .domain, .host: break
+        default: return nil
+        }
+        guard let raw = query["findings"] else { return .problems }
+        guard let listing = FindingsListing(rawValue: raw) else {
+            throw QueryError(parameter: "findings", message: "'findings' has unknown value '\(raw)'; allowed: problems, all")
+        }
+        return listing
     }
 
     private func startScan() -> HTTPResponse {

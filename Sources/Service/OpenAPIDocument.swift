@@ -19,14 +19,12 @@ public struct OpenAPIDocument: Sendable {
         self.json = Array(JSONWriter.string(value).utf8)
     }
 
-    /// The document compiled into the program: `OpenAPISpec.swift` holds the text of
-    /// Docs/openapi.yaml (ServiceTests checks they are identical). After editing the YAML, run
-    ///
-    ///     { printf 'enum OpenAPISpec {\n    static let yaml = #"""\n'; cat Docs/openapi.yaml;
-    ///       printf '"""#\n}\n'; } > Sources/Service/OpenAPISpec.swift
+    /// The document compiled into the program: Docs/openapi.yaml, embedded byte for byte by SwiftPM
+    /// (`resources: [.embedInCode("openapi.yaml")]` on the Service target, whose `openapi.yaml` is a
+    /// symbolic link to the file in Docs).
     public static let bundled: OpenAPIDocument = {
         do {
-            return try OpenAPIDocument(yaml: Array(OpenAPISpec.yaml.utf8))
+            return try OpenAPIDocument(yaml: PackageResources.openapi_yaml)
         } catch {
             preconditionFailure("the bundled OpenAPI document does not parse: \(error)")
         }

@@ -44,7 +44,10 @@ ROWS_JS = """() => [...document.querySelectorAll('.vm-table tbody tr[data-name]'
 DAC_JS = """() => [...document.querySelectorAll('section.layer-group[data-layer="dac"] article.finding')].map(a => ({
   rule: a.querySelector('code.rule')?.textContent.trim(), status: a.dataset.status,
   statusText: a.querySelector('.status')?.textContent.trim(),
+  title: a.querySelector('.finding-title')?.textContent.trim() || '',
   remediation: a.querySelector('.remediation p')?.textContent.trim() || '' }))"""
+# Passing and not-applicable checks listed (folded) on the VM page, from ?findings=all.
+FOLDED_JS = """() => [...document.querySelectorAll('section.layer-group details.folded li')].length"""
 
 HOST_JS = """() => ({ h1: document.querySelector('main h1')?.textContent.trim(),
   sections: ['mac', 'cpu', 'iommu', 'qemuconf', 'host-findings'].filter(id => document.getElementById(id)),
@@ -73,11 +76,17 @@ def check_overview(res, rows):
     return b['href']
 
 
-def check_vm(res, findings):
+def check_vm(res, findings, folded):
     failing = [f for f in findings if f['status'] == 'fail' and (f['rule'] or '').startswith('dac.') and 'fail' in (f['statusText'] or '')]
     res.check('vm', bool(failing),
               f"va-rootdac DAC layer failing: {', '.join(f['rule'] for f in failing)}" if failing
               else f"no failing dac.* finding shown in the DAC layer (saw {findings})")
+    # Rule texts come from the answer's `rules` map: a title that is not the rule id, and a remediation.
+    texts = [f for f in failing if f['title'] and f['title'] != f['rule'] and f['remediation']]
+    res.check('rule-texts', bool(failing) and len(texts) == len(failing),
+              f"{len(texts)} of {len(failing)} failing DAC findings show their rule's title and remediation"
+              + ('' if len(texts) == len(failing) else f" (saw {failing})"))
+    res.check('passes', folded > 0, f"{folded} passing or not-applicable checks listed (folded)")
 
 
 def check_host(res, info):
@@ -155,7 +164,7 @@ def run_playwright(base, outdir, res):
             else:
                 page.goto(base + '/#/vm/va-rootdac')
             page.wait_for_selector('section.layer-group[data-layer="dac"] article.finding', timeout=TIMEOUT_MS)
-            check_vm(res, page.evaluate(DAC_JS))
+            check_vm(res, page.evaluate(DAC_JS), page.evaluate(FOLDED_JS))
         except Exception as e:  # noqa: BLE001
             res.check('vm', False, f"the DAC findings of va-rootdac did not render: {e}")
         shot('vm')
@@ -246,7 +255,7 @@ def run_selenium(base, outdir, res):
         go('#/vm/va-rootdac')
         try:
             wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, 'section.layer-group[data-layer="dac"] article.finding'))
-            check_vm(res, js(DAC_JS))
+            check_vm(res, js(DAC_JS), js(FOLDED_JS))
         except Exception as e:  # noqa: BLE001
             res.check('vm', False, f"the DAC findings of va-rootdac did not render: {e}")
         shot('vm')

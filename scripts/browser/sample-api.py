@@ -70,12 +70,40 @@ RULES = {
 
 
 def finding(rule, status, observed, reason=None, waiver=None):
-    layer, severity, title, expected, remediation, _refs = RULES[rule]
+    """A finding in results format 2: its rule's texts are in the answer's `rules` map."""
+    layer, severity = RULES[rule][0], RULES[rule][1]
     lost = WEIGHT[severity] if status in ('fail', 'unknown') else 0
-    out = {'rule': rule, 'layer': layer, 'severity': severity, 'status': status, 'title': title,
-           'observed': observed, 'expected': expected, 'remediation': remediation, 'pointsLost': float(lost),
-           'reason': reason, 'waiver': waiver}
+    fid = 'va1-' + hashlib.sha256(f'{rule}:{observed}'.encode()).hexdigest()[:32]
+    return {'id': fid, 'rule': rule, 'layer': layer, 'severity': severity, 'status': status,
+            'observed': observed, 'reason': reason, 'pointsLost': float(lost), 'waiver': waiver}
+
+
+PROBLEMS = ('fail', 'unknown', 'waived')
+
+
+def rule_texts(findings):
+    """The `rules` map of an answer: the texts of exactly the rules of its findings."""
+    out = {}
+    for f in findings:
+        layer, severity, title, expected, remediation, refs = RULES[f['rule']]
+        out[f['rule']] = {'title': title, 'layer': layer, 'severity': severity, 'expected': expected,
+                          'rationale': f'Why {title.lower()} matters (sample text).', 'remediation': remediation,
+                          'references': refs}
     return out
+
+
+def failing_counts(findings):
+    failing = {s: 0 for s in SEVERITIES}
+    for f in findings:
+        if f['status'] == 'fail':
+            failing[f['severity']] += 1
+    return failing
+
+
+def listed(target, which):
+    """A host or domain report with the findings `?findings=` asks for, and their rule texts."""
+    fs = [f for f in target['findings'] if which == 'all' or f['status'] in PROBLEMS]
+    return dict(target, findings=fs, findingsListed=which, rules=rule_texts(fs))
 
 
 def policies():
@@ -93,6 +121,8 @@ def score_of(findings):
         ls['lost'] += f['pointsLost']
     for ls in layers.values():
         ls['score'] = int(max(0, 100 - ls.pop('lost') * 3))
+        # Simplified: a layer with a failing or unknown check counts as down (Docs/scoring.md has the rule).
+        ls['down'] = ls['fail'] + ls['unknown'] > 0
     score = int(max(0, 100 - sum(f['pointsLost'] for f in findings)))
     grade = 'A' if score >= 90 else 'B' if score >= 80 else 'C' if score >= 70 else 'D' if score >= 60 else 'F'
     return score, grade, layers
@@ -151,7 +181,9 @@ def domain(name, uuid, root):
                           waiver={'reason': 'TCG test guest; this host has no SEV/TDX', 'by': 'ops@example.org', 'expires': '2027-03-31', 'file': '/etc/virtaudit/waivers.yaml'}))
     score, grade, layers = score_of(fs)
     return {'name': name, 'uuid': uuid, 'state': 'running', 'id': facts['domain']['id'], 'profile': 'default',
-            'facts': facts, 'findings': fs, 'score': score, 'grade': grade, 'layers': layers}
+            'facts': facts, 'findings': fs, 'score': score, 'grade': grade, 'layers': layers,
+            'layersStanding': sum(1 for ls in layers.values() if not ls['down']), 'layersTotal': len(layers),
+            'failing': failing_counts(fs), 'management': None}
 
 
 def host_report():
@@ -211,7 +243,9 @@ def host_report():
         finding('host.iommu-enabled', 'pass', {'host.iommu.present': True}),
     ]
     score, grade, layers = score_of(fs)
-    return {'hostname': 'hv01.lab.example', 'facts': facts, 'findings': fs, 'score': score, 'grade': grade, 'layers': layers}
+    return {'hostname': 'hv01.lab.example', 'facts': facts, 'findings': fs, 'score': score, 'grade': grade, 'layers': layers,
+            'layersStanding': sum(1 for ls in layers.values() if not ls['down']), 'layersTotal': len(layers),
+            'failing': failing_counts(fs)}
 
 
 class State:
@@ -241,12 +275,9 @@ class State:
         return {'at': self.scan_at.isoformat().replace('+00:00', 'Z'), 'ageSeconds': round(age), 'id': self.scan_id()}
 
     def domain_item(self, d):
-        failing = {s: 0 for s in SEVERITIES}
-        for f in d['findings']:
-            if f['status'] == 'fail':
-                failing[f['severity']] += 1
-        return {k: d[k] for k in ('name', 'uuid', 'state', 'id', 'score', 'grade', 'profile', 'layers')} | {
-            'failing': failing, 'links': {'self': f"/api/v1/domains/{d['uuid']}"}}
+        keys = ('name', 'uuid', 'state', 'id', 'score', 'grade', 'profile', 'layers', 'layersStanding', 'layersTotal',
+                'failing', 'management')
+        return {k: d[k] for k in keys} | {'links': {'self': f"/api/v1/domains/{d['uuid']}"}}
 
     def summary(self):
         by_grade = {g: 0 for g in 'ABCDF'}
@@ -281,7 +312,7 @@ class State:
     def diff(self, frm, to):
         rd = next(d for d in self.domains if d['name'] == 'va-rootdac')
         cf = next(d for d in self.domains if d['name'] == 'va-confined')
-        pick = lambda d, rule: next(f for f in d['findings'] if f['rule'] == rule)
+        pick = lambda d, rule: next(dict(f, title=RULES[rule][2]) for f in d['findings'] if f['rule'] == rule)
         new = [dict(pick(rd, 'dac.no-new-privs'), target=rd['uuid'], targetName=rd['name'])]
         resolved = [dict(pick(cf, 'qemu-sandbox.deny-elevate'), target=cf['uuid'], targetName=cf['name'])]
         changed = [{'target': 'host', 'targetName': 'host', 'rule': 'host.cpu-mitigations',
@@ -365,18 +396,21 @@ class Handler(BaseHTTPRequestHandler):
             return self.json(200, st.summary())
         if path == '/api/v1/domains':
             return self.json(200, {'domains': [st.domain_item(d) for d in st.domains], 'count': len(st.domains)})
+        which = q.get('findings', 'problems')
+        if (path in ('/api/v1/report', '/api/v1/host') or path.startswith('/api/v1/domains/')) and which not in ('problems', 'all'):
+            return self.error(400, 'findings: use problems or all')
         if path.startswith('/api/v1/domains/'):
             key = path.split('/', 4)[4]
             d = next((d for d in st.domains if key in (d['uuid'], d['name'])), None)
-            return self.json(200, d) if d else self.error(404, f'no domain {key}')
+            return self.json(200, listed(d, which)) if d else self.error(404, f'no domain {key}')
         if path == '/api/v1/host':
-            return self.json(200, st.host)
+            return self.json(200, listed(st.host, which))
         if path == '/api/v1/policies':
             return self.json(200, policies())
         if path == '/api/v1/findings':
             out = [dict(f, target={'kind': 'host', 'name': st.host['hostname'], 'uuid': None}) for f in st.host['findings']]
             out += [dict(f, target={'kind': 'domain', 'name': d['name'], 'uuid': d['uuid']}) for d in st.domains for f in d['findings']]
-            return self.json(200, {'findings': out, 'count': len(out)})
+            return self.json(200, {'findings': out, 'count': len(out), 'rules': rule_texts(out)})
         if path.startswith('/api/v1/scans/'):
             job = st.jobs.get(path.rsplit('/', 1)[1])
             if not job:
@@ -388,6 +422,8 @@ class Handler(BaseHTTPRequestHandler):
         if path == '/api/v1/history' and st.history:
             pts = st.points(q.get('target', 'host'))
             return self.json(200, pts) if pts else self.error(404, 'no such target')
+        if path == '/api/v1/admissions' and st.history:
+            return self.json(200, {'admissions': [], 'counts': []})
         if path == '/api/v1/diff' and st.history:
             return self.json(200, st.diff(q.get('from'), q.get('to')))
         return self.error(404, 'not found')

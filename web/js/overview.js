@@ -181,7 +181,7 @@ export function create(params, ctx) {
       hostCard.append(h('h3', { text: 'Top host findings' }));
       if (!hr) hostCard.append(emptyNote('Host findings are not available.'));
       else if (!top.length) hostCard.append(emptyNote('No failing or unknown host checks.'));
-      else append(hostCard, [h('ul', { class: 'finding-lines' }, top.slice(0, 5).map((f) => h('li', {}, findingLine(f)))),
+      else append(hostCard, [h('ul', { class: 'finding-lines' }, top.slice(0, 5).map((f) => h('li', {}, findingLine(f, hr.rules)))),
         top.length > 5 ? h('p', {}, h('a', { href: '#/host', text: `All ${top.length} host findings` })) : null]);
     }
     side.append(hostCard);

@@ -20,10 +20,24 @@ export function layerStrip(layers, large = false) {
     }));
 }
 
+/**
+ * The long texts of a finding's rule (title, expected, rationale, remediation, references): results
+ * format 2 carries them once per answer, in its `rules` map keyed by rule id. A finding of an older
+ * record may still carry its own title; with neither, the rule id stands in for the title.
+ */
+export function ruleText(f, rules) {
+  const r = rules && typeof rules === 'object' ? rules[f.rule] : null;
+  return r && typeof r === 'object' ? r : {};
+}
+
+function findingTitle(f, rules) {
+  return ruleText(f, rules).title || f.title || f.rule;
+}
+
 /** One finding on one line: status, severity, title and rule id. */
-export function findingLine(f) {
+export function findingLine(f, rules) {
   return h('span', { class: 'finding-line' }, statusBadge(f.status), ' ', severityBadge(f.severity), ' ',
-    h('span', { class: 'finding-line-title', text: f.title || f.rule }), ' ', h('code', { class: 'rule', text: f.rule }));
+    h('span', { class: 'finding-line-title', text: findingTitle(f, rules) }), ' ', h('code', { class: 'rule', text: f.rule }));
 }
 
 function safeURL(text) {
@@ -51,22 +65,22 @@ export function observedTable(observed) {
 
 /** A finding in full: what was observed, what was expected, and what to change. */
 export function findingCard(f, rules) {
-  const rule = rules?.get(f.rule);
-  const refs = Array.isArray(f.references) ? f.references : Array.isArray(rule?.references) ? rule.references : [];
+  const rule = ruleText(f, rules);
+  const refs = Array.isArray(rule.references) ? rule.references : [];
   const waiver = f.waiver && typeof f.waiver === 'object' ? f.waiver : null;
   return h('article', { class: ['finding', `finding-${f.status}`], dataset: { rule: f.rule, status: f.status, layer: f.layer } },
     h('header', { class: 'finding-head' },
       statusBadge(f.status), severityBadge(f.severity),
-      h('h4', { class: 'finding-title', text: f.title || f.rule }),
+      h('h4', { class: 'finding-title', text: findingTitle(f, rules) }),
       h('code', { class: 'rule', text: f.rule }),
       f.pointsLost ? h('span', { class: 'points', text: `−${fmtPoints(f.pointsLost)} pts` }) : null),
     h('div', { class: 'finding-body' },
       h('div', { class: 'ovse' },
         h('div', {}, h('h5', { text: 'Observed' }), observedTable(f.observed)),
-        h('div', {}, h('h5', { text: 'Expected' }), h('p', { text: f.expected || '—' }))),
+        h('div', {}, h('h5', { text: 'Expected' }), h('p', { text: rule.expected || '—' }))),
       f.reason ? h('p', { class: 'reason' }, h('strong', { text: f.status === 'waived' ? 'Waiver reason: ' : 'Reason: ' }), f.reason) : null,
-      f.remediation && f.status !== 'pass' ? h('div', { class: 'remediation' }, h('h5', { text: 'Remediation' }), h('p', { text: f.remediation })) : null,
-      f.rationale ? h('p', { class: 'muted' }, h('strong', { text: 'Why: ' }), f.rationale) : null,
+      rule.remediation && f.status !== 'pass' ? h('div', { class: 'remediation' }, h('h5', { text: 'Remediation' }), h('p', { text: rule.remediation })) : null,
+      rule.rationale ? h('p', { class: 'muted' }, h('strong', { text: 'Why: ' }), rule.rationale) : null,
       waiver ? h('div', { class: 'waiver' }, h('h5', { text: 'Waiver' }), waiverList(waiver)) : null,
       refs.length ? h('div', { class: 'refs' }, h('h5', { text: 'References' }), h('ul', {}, refs.map((r) => {
         const url = safeURL(r);
@@ -84,8 +98,8 @@ export function waiverList(w) {
 
 /**
  * Findings grouped by layer. Failing, unknown and waived findings are shown in full; passing and
- * not-applicable ones are folded. `open` is a Set of folded sections the user opened, kept
- * across refreshes.
+ * not-applicable ones (listed by `?findings=all`) are folded. `rules` is the answer's `rules` map.
+ * `open` is a Set of folded sections the user opened, kept across refreshes.
  */
 export function findingsByLayer(findings, layers, open, layerKeys, rules) {
   const keys = layerKeys || [...LAYERS.map((l) => l.key), 'host'];
@@ -106,7 +120,7 @@ export function findingsByLayer(findings, layers, open, layerKeys, rules) {
     const foldKey = `layer:${key}`;
     const fold = folded.length ? h('details', { class: 'folded' },
       h('summary', { text: `${folded.length} passing or not applicable check${folded.length === 1 ? '' : 's'}` }),
-      h('ul', { class: 'finding-lines' }, folded.map((f) => h('li', {}, findingLine(f))))) : null;
+      h('ul', { class: 'finding-lines' }, folded.map((f) => h('li', {}, findingLine(f, rules))))) : null;
     if (fold) {
       fold.open = open.has(foldKey);
       fold.addEventListener('toggle', () => { if (fold.open) open.add(foldKey); else open.delete(foldKey); });
@@ -123,16 +137,6 @@ export function findingsByLayer(findings, layers, open, layerKeys, rules) {
 function worst(list) {
   for (const s of ['fail', 'unknown', 'waived', 'pass']) if (list.some((f) => f.status === s)) return s;
   return 'na';
-}
-
-export const POLICIES = '/api/v1/policies';
-
-/** Rules by id from GET /api/v1/policies (for references); empty when it is unavailable. */
-export function rulesFrom(result) {
-  const map = new Map();
-  const rules = result && !result.error ? result.data?.rules : null;
-  if (Array.isArray(rules)) for (const r of rules) if (r && r.id) map.set(r.id, r);
-  return map;
 }
 
 /** A clear message for a failed request. */

@@ -1,16 +1,17 @@
 // The page of one VM: its findings by layer, waivers, assigned devices and raw facts.
 
 import { h, clear, get, gradeBadge, scoreBar, yesNo, defList, emptyNote, section, LAYERS, standingNote, managementText } from './util.js';
-import { layerStrip, findingsByLayer, errorNote, jsonDetails, waiverList, POLICIES, rulesFrom } from './parts.js';
+import { layerStrip, findingsByLayer, errorNote, jsonDetails, waiverList, ruleText } from './parts.js';
 
 export function create(params, ctx) {
-  const url = `/api/v1/domains/${encodeURIComponent(params.id)}`;
+  // findings=all: passing and not-applicable checks are listed too (folded under each layer).
+  const url = `/api/v1/domains/${encodeURIComponent(params.id)}?findings=all`;
   const open = new Set();
   let body;
   let name = params.id;
 
   function title() { return name; }
-  function urls() { return [url, POLICIES]; }
+  function urls() { return [url]; }
 
   function mount(root) {
     body = h('div', { class: 'vm-page' });
@@ -36,8 +37,8 @@ export function create(params, ctx) {
     clear(body).append(
       header(d),
       section('Findings by layer', 'findings', h('p', { class: 'muted', text: 'Failing, unknown and waived checks are shown in full; passing checks are folded under each layer.' }),
-        findingsByLayer(findings, d.layers, open, LAYERS.map((l) => l.key), rulesFrom(results.get(POLICIES)))),
-      waivers(findings),
+        findingsByLayer(findings, d.layers, open, LAYERS.map((l) => l.key), d.rules)),
+      waivers(findings, d.rules),
       devices(facts),
       section('Raw facts', 'facts', h('p', { class: 'muted', text: 'The fact tree the rules were evaluated against (null means the fact could not be read; see "unknown" for why).' }),
         jsonDetails('Show the fact tree (JSON)', facts, open, 'facts')));
@@ -47,7 +48,7 @@ export function create(params, ctx) {
 }
 
 function header(d) {
-  const failing = (d.findings || []).filter((f) => f.status === 'fail').length;
+  const failing = Object.values(d.failing || {}).reduce((sum, n) => sum + (Number(n) || 0), 0);
   const unknown = (d.findings || []).filter((f) => f.status === 'unknown').length;
   return h('div', { class: 'card vm-head' },
     h('div', { class: 'vm-title' }, gradeBadge(d.grade, d.score, 'grade-xl'),
@@ -64,7 +65,7 @@ function header(d) {
     layerStrip(d.layers, true));
 }
 
-function waivers(findings) {
+function waivers(findings, rules) {
   const waived = findings.filter((f) => f.status === 'waived' || (f.waiver && typeof f.waiver === 'object'));
   const sec = section('Waivers in force', 'waivers');
   if (!waived.length) { sec.append(emptyNote('No waivers apply to this virtual machine.')); return sec; }
@@ -72,7 +73,7 @@ function waivers(findings) {
     h('thead', {}, h('tr', {}, ['Rule', 'Finding', 'Waiver'].map((t) => h('th', { scope: 'col', text: t })))),
     h('tbody', {}, waived.map((f) => h('tr', {},
       h('th', { scope: 'row' }, h('code', { text: f.rule })),
-      h('td', { text: f.title || '' }),
+      h('td', { text: ruleText(f, rules).title || f.title || '' }),
       h('td', {}, f.waiver && typeof f.waiver === 'object' ? waiverList(f.waiver) : h('span', { text: f.reason || '—' })))))));
   return sec;
 }
