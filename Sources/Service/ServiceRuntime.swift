@@ -216,7 +216,10 @@ public final class ServiceRuntime: @unchecked Sendable {
     /// failed scan for the counters, keeps the scan in memory for `retryHistory()`, degrades
     /// `/healthz` and raises one alert per outage. Returns why the scan is not written, or nil.
     func persist(_ report: ScanReport) -> String? {
-        let outcome = history.persist(report)
+        // Encoded once: the history row and the default `GET /api/v1/report` body are these bytes.
+        let document = ResultsJSON.report(report, listing: .problems)
+        store.offerReportDocument(scanId: report.scanId, bytes: document)
+        let outcome = history.persist(report, document: document)
         store.markPersisted(scanIDs: outcome.writtenLate)
         if outcome.dropped > 0 {
             logger.critical("history backlog full: oldest unwritten scans dropped",
@@ -323,7 +326,7 @@ public final class ServiceRuntime: @unchecked Sendable {
         let persistence = history.persistence
         state.history = .init(writeFailuresTotal: persistence.failures, pendingScans: persistence.pending,
                               scansDroppedTotal: persistence.dropped, heldAlerts: dispatcher.heldCount)
-        return MetricsRenderer.render(store.snapshot?.report, state: state)
+        return MetricsRenderer.render(store.snapshot?.summaryReport, state: state)
     }
 
     // MARK: Running
