@@ -235,8 +235,11 @@ final class APIRouterTests: XCTestCase {
         let host = published().handle(.get("/api/v1/host")).json
         XCTAssertEqual(host?["hostname"], "hv1")
         XCTAssertEqual(host?["grade"], "B")
-        XCTAssertEqual(host?["findings"]?.arrayValue?.count, 2)
+        XCTAssertEqual(host?["findings"]?.arrayValue?.count, 1, "problems only by default")
         XCTAssertEqual(host?["facts"]?["host"]?["selinux"]?["enforcing"], false)
+        let all = published().handle(.get("/api/v1/host?findings=all"))
+        XCTAssertEqual(all.json?["findings"]?.arrayValue?.count, 2, "findings=all lists the passes too")
+        XCTAssertEqual(published().handle(.get("/api/v1/host?findings=some")).status, 400)
     }
 
     func testReportEndpointServesTheWholeScan() {
