@@ -23,11 +23,15 @@ public struct ReportWriter: Sendable {
     public let keep: Int
     /// Rule texts for the SARIF and JUnit files (help, references).
     public let rules: [RuleText]
+    /// Which findings the JSON report lists (results format 2).
+    public let listing: FindingsListing
 
     /// The default formats: json, html and markdown (sarif and junit on request).
     public static let defaultFormats: [Format] = [.json, .html, .markdown]
 
-    public init(directory: String, formats: [Format] = ReportWriter.defaultFormats, keep: Int = 30, rules: [RuleText] = []) {
+    public init(directory: String, formats: [Format] = ReportWriter.defaultFormats, keep: Int = 30, rules: [RuleText] = [],
+                listing: FindingsListing = .problems) {
+        self.listing = listing
         self.directory = directory
         self.formats = formats
         self.keep = max(1, keep)
@@ -53,7 +57,7 @@ public struct ReportWriter: Sendable {
         for format in formats {
             let bytes: Data
             switch format {
-            case .json: bytes = Data(ReportRenderer.json(report, diff: diff).utf8)
+            case .json: bytes = Data(ReportRenderer.json(report, diff: diff, listing: listing).utf8)
             case .html: bytes = Data(ReportRenderer.html(report, diff: diff).utf8)
             case .markdown: bytes = Data(ReportRenderer.markdown(report, diff: diff).utf8)
             case .sarif: bytes = Data(SARIFRenderer.render(report: report, rules: rules).utf8)

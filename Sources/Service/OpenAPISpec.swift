@@ -762,7 +762,7 @@ components:
         info: {type: integer, minimum: 0}
     Finding:
       type: object
-      required: [rule, layer, severity, status, title, observed, expected, remediation, reason, pointsLost, waiver]
+      required: [id, rule, layer, severity, status, observed, reason, pointsLost, waiver]
       properties:
         id:
           type: string
@@ -772,11 +772,8 @@ components:
         layer: {$ref: "#/components/schemas/Layer"}
         severity: {$ref: "#/components/schemas/Severity"}
         status: {$ref: "#/components/schemas/FindingStatus"}
-        title: {type: string}
         observed:
-          description: The fact values the rule looked at, by path.
-        expected: {type: string}
-        remediation: {type: string, description: What the administrator changes.}
+          description: "The fact values the rule looked at, by path. The rule's texts (title, expected, remediation) are in the document's `rules` map (results format 2)."
         reason:
           type: string
           nullable: true

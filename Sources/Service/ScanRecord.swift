@@ -1,7 +1,8 @@
 import Core
 
 /// One requested scan, as `GET /api/v1/scans/{id}` shows it.
-public struct ScanRecord: Sendable, Hashable, Codable {
+/// Encoded only by `json` (every key present, null when absent).
+public struct ScanRecord: Sendable, Hashable {
     public enum State: String, Sendable, Hashable, Codable, CaseIterable {
         case queued, running, done, failed
     }
@@ -21,7 +22,7 @@ public struct ScanRecord: Sendable, Hashable, Codable {
     }
 
     /// Counts from the scan's report, once done.
-    public struct ResultSummary: Sendable, Hashable, Codable {
+    public struct ResultSummary: Sendable, Hashable {
         public var scanId: String
         public var domains: Int
         public var hostScore: Int
@@ -35,8 +36,7 @@ public struct ScanRecord: Sendable, Hashable, Codable {
             domains = report.domains.count
             hostScore = report.host.score
             hostGrade = report.host.grade
-            failing = report.host.findings.filter { $0.status == .fail }.count
-                + report.domains.reduce(0) { $0 + $1.findings.filter { $0.status == .fail }.count }
+            failing = report.host.failing.values.reduce(0, +) + report.domains.reduce(0) { $0 + $1.failing.values.reduce(0, +) }
             stale = report.stale
             errors = report.errors
         }

@@ -31,6 +31,9 @@ struct ReportCommand: ParsableCommand {
     @Option(help: "Reports to keep in the directory.")
     var keep: Int = 30
 
+    @Flag(name: .shortAndLong, help: "JSON report: list every finding, passes and not-applicable ones included (default: failing, unknown and waived).")
+    var verbose = false
+
     @OptionGroup var gates: GateOptions
 
     func validate() throws {
@@ -48,7 +51,7 @@ struct ReportCommand: ParsableCommand {
             report = try auditor.scan()
         } catch { fail("\(error)") }
         let writer = ReportWriter(directory: output, formats: format.compactMap(ReportWriter.Format.init(rawValue:)), keep: keep,
-                                  rules: RuleText.all(auditor.policies))
+                                  rules: RuleText.all(auditor.policies), listing: verbose ? .all : .problems)
         do {
             let written = try writer.write(report, previous: writer.latestReport())
             for f in written.files { print(f) }

@@ -26,10 +26,24 @@ final class CLIContractTests: XCTestCase {
         XCTAssertNotNil(root[path: "facts.process.noNewPrivs"]?.boolValue)
         XCTAssertNotNil(root[path: "facts.process.capabilities.effective"]?.arrayValue)
         XCTAssertNotNil(root[path: "facts.process.namespaces.mnt.sharedWithHost"]?.boolValue)
+        XCTAssertEqual(doc["format"], 2)
+        XCTAssertEqual(doc["findingsListed"], "problems")
         let finding = try XCTUnwrap(root["findings"]?.arrayValue?.first)
-        for key in ["rule", "layer", "severity", "status", "observed", "expected", "remediation"] {
+        for key in ["id", "rule", "layer", "severity", "status", "observed", "reason", "pointsLost", "waiver"] {
             XCTAssertNotNil(finding[key], "finding lacks \(key)")
         }
+        XCTAssertNotEqual(finding["status"], "pass", "passes are counted, not listed, by default")
+        // The rule's texts are in `rules`, once per document.
+        let rule = try XCTUnwrap(finding["rule"]?.stringValue)
+        for key in ["title", "expected", "remediation", "rationale", "references"] {
+            XCTAssertNotNil(doc["rules"]?[rule]?[key], "rules[\(rule)] lacks \(key)")
+        }
+        let verbose = try run(["scan", "--format", "json", "--verbose"])
+        XCTAssertEqual(verbose.status, 0, verbose.stderr)
+        let all = try JSONValue(parsing: verbose.stdout)
+        XCTAssertEqual(all["findingsListed"], "all")
+        let allRoot = try XCTUnwrap(all["domains"]?.arrayValue?.first { $0["name"] == .string(LiveLab.rootDAC) })
+        XCTAssertTrue(allRoot["findings"]?.arrayValue?.contains { $0["status"] == "pass" } ?? false)
     }
 
     func testFailUnderExitsOneWhenAVMScoresBelow() throws {

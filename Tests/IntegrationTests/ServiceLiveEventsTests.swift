@@ -16,9 +16,12 @@ final class ServiceLiveEventsTests: ServiceLiveTestCase {
             """, in: dir)
     }
 
+    /// The finding, with its rule's texts (`rules` of the list) under `texts`.
     func failingDACFinding(_ p: ServeProcess, _ name: String) throws -> JSONValue? {
         guard let doc = try p.json("/api/v1/findings?domain=\(name)&status=fail&rule=dac.non-root-user") else { return nil }
-        return doc["findings"]?.arrayValue?.first { $0["rule"]?.stringValue == "dac.non-root-user" }
+        guard var f = doc["findings"]?.arrayValue?.first(where: { $0["rule"]?.stringValue == "dac.non-root-user" }) else { return nil }
+        f.set("texts", to: doc["rules"]?["dac.non-root-user"] ?? .null)
+        return f
     }
 
     func domainState(_ p: ServeProcess, _ id: String) throws -> String? {
@@ -57,7 +60,7 @@ final class ServiceLiveEventsTests: ServiceLiveTestCase {
         XCTAssertEqual(finding[path: "target.name"]?.stringValue, g.name)
         XCTAssertEqual(finding[path: "target.uuid"]?.stringValue, g.uuid)
         XCTAssertEqual(finding["observed"]?["process.uid"]?.intValue, 0, "\(finding)")
-        XCTAssertTrue(finding["remediation"]?.stringValue?.contains("seclabel") ?? false, "the remediation names the XML element")
+        XCTAssertTrue(finding[path: "texts.remediation"]?.stringValue?.contains("seclabel") ?? false, "the remediation names the XML element")
         let detail = try XCTUnwrap(try p.json("/api/v1/domains/\(g.uuid)"))
         XCTAssertEqual(detail["state"]?.stringValue, "running")
         XCTAssertEqual(detail[path: "facts.process.uid"]?.intValue, 0, "qemu of \(g.name) should run as root")

@@ -235,7 +235,10 @@ final class APIRouterTests: XCTestCase {
         let host = published().handle(.get("/api/v1/host")).json
         XCTAssertEqual(host?["hostname"], "hv1")
         XCTAssertEqual(host?["grade"], "B")
-        XCTAssertEqual(host?["findings"]?.arrayValue?.count, 1, "problems only by default")
+        // Results format 2: the failing finding is listed with its rule's texts, the pass is counted.
+        XCTAssertEqual(host?["findings"]?.arrayValue?.count, 1)
+        XCTAssertEqual(host?["findings"]?.arrayValue?.first?["status"], "fail")
+        XCTAssertEqual(host?["rules"]?.objectValue?.count, 1)
         XCTAssertEqual(host?["facts"]?["host"]?["selinux"]?["enforcing"], false)
         let all = published().handle(.get("/api/v1/host?findings=all"))
         XCTAssertEqual(all.json?["findings"]?.arrayValue?.count, 2, "findings=all lists the passes too")
