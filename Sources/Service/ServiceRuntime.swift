@@ -193,10 +193,12 @@ public final class ServiceRuntime: @unchecked Sendable {
     /// Alerts for a successful scan. Failures here are logged, never fatal.
     func afterScan(_ report: ScanReport) {
         // Alerts compare findings and grades only: the previous report is kept without facts.
+        // The previous result is the store's current one (published after every successful scan),
+        // not a second copy; only the report restored from history at start-up is held here.
+        let published = store.snapshot?.summaryReport
         let previous = pending.withLock { p -> ScanReport? in
-            let prev = p.previous
-            p.previous = report.withoutFacts()
-            return prev
+            defer { p.previous = nil }
+            return p.previous ?? published
         }
         try? history.noteSeen(report)
         alertmanager?.scanned(report)
