@@ -22,7 +22,9 @@ struct ScanRows: Sendable {
     var document: Data?
     var targets: [Target]
 
-    init(_ report: ScanReport, now: Date) {
+    /// - Parameter encoded: the report document already encoded by `ResultsJSON.report(report,
+    ///   listing: .problems)` (the service serves the same bytes); encoded here when nil.
+    init(_ report: ScanReport, now: Date, encoded: [UInt8]? = nil) {
         id = report.scanId
         startedAt = Timestamp.parse(report.startedAt) ?? now.timeIntervalSince1970
         finishedAt = Timestamp.parse(report.finishedAt) ?? now.timeIntervalSince1970
@@ -30,7 +32,7 @@ struct ScanRows: Sendable {
         hostGrade = report.host.grade
         stale = report.stale
         domainCount = report.domains.count
-        document = Data(ResultsJSON.report(report, listing: .problems))
+        document = Data(encoded ?? ResultsJSON.report(report, listing: .problems))
         targets = [Target(target: "host", name: report.host.hostname, state: "host", score: report.host.score,
                           grade: report.host.grade, findings: HistoryStore.encodeFindings(report.host.findings, rules: report.rules))]
         // A target is stored once per scan: a UUID seen twice (two qemu processes claiming one
@@ -106,8 +108,10 @@ extension HistoryStore {
     /// a later `persist` or `retryPending()`; only the newest held scan keeps its complete
     /// report document, older ones keep their scores and findings (what retention keeps of all
     /// but the newest scans anyway). Never throws: the outcome says what happened.
-    public func persist(_ report: ScanReport, now: Date = Date()) -> PersistOutcome {
-        let rows = ScanRows(report, now: now)
+    /// `document` is the report as `ResultsJSON.report(report, listing: .problems)` encodes it,
+    /// when the caller has it already (it is stored as given).
+    public func persist(_ report: ScanReport, document: [UInt8]? = nil, now: Date = Date()) -> PersistOutcome {
+        let rows = ScanRows(report, now: now, encoded: document)
         return backlog.withLock { (b: inout Backlog) -> PersistOutcome in
             let (late, failure) = flush(&b, now: now)
             if let failure {

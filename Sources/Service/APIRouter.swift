@@ -136,41 +136,75 @@ public struct APIRouter: HTTPHandler {
         // Result endpoints: parameters are checked before results are needed.
         let domainQuery = route == .domains ? try DomainQuery(query: request.query) : nil
         let findingQuery = route == .findings ? try FindingQuery(query: request.query) : nil
-        let listing = try Self.listing(route, request.query)
+        let listing = try Self.listing(route, request.query) ?? .problems
         guard let snapshot = store.snapshot else {
             var headers = HTTPHeaders()
             headers.add("Retry-After", "10")
             return Self.error(503, "no_results", "no scan has completed yet", headers: headers)
         }
+        let body: ResultStore.Route
         switch route {
         case .summary:
-            guard let summary = store.summary() else { return Self.error(500, "internal_error", "summary missing") }
-            return cached(request, summary)
+            body = .summary
         case .domains:
-            guard let domainQuery, !domainQuery.isDefault else { return cached(request, snapshot.domainList) }
-            return cached(request, EncodedBody(ResultSnapshot.domainsList(domainQuery.apply(snapshot.domainSummaries))))
+            body = .domains(query: Self.canonical(request.query))
         case .domain(let id):
             guard let index = snapshot.domainIndex(id) else { return unknownDomain(id) }
-            if listing == .all {
-                return cached(request, EncodedBody(bytes: ResultsJSON.domain(snapshot.report.domains[index], rules: snapshot.report.rules, listing: .all)))
-            }
-            return cached(request, snapshot.domainDetails[index])
+            body = .domain(index, listing: listing)
         case .domainFacts(let id):
             guard let index = snapshot.domainIndex(id) else { return unknownDomain(id) }
-            return cached(request, snapshot.domainFacts[index])
+            body = .domainFacts(index)
         case .host:
-            if listing == .all {
-                return cached(request, EncodedBody(bytes: ResultsJSON.host(snapshot.report.host, rules: snapshot.report.rules, listing: .all)))
-            }
-            return cached(request, snapshot.host)
+            body = .host(listing: listing)
         case .report:
-            if listing == .all { return cached(request, EncodedBody(bytes: ResultsJSON.report(snapshot.report, listing: .all))) }
-            return cached(request, snapshot.fullReport.body)
+            body = .report(listing: listing)
         case .findings:
-            guard let findingQuery, !findingQuery.isDefault else { return cached(request, snapshot.findingsAll.body) }
-            return cached(request, EncodedBody(bytes: ResultSnapshot.findingsList(findingQuery.apply(snapshot), rules: snapshot.report.rules)))
+            body = .findings(query: Self.canonical(request.query))
         default:
             return Self.error(500, "internal_error", "unrouted path")
+        }
+        // The tag is known without the body: a client holding it gets its 304 with nothing encoded.
+        if let tag = store.etag(body), let header = request.headers["If-None-Match"],
+           Conditional.matches(ifNoneMatch: header, etag: tag) {
+            return cached(request, [], etag: tag)
+        }
+        guard let encoded = store.body(body, make: { snapshot, stale in
+            Self.encode(body, snapshot, stale: stale, domainQuery: domainQuery, findingQuery: findingQuery)
+        }) else {
+            return Self.error(503, "no_results", "no scan has completed yet")
+        }
+        return cached(request, encoded)
+    }
+
+    /// The query as a cache key: parameters sorted by name.
+    static func canonical(_ query: [String: String]) -> String {
+        query.sorted { $0.key < $1.key }.map { $0.key + "=" + $0.value }.joined(separator: "&")
+    }
+
+    /// Encodes a result body from the compact snapshot (through `ResultsJSON`).
+    static func encode(_ route: ResultStore.Route, _ snapshot: ResultSnapshot, stale: Bool,
+                       domainQuery: DomainQuery?, findingQuery: FindingQuery?) -> [UInt8] {
+        let rules = snapshot.summaryReport.rules
+        switch route {
+        case .summary:
+            return ResultsJSON.summary(snapshot.summaryReport, stale: stale)
+        case .domains:
+            if let domainQuery, !domainQuery.isDefault {
+                return JSONWriter.bytes(ResultSnapshot.domainsList(domainQuery.apply(snapshot.domainSummaries)))
+            }
+            return JSONWriter.bytes(ResultSnapshot.domainsList(DomainQuery.sorted(snapshot.domainSummaries,
+                                                                                 by: .init(key: .name, descending: false))))
+        case .domain(let index, let listing):
+            return ResultsJSON.domain(snapshot.domain(index), rules: rules, listing: listing)
+        case .domainFacts(let index):
+            return snapshot.domainFacts[index]
+        case .host(let listing):
+            return ResultsJSON.host(snapshot.host, rules: rules, listing: listing)
+        case .report(let listing):
+            return ResultsJSON.report(snapshot.report, listing: listing)
+        case .findings:
+            let items = findingQuery.map { $0.apply(snapshot) } ?? snapshot.findings.map { ($0.finding, $0.target) }
+            return ResultSnapshot.findingsList(items, rules: rules)
         }
     }
 
@@ -207,8 +241,8 @@ public struct APIRouter: HTTPHandler {
         var lastScan: JSONValue = .null
         if let snapshot {
             let age = max(0, Int(store.clock().timeIntervalSince(snapshot.publishedAt).rounded(.down)))
-            lastScan = ["at": .string(snapshot.report.finishedAt), "ageSeconds": .int(age),
-                        "id": .string(snapshot.report.scanId)]
+            lastScan = ["at": .string(snapshot.summaryReport.finishedAt), "ageSeconds": .int(age),
+                        "id": .string(snapshot.summaryReport.scanId)]
         }
         let connected = store.isLibvirtConnected, stale = store.isStale
         let history = store.historyState

@@ -2,7 +2,7 @@ import Core
 import Synchronization
 import Foundation
 
-/// A response body encoded once, with its entity tag.
+/// A response body with its entity tag.
 public struct EncodedBody: Sendable, Equatable {
     public let bytes: [UInt8]
     public let etag: String
@@ -11,86 +11,175 @@ public struct EncodedBody: Sendable, Equatable {
         self.init(bytes: JSONWriter.bytes(value))
     }
 
-    /// A body already encoded (by `ResultsJSON`).
+    /// A body already encoded (by `ResultsJSON`), tagged by a hash of its bytes.
     public init(bytes: [UInt8]) {
+        self.init(bytes: bytes, etag: Conditional.etag(for: bytes))
+    }
+
+    /// A body whose tag was derived without reading it (see `ResultStore.etag(route:)`).
+    public init(bytes: [UInt8], etag: String) {
         self.bytes = bytes
-        etag = Conditional.etag(for: bytes)
+        self.etag = etag
     }
 }
 
-/// A response body encoded on first use and then kept (for large, rarely requested documents:
-/// encoding them for every scan would cost memory and time nobody asked for).
-public final class LazyBody: Sendable {
-    private let make: @Sendable () -> [UInt8]
-    private let cache = Mutex<EncodedBody?>(nil)
+/// Response bodies encoded on demand, most recently used kept up to a byte limit. Entries
+/// belong to one result generation: a new scan (or a change of the stale flag) leaves old
+/// entries unreachable, and they are dropped at once.
+final class BodyCache: Sendable {
+    struct State {
+        var generation: UInt64 = 0
+        var entries: [String: (body: EncodedBody, use: UInt64)] = [:]
+        var bytes = 0
+        var clock: UInt64 = 0
+        var hits = 0
+        var misses = 0
+    }
 
-    init(_ make: @escaping @Sendable () -> [UInt8]) { self.make = make }
+    let limitBytes: Int
+    private let state = Mutex(State())
 
-    public var body: EncodedBody {
-        cache.withLock { c in
-            if let b = c { return b }
-            let b = EncodedBody(bytes: make())
-            c = b
-            return b
+    init(limitBytes: Int) { self.limitBytes = max(0, limitBytes) }
+
+    /// The body for `key` in `generation`, encoded by `make` when not held. Bodies larger than
+    /// the whole limit are served but not kept.
+    func body(_ key: String, generation: UInt64, etag: String, make: () -> [UInt8]) -> EncodedBody {
+        let held: EncodedBody? = state.withLock { s in
+            guard s.generation == generation, let e = s.entries[key] else { return nil }
+            s.clock += 1
+            s.entries[key]?.use = s.clock
+            s.hits += 1
+            return e.body
+        }
+        if let held { return held }
+        // Encoded outside the lock: other requests are not held up by a large document.
+        let body = EncodedBody(bytes: make(), etag: etag)
+        state.withLock { s in
+            s.misses += 1
+            if s.generation != generation {
+                guard generation > s.generation else { return }
+                s.generation = generation
+                s.entries = [:]
+                s.bytes = 0
+            }
+            guard body.bytes.count <= limitBytes else { return }
+            if let old = s.entries[key] { s.bytes -= old.body.bytes.count }
+            s.clock += 1
+            s.entries[key] = (body, s.clock)
+            s.bytes += body.bytes.count
+            while s.bytes > limitBytes, let oldest = s.entries.min(by: { $0.value.use < $1.value.use }) {
+                s.entries[oldest.key] = nil
+                s.bytes -= oldest.value.body.bytes.count
+            }
+        }
+        return body
+    }
+
+    /// Forgets every entry (the results changed).
+    func reset(generation: UInt64) {
+        state.withLock { s in
+            guard generation > s.generation else { return }
+            s.generation = generation
+            s.entries = [:]
+            s.bytes = 0
         }
     }
+
+    var stats: (entries: Int, bytes: Int, hits: Int, misses: Int) {
+        state.withLock { ($0.entries.count, $0.bytes, $0.hits, $0.misses) }
+    }
+
+    func contains(_ key: String) -> Bool { state.withLock { $0.entries[key] != nil } }
 }
 
-/// One complete scan, immutable, with the hot responses already encoded. Built once per scan
-/// (outside the store's lock) so that requests are lookups.
+/// One complete scan, immutable, held compactly between scans: findings without rule texts
+/// (the texts are in one table, `report.rules`), each VM's facts as encoded JSON bytes instead
+/// of a tree, and no response bodies (they are encoded on demand; see `ResultStore.body`).
 public final class ResultSnapshot: Sendable {
-    public let report: ScanReport
+    /// The scan with its facts removed (kept: `management`, which metrics and reports group by).
+    public let summaryReport: ScanReport
     /// When the store received it.
     public let publishedAt: Date
-    /// Domain summaries in report order, for filtering and sorting per request.
-    let domainSummaries: [JSONValue]
-    /// `GET /api/v1/domains` without parameters (sorted by name).
-    let domainList: EncodedBody
-    let domainDetails: [EncodedBody]
-    let domainFacts: [EncodedBody]
-    let host: EncodedBody
-    /// `GET /api/v1/report`: the whole scan (encoded when first asked for).
-    let fullReport: LazyBody
-    /// Every finding with its target, host first, then domains in report order.
-    let findings: [(finding: Finding, target: FindingTarget, domain: Int?)]
-    let findingsAll: LazyBody
+    /// The host's facts, encoded.
+    let hostFacts: [UInt8]
+    /// Each domain's facts, encoded, in report order.
+    let domainFacts: [[UInt8]]
     private let indexByUUID: [String: Int]
     private let indexByName: [String: Int]
 
     public init(report: ScanReport, publishedAt: Date) {
-        self.report = report
         self.publishedAt = publishedAt
-        domainSummaries = report.domains.map { (try? JSONValue(parsing: Data(ResultsJSON.domainEntry($0)))) ?? .null }
-        domainDetails = report.domains.map { EncodedBody(bytes: ResultsJSON.domain($0, rules: report.rules)) }
-        domainFacts = report.domains.map { EncodedBody($0.facts) }
-        host = EncodedBody(bytes: ResultsJSON.host(report.host, rules: report.rules))
-        fullReport = LazyBody { ResultsJSON.report(report) }
+        var kept = report
+        hostFacts = JSONWriter.bytes(report.host.facts)
+        kept.host.facts = Self.retained(report.host.facts)
+        var facts: [[UInt8]] = []
+        facts.reserveCapacity(report.domains.count)
         var uuids: [String: Int] = [:]
         var names: [String: Int] = [:]
         for (i, d) in report.domains.enumerated() {
+            facts.append(JSONWriter.bytes(d.facts))
+            kept.domains[i].facts = Self.retained(d.facts)
             uuids[d.uuid.lowercased()] = uuids[d.uuid.lowercased()] ?? i
             names[d.name] = names[d.name] ?? i
         }
+        domainFacts = facts
+        summaryReport = kept
         indexByUUID = uuids
         indexByName = names
-        var flat: [(finding: Finding, target: FindingTarget, domain: Int?)] = []
-        let hostTarget = FindingTarget.host(report.host)
-        for f in report.host.findings { flat.append((f, hostTarget, nil)) }
-        for (i, d) in report.domains.enumerated() {
-            let target = FindingTarget.domain(d)
-            for f in d.findings { flat.append((f, target, i)) }
-        }
-        findings = flat
-        let all = flat.map { ($0.finding, $0.target) }
-        let rules = report.rules
-        findingsAll = LazyBody { Self.findingsList(all, rules: rules) }
-        let byName = DomainQuery.sorted(domainSummaries, by: .init(key: .name, descending: false))
-        domainList = EncodedBody(Self.domainsList(byName))
+    }
+
+    /// What stays of a fact tree in memory: `management` (grouping in metrics and reports).
+    static func retained(_ facts: JSONValue) -> JSONValue {
+        guard case .object(let o) = facts else { return .object([:]) }
+        return .object(o.filter { $0.key == "management" || $0.key.hasPrefix("management.") })
+    }
+
+    /// The whole scan, facts included (decoded from their bytes: for the rare full document).
+    public var report: ScanReport {
+        var r = summaryReport
+        r.host.facts = Self.decode(hostFacts)
+        for i in r.domains.indices { r.domains[i].facts = Self.decode(domainFacts[i]) }
+        return r
+    }
+
+    /// One domain with its facts.
+    func domain(_ index: Int) -> DomainReport {
+        var d = summaryReport.domains[index]
+        d.facts = Self.decode(domainFacts[index])
+        return d
+    }
+
+    var host: HostReport {
+        var h = summaryReport.host
+        h.facts = Self.decode(hostFacts)
+        return h
+    }
+
+    static func decode(_ bytes: [UInt8]) -> JSONValue {
+        (try? JSONValue(parsing: Data(bytes))) ?? .object([:])
     }
 
     /// The domain with this UUID (any case) or, failing that, this name.
     public func domainIndex(_ id: String) -> Int? {
         indexByUUID[id.lowercased()] ?? indexByName[id]
+    }
+
+    /// Every finding with its target, host first, then domains in report order (built per
+    /// request: the store keeps the findings once, in their targets).
+    var findings: [(finding: Finding, target: FindingTarget, domain: Int?)] {
+        var flat: [(finding: Finding, target: FindingTarget, domain: Int?)] = []
+        let hostTarget = FindingTarget.host(summaryReport.host)
+        for f in summaryReport.host.findings { flat.append((f, hostTarget, nil)) }
+        for (i, d) in summaryReport.domains.enumerated() {
+            let target = FindingTarget.domain(d)
+            for f in d.findings { flat.append((f, target, i)) }
+        }
+        return flat
+    }
+
+    /// Domain list entries as trees, for filtering and sorting (`DomainQuery`).
+    var domainSummaries: [JSONValue] {
+        summaryReport.domains.map { (try? JSONValue(parsing: Data(ResultsJSON.domainEntry($0)))) ?? .null }
     }
 
     static func domainsList(_ items: [JSONValue]) -> JSONValue {
@@ -108,7 +197,13 @@ public final class ResultSnapshot: Sendable {
 public final class ResultStore: @unchecked Sendable {
     private let lock = NSLock()
     private var current: ResultSnapshot?
-    private var summaryBody: EncodedBody?
+    /// Counts every change a response body can show (a published scan, the stale flag).
+    private var generation: UInt64 = 0
+    /// A report document already encoded for history, adopted by the next publish of that scan.
+    private var offered: (scanId: String, bytes: [UInt8])?
+    /// Tells this process's tags apart from an earlier run's (generations restart at 1).
+    private let epoch = String(UInt32.random(in: 0...UInt32.max), radix: 36)
+    let bodies: BodyCache
     private var stale = false
     private var connected = false
     private var records: [ScanRecord] = []
@@ -120,8 +215,10 @@ public final class ResultStore: @unchecked Sendable {
     /// - Parameters:
     ///   - recordLimit: how many scan records are kept (the oldest finished ones are dropped).
     ///   - clock: the time source (tests pass a fixed one).
-    public init(recordLimit: Int = 50, clock: @escaping @Sendable () -> Date = { Date() }) {
+    ///   - cacheBytes: most bytes of encoded response bodies kept (least recently used dropped).
+    public init(recordLimit: Int = 50, cacheBytes: Int = 8 << 20, clock: @escaping @Sendable () -> Date = { Date() }) {
         self.recordLimit = max(1, recordLimit)
+        self.bodies = BodyCache(limitBytes: cacheBytes)
         self.clock = clock
     }
 
@@ -129,13 +226,28 @@ public final class ResultStore: @unchecked Sendable {
     /// not stale also means libvirt was reachable.
     public func publish(_ report: ScanReport) {
         let snapshot = ResultSnapshot(report: report, publishedAt: clock())
-        let summary = EncodedBody(bytes: ResultsJSON.summary(report, stale: report.stale))
-        lock.withLock {
+        let (g, document) = lock.withLock { () -> (UInt64, [UInt8]?) in
+            let document = offered?.scanId == report.scanId ? offered?.bytes : nil
+            offered = nil
             current = snapshot
-            summaryBody = summary
             stale = report.stale
             if !report.stale { connected = true }
+            generation += 1
+            return (generation, document)
         }
+        bodies.reset(generation: g)
+        // The document history was written from is the default `GET /api/v1/report` body:
+        // the same bytes, not a second encoding.
+        if let document {
+            let route = Route.report(listing: .problems)
+            _ = bodies.body(route.key, generation: g, etag: etag(route, generation: g)) { document }
+        }
+    }
+
+    /// The report document encoded for history (`ResultsJSON.report`, problems listed) of the scan
+    /// about to be published: its publish serves these bytes as the report body.
+    public func offerReportDocument(scanId: String, bytes: [UInt8]) {
+        lock.withLock { offered = (scanId, bytes) }
     }
 
     /// The current result, nil before the first scan completes.
@@ -143,12 +255,13 @@ public final class ResultStore: @unchecked Sendable {
 
     /// Marks the current result as outdated (a scan failed, libvirt went away) or fresh again.
     public func setStale(_ value: Bool) {
-        let held: ResultSnapshot? = lock.withLock { stale == value ? nil : current }
-        let summary = held.map { EncodedBody(bytes: ResultsJSON.summary($0.report, stale: value)) }
-        lock.withLock {
+        let g: UInt64? = lock.withLock {
+            guard stale != value else { return nil }
             stale = value
-            if let summary, let held, current === held { summaryBody = summary }
+            generation += 1
+            return generation
         }
+        if let g { bodies.reset(generation: g) }
     }
 
     public func setLibvirtConnected(_ value: Bool) { lock.withLock { connected = value } }
@@ -179,8 +292,59 @@ public final class ResultStore: @unchecked Sendable {
         }
     }
 
+    // MARK: bodies
+
+    /// What a result body shows: one per route and canonical query.
+    public enum Route: Sendable, Hashable {
+        case summary
+        case report(listing: FindingsListing)
+        case host(listing: FindingsListing)
+        case domains(query: String)
+        case domain(Int, listing: FindingsListing)
+        case domainFacts(Int)
+        case findings(query: String)
+
+        /// The cache key: route and canonical query.
+        var key: String {
+            switch self {
+            case .summary: return "summary"
+            case .report(let l): return "report?findings=\(l.rawValue)"
+            case .host(let l): return "host?findings=\(l.rawValue)"
+            case .domains(let q): return "domains?" + q
+            case .domain(let i, let l): return "domain/\(i)?findings=\(l.rawValue)"
+            case .domainFacts(let i): return "domain/\(i)/facts"
+            case .findings(let q): return "findings?" + q
+            }
+        }
+    }
+
+    /// The entity tag of a body: derived from the result generation, the route and its query,
+    /// without encoding or hashing the body. It changes when the results change and not otherwise.
+    public func etag(_ route: Route) -> String? {
+        lock.withLock { current == nil ? nil : etag(route, generation: generation) }
+    }
+
+    private func etag(_ route: Route, generation: UInt64) -> String {
+        "\"" + epoch + "-" + String(generation, radix: 36) + "-" + String(Self.fnv1a(route.key), radix: 36) + "\""
+    }
+
+    static func fnv1a(_ s: String) -> UInt64 {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for b in s.utf8 { h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01b3 }
+        return h
+    }
+
+    /// The body of `route` for the current result, encoded by `make` on first use in this
+    /// generation and kept in the bounded cache; nil before the first scan.
+    public func body(_ route: Route, make: (ResultSnapshot, _ stale: Bool) -> [UInt8]) -> EncodedBody? {
+        guard let (snapshot, g, isStale) = lock.withLock({ current.map { ($0, generation, stale) } }) else { return nil }
+        return bodies.body(route.key, generation: g, etag: etag(route, generation: g)) { make(snapshot, isStale) }
+    }
+
     /// The encoded `GET /api/v1/summary` body, nil before the first scan.
-    public func summary() -> EncodedBody? { lock.withLock { summaryBody } }
+    public func summary() -> EncodedBody? {
+        body(.summary) { snapshot, stale in ResultsJSON.summary(snapshot.summaryReport, stale: stale) }
+    }
 
     // MARK: scan records
 

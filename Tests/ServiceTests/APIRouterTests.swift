@@ -240,6 +240,9 @@ final class APIRouterTests: XCTestCase {
         XCTAssertEqual(host?["findings"]?.arrayValue?.first?["status"], "fail")
         XCTAssertEqual(host?["rules"]?.objectValue?.count, 1)
         XCTAssertEqual(host?["facts"]?["host"]?["selinux"]?["enforcing"], false)
+        let all = published().handle(.get("/api/v1/host?findings=all"))
+        XCTAssertEqual(all.json?["findings"]?.arrayValue?.count, 2, "findings=all lists the passes too")
+        XCTAssertEqual(published().handle(.get("/api/v1/host?findings=some")).status, 400)
     }
 
     func testReportEndpointServesTheWholeScan() {

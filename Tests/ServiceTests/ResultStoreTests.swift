@@ -1,6 +1,7 @@
 import Core
 import Foundation
 import Synchronization
+import History
 import XCTest
 @testable import Service
 
@@ -13,19 +14,134 @@ final class ResultStoreTests: XCTestCase {
         XCTAssertFalse(store.isLibvirtConnected)
     }
 
-    func testPublishPrecomputesBodiesThatMatchTheirETags() throws {
+    func testPublishKeepsFactsAsBytesAndNoEncodedBodies() throws {
         let store = ResultStore()
-        store.publish(Sample.report())
+        let report = Sample.report()
+        store.publish(report)
         let snapshot = try XCTUnwrap(store.snapshot)
-        for body in [snapshot.domainList, snapshot.host, snapshot.findingsAll.body, snapshot.fullReport.body]
-            + snapshot.domainDetails + snapshot.domainFacts {
-            XCTAssertEqual(body.etag, Conditional.etag(for: body.bytes))
-            XCTAssertNoThrow(try JSONValue(parsing: Data(body.bytes)))
+        XCTAssertEqual(store.bodies.stats.entries, 0, "nothing is encoded before it is asked for")
+        for (i, d) in report.domains.enumerated() {
+            XCTAssertEqual(try JSONValue(parsing: Data(snapshot.domainFacts[i])), d.facts)
+            XCTAssertEqual(snapshot.summaryReport.domains[i].facts, ResultSnapshot.retained(d.facts))
         }
+        XCTAssertEqual(snapshot.report, report, "the whole scan comes back from the compact form")
         XCTAssertEqual(snapshot.domainIndex("db02"), 1)
         XCTAssertEqual(snapshot.domainIndex(Sample.build.uppercased()), 2)
         XCTAssertNil(snapshot.domainIndex("DB02"), "names are exact")
         XCTAssertTrue(store.isLibvirtConnected)
+    }
+
+    func testRetainedFactsKeepOnlyManagement() {
+        let facts: JSONValue = ["management": ["kind": "libvirt"], "qemu": ["pid": 4], "management.pid": 7]
+        XCTAssertEqual(ResultSnapshot.retained(facts), ["management": ["kind": "libvirt"], "management.pid": 7])
+        XCTAssertEqual(ResultSnapshot.retained(.null), .object([:]))
+    }
+
+    func testBodiesAreEncodedOncePerGenerationAndTaggedWithoutHashing() throws {
+        let store = ResultStore()
+        store.publish(Sample.report())
+        let calls = Mutex(0)
+        func host() -> EncodedBody? {
+            store.body(.host(listing: .problems)) { snapshot, _ in
+                calls.withLock { $0 += 1 }
+                return ResultsJSON.host(snapshot.host, rules: snapshot.summaryReport.rules)
+            }
+        }
+        let first = try XCTUnwrap(host())
+        let second = try XCTUnwrap(host())
+        XCTAssertEqual(first, second)
+        XCTAssertEqual(calls.withLock { $0 }, 1)
+        XCTAssertEqual(first.etag, store.etag(.host(listing: .problems)))
+        XCTAssertNotEqual(store.etag(.host(listing: .problems)), store.etag(.host(listing: .all)), "the query is part of the tag")
+        XCTAssertNotEqual(store.etag(.domains(query: "")), store.etag(.domains(query: "sort=-score")))
+    }
+
+    func testETagChangesWhenResultsChangeAndNotOtherwise() throws {
+        let store = ResultStore()
+        XCTAssertNil(store.etag(.summary), "no tag before a result exists")
+        store.publish(Sample.report(scanId: "scan-1"))
+        let t1 = try XCTUnwrap(store.etag(.summary))
+        XCTAssertEqual(store.etag(.summary), t1)
+        store.setStale(false)
+        XCTAssertEqual(store.etag(.summary), t1, "setting the flag it already has changes nothing")
+        store.upsert(ScanRecord(id: "x", state: .running, trigger: .request, requestedAt: "t"))
+        store.setHistoryState(pending: 1, problem: "disk full")
+        XCTAssertEqual(store.etag(.summary), t1, "records and history state are not in result bodies")
+        store.setStale(true)
+        let t2 = try XCTUnwrap(store.etag(.summary))
+        XCTAssertNotEqual(t2, t1)
+        XCTAssertEqual(store.summary()?.json?["stale"], .bool(true), "the stale flag is served at once")
+        store.publish(Sample.report(scanId: "scan-2"))
+        let t3 = try XCTUnwrap(store.etag(.summary))
+        XCTAssertNotEqual(t3, t2)
+        XCTAssertNotEqual(t3, t1)
+        XCTAssertEqual(store.summary()?.json?["lastScan"]?["id"], "scan-2")
+        XCTAssertNotEqual(ResultStore().etag(.summary), t3)
+        let other = ResultStore()
+        other.publish(Sample.report(scanId: "scan-1"))
+        XCTAssertNotEqual(other.etag(.summary), t1, "another process (store) never reuses a tag")
+    }
+
+    func testCacheEvictsLeastRecentlyUsedBeyondItsByteLimit() {
+        let cache = BodyCache(limitBytes: 100)
+        _ = cache.body("a", generation: 1, etag: "\"a\"") { Array(repeating: 1, count: 40) }
+        _ = cache.body("b", generation: 1, etag: "\"b\"") { Array(repeating: 2, count: 40) }
+        _ = cache.body("a", generation: 1, etag: "\"a\"") { XCTFail("a is held"); return [] }
+        _ = cache.body("c", generation: 1, etag: "\"c\"") { Array(repeating: 3, count: 40) }
+        XCTAssertTrue(cache.contains("a"))
+        XCTAssertFalse(cache.contains("b"), "the least recently used entry goes first")
+        XCTAssertTrue(cache.contains("c"))
+        XCTAssertLessThanOrEqual(cache.stats.bytes, 100)
+        let big = cache.body("d", generation: 1, etag: "\"d\"") { Array(repeating: 4, count: 101) }
+        XCTAssertEqual(big.bytes.count, 101, "a body over the limit is served")
+        XCTAssertFalse(cache.contains("d"), "but not kept")
+        XCTAssertEqual(cache.stats.entries, 2)
+    }
+
+    func testCacheDropsEntriesOfEarlierGenerations() {
+        let cache = BodyCache(limitBytes: 1 << 20)
+        _ = cache.body("a", generation: 1, etag: "\"1\"") { [1] }
+        cache.reset(generation: 2)
+        XCTAssertFalse(cache.contains("a"))
+        let calls = Mutex(0)
+        _ = cache.body("a", generation: 2, etag: "\"2\"") { calls.withLock { $0 += 1 }; return [2] }
+        // A request that read the previous generation before the change does not put it back.
+        _ = cache.body("b", generation: 1, etag: "\"1\"") { [1] }
+        XCTAssertFalse(cache.contains("b"))
+        cache.reset(generation: 1)
+        XCTAssertTrue(cache.contains("a"), "an older reset does not undo a newer generation")
+        XCTAssertEqual(calls.withLock { $0 }, 1)
+    }
+
+    func testReportBodyServesTheDocumentWrittenToHistory() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("va-store-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let history = try HistoryStore(directory: dir)
+        let store = ResultStore()
+        let report = Sample.report(scanId: "scan-h")
+        let document = ResultsJSON.report(report, listing: .problems)
+        store.offerReportDocument(scanId: report.scanId, bytes: document)
+        XCTAssertTrue(history.persist(report, document: document).persisted)
+        store.publish(report)
+        XCTAssertTrue(store.bodies.contains(ResultStore.Route.report(listing: .problems).key), "the written bytes are adopted")
+        let logs = LogCapture()
+        let router = APIRouter(store: store, trigger: nil, tokens: TokenStore(), logger: logs.logger)
+        let served = router.handle(.get("/api/v1/report"))
+        XCTAssertEqual(served.status, 200)
+        let row = try XCTUnwrap(try history.report(id: "scan-h"))
+        XCTAssertEqual(served.body, Array(row), "history row and API body are the same bytes")
+        // Encoded afresh (no offer), the body is byte for byte what history holds.
+        let fresh = ResultStore()
+        fresh.publish(report)
+        let again = APIRouter(store: fresh, trigger: nil, tokens: TokenStore(), logger: logs.logger).handle(.get("/api/v1/report"))
+        XCTAssertEqual(again.body, Array(row))
+    }
+
+    func testAnOfferForAnotherScanIsNotServed() throws {
+        let store = ResultStore()
+        store.offerReportDocument(scanId: "other", bytes: Array("{}".utf8))
+        store.publish(Sample.report(scanId: "scan-1"))
+        XCTAssertFalse(store.bodies.contains(ResultStore.Route.report(listing: .problems).key))
     }
 
     func testStaleReportSetsTheStaleFlagWithoutClaimingAConnection() {
@@ -40,8 +156,8 @@ final class ResultStoreTests: XCTestCase {
         store.publish(Sample.report(scanId: "scan-1"))
         let held = try XCTUnwrap(store.snapshot)
         store.publish(Sample.report(scanId: "scan-2"))
-        XCTAssertEqual(held.report.scanId, "scan-1")
-        XCTAssertEqual(store.snapshot?.report.scanId, "scan-2")
+        XCTAssertEqual(held.summaryReport.scanId, "scan-1")
+        XCTAssertEqual(store.snapshot?.summaryReport.scanId, "scan-2")
     }
 
     func testConcurrentReadersAlwaysSeeACompleteSnapshot() {
@@ -52,7 +168,7 @@ final class ResultStoreTests: XCTestCase {
                 store.publish(Sample.report(scanId: "scan-\(i)"))
             } else {
                 let snapshot = store.snapshot
-                XCTAssertEqual(snapshot?.domainDetails.count, 3)
+                XCTAssertEqual(snapshot?.domainFacts.count, 3)
                 XCTAssertNotNil(store.summary())
             }
         }
@@ -72,18 +188,7 @@ final class ResultStoreTests: XCTestCase {
     }
 }
 
-final class LazyBodyTests: XCTestCase {
-    func testEncodesOnceOnFirstUseAndKeepsTheResult() {
-        let calls = Mutex(0)
-        let lazy = LazyBody {
-            calls.withLock { $0 += 1 }
-            return Array(#"{"a":1}"#.utf8)
-        }
-        XCTAssertEqual(calls.withLock { $0 }, 0, "nothing is encoded before it is asked for")
-        let first = lazy.body
-        let second = lazy.body
-        XCTAssertEqual(first, second)
-        XCTAssertEqual(String(decoding: first.bytes, as: UTF8.self), #"{"a":1}"#)
-        XCTAssertEqual(calls.withLock { $0 }, 1)
-    }
+
+extension EncodedBody {
+    var json: JSONValue? { try? JSONValue(parsing: Data(bytes)) }
 }
