@@ -1,6 +1,7 @@
 import Core
 import Synchronization
 import Foundation
+import HTTPServer
 
 /// A response body encoded once, with its entity tag.
 public struct EncodedBody: Sendable, Equatable {
@@ -9,7 +10,7 @@ public struct EncodedBody: Sendable, Equatable {
 
     public init(_ value: JSONValue) {
         bytes = Array(JSONWriter.string(value).utf8)
-        etag = Conditional.etag(for: bytes)
+        etag = ResponseHelpers.etag(for: bytes)
     }
 }
 

@@ -1,6 +1,7 @@
 import Core
 import Foundation
 import Synchronization
+import HTTPServer
 import XCTest
 @testable import Service
 
@@ -19,7 +20,7 @@ final class ResultStoreTests: XCTestCase {
         let snapshot = try XCTUnwrap(store.snapshot)
         for body in [snapshot.domainList, snapshot.host, snapshot.findingsAll.body, snapshot.fullReport.body]
             + snapshot.domainDetails + snapshot.domainFacts {
-            XCTAssertEqual(body.etag, Conditional.etag(for: body.bytes))
+            XCTAssertEqual(body.etag, ResponseHelpers.etag(for: body.bytes))
             XCTAssertNoThrow(try JSONValue(parsing: Data(body.bytes)))
         }
         XCTAssertEqual(snapshot.domainIndex("db02"), 1)
