@@ -36,7 +36,9 @@ struct DomainQuery: Equatable {
         layer = try q.oneOf("layer", Layer.allCases.map(\.rawValue)).flatMap(Layer.init(rawValue:))
         nameContains = q.text("q")
         let keys = Sort.Key.allCases.map(\.rawValue)
-        if let raw = try q.oneOf("sort", keys + keys.map { "-" + $0 }, message: "'sort' has unknown value '\(q.values["sort"] ?? "")'; allowed: name, score, grade, state, each optionally prefixed with '-' for descending order") {
+        let sortHelp = "'sort' has unknown value '\(q.values["sort"] ?? "")'; allowed: name, score, grade, state, "
+            + "each optionally prefixed with '-' for descending order"
+        if let raw = try q.oneOf("sort", keys + keys.map { "-" + $0 }, message: sortHelp) {
             let descending = raw.hasPrefix("-")
             sort = Sort(key: Sort.Key(rawValue: descending ? String(raw.dropFirst()) : raw)!, descending: descending)
         }
