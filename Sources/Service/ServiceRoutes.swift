@@ -10,10 +10,10 @@ import Policy
 enum ServiceRoutes {
     static let routes: [Route] = [
         Route("GET", "/metrics", .worker, .read) { r, _ in try r.service().metricsPage() },
-        Route("GET", "/api/v1/history", .worker, .read) { r, q in try r.service().history(q.query) },
-        Route("GET", "/api/v1/diff", .worker, .read) { r, q in try r.service().diff(q.query) },
-        Route("GET", "/api/v1/alerts", .worker, .read) { r, q in try r.service().alerts(q.query) },
-        Route("GET", "/api/v1/admissions", .worker, .read) { r, q in try r.service().admissions(q.query) },
+        Route("GET", "/api/v1/history", .worker, .read) { r, q in try r.service().historyPage(q.query) },
+        Route("GET", "/api/v1/diff", .worker, .read) { r, q in try r.service().diffPage(q.query) },
+        Route("GET", "/api/v1/alerts", .worker, .read) { r, q in try r.service().alertsPage(q.query) },
+        Route("GET", "/api/v1/admissions", .worker, .read) { r, q in try r.service().admissionsPage(q.query) },
     ]
 
     /// A history identifier: a domain UUID or name, or `host`.
@@ -39,7 +39,7 @@ extension ServiceRuntime {
                      body: Array(metrics().utf8))
     }
 
-    func history(_ query: QueryParser) throws -> HTTPResponse {
+    func historyPage(_ query: QueryParser) throws -> HTTPResponse {
         let target = try query.matching("target", ServiceRoutes.targetPattern, message: "invalid target") ?? "host"
         let limit = try query.int("limit", default: 500, in: 1...5000)
         let points = try reading { try history.history(target: target, limit: limit) }
@@ -49,7 +49,7 @@ extension ServiceRuntime {
         return APIRouter.json(200, ["target": .string(target), "points": try JSONValue(encoding: points)])
     }
 
-    func diff(_ query: QueryParser) throws -> HTTPResponse {
+    func diffPage(_ query: QueryParser) throws -> HTTPResponse {
         var from = try query.matching("from", ServiceRoutes.scanIDPattern, message: "from must be a scan id")
         var to = try query.matching("to", ServiceRoutes.scanIDPattern, message: "to must be a scan id")
         if from == nil || to == nil {
@@ -67,7 +67,7 @@ extension ServiceRuntime {
         }
     }
 
-    func alerts(_ query: QueryParser) throws -> HTTPResponse {
+    func alertsPage(_ query: QueryParser) throws -> HTTPResponse {
         let limit = try query.int("limit", default: 100, in: 1...1000)
         let state = try query.oneOf("state", HistoryStore.DeliveryState.allNames,
                                     message: "state must be pending, delivered, failed or expired")
@@ -82,7 +82,7 @@ extension ServiceRuntime {
         ])
     }
 
-    func admissions(_ query: QueryParser) throws -> HTTPResponse {
+    func admissionsPage(_ query: QueryParser) throws -> HTTPResponse {
         let limit = try query.int("limit", default: 100, in: 1...1000)
         let domain = try query.matching("domain", ServiceRoutes.targetPattern, message: "invalid domain")
         let decision = try query.oneOf("decision", ["admit", "deny", "would-deny", "failed-open", "failed-closed"],

@@ -39,6 +39,17 @@ final class RouteTableTests: XCTestCase {
         XCTAssertEqual(table.placement(of: .get("/api/v1/history", method: "POST")), .inline, "a 405 needs no database")
     }
 
+    func testTheRouterAnswersInlineRoutesOnTheLoopAndLeavesTheRestToWorkers() {
+        let router = APIRouter(store: ResultStore(), trigger: nil, tokens: TokenStore(), logger: LogCapture().logger)
+        XCTAssertEqual(router.handleInline(.get("/api/v1/summary"))?.status, 503, "no results yet, said from memory")
+        XCTAssertEqual(router.handleInline(.get("/healthz"))?.status, 200)
+        XCTAssertEqual(router.handleInline(.get("/api/v1/nope"))?.status, 404)
+        XCTAssertNil(router.handleInline(.get("/api/v1/history")))
+        XCTAssertNil(router.handleInline(.get("/metrics")))
+        XCTAssertNil(router.handleInline(.get("/index.html")))
+        XCTAssertEqual(router.handle(.get("/api/v1/history")).status, 503, "no service behind this router")
+    }
+
     func testAccessOnlyHealthIsOpenOnlyStartingAScanNeedsAdmin() {
         for route in table.routes {
             switch (route.method, route.pattern.description) {
