@@ -85,10 +85,8 @@ public struct HTTPRequest: Sendable {
         self.remoteAddress = remoteAddress
     }
 
-    /// True when the peer is on the loopback interface.
-    public var isLoopback: Bool {
-        remoteAddress.hasPrefix("127.") || remoteAddress == "::1" || remoteAddress.hasPrefix("::ffff:127.")
-    }
+    /// True when the peer is on the loopback interface (see `IPAddress.isLoopback`).
+    public var isLoopback: Bool { IPAddress.isLoopback(remoteAddress) }
 }
 
 public struct HTTPResponse: Sendable {

@@ -1,8 +1,10 @@
 import Glibc
 import Synchronization
 
-/// Response decorations the API layer and `StaticFiles` apply: ETags with `If-None-Match`
-/// (304), and gzip when the client accepts it.
+/// The one ETag/304/gzip path, applied by the API routes and `StaticFiles` through `prepare`:
+/// ETags with `If-None-Match` (304), and gzip when the client accepts it. One hash makes the
+/// tags (`etag(for:)`); a response that already carries a strong ETag (see `stored`) is not
+/// hashed again.
 ///
 /// Order matters: `prepare` runs `conditional` first (the ETag is the hash of the identity
 /// body), then `compressIfAccepted`, which turns a strong ETag weak when it compresses (the
@@ -101,6 +103,14 @@ public enum ResponseHelpers {
         return opaque(a) == opaque(b)
     }
 
+    /// True when the request's `If-None-Match` (a list, `*`, weak tags) names `tag`: the
+    /// request already holds that representation.
+    public static func ifNoneMatch(_ request: HTTPRequest, matches tag: String) -> Bool {
+        let conditions = request.headers.values("if-none-match")
+        guard !conditions.isEmpty else { return false }
+        return conditions.flatMap(entityTags).contains(where: { $0 == "*" || weakMatch($0, tag) })
+    }
+
     /// Adds an ETag to a successful GET/HEAD response (unless it has one) and answers
     /// `304 Not Modified` when `If-None-Match` matches it (a list, `*`, weak tags).
     public static func conditional(request: HTTPRequest, response: HTTPResponse) -> HTTPResponse {
@@ -111,10 +121,7 @@ public enum ResponseHelpers {
             tag = etag(for: response.body)
             response.headers.add("ETag", tag)
         }
-        let conditions = request.headers.values("if-none-match")
-        guard !conditions.isEmpty else { return response }
-        let tags = conditions.flatMap(entityTags)
-        guard tags.contains(where: { $0 == "*" || weakMatch($0, tag) }) else { return response }
+        guard ifNoneMatch(request, matches: tag) else { return response }
         var headers = HTTPHeaders()
         for f in response.headers {
             switch f.name.lowercased() {
@@ -158,17 +165,9 @@ public enum ResponseHelpers {
     /// response could have been compressed, so caches keep the variants apart.
     public static func compressIfAccepted(request: HTTPRequest, response: HTTPResponse,
                                           minimumBytes: Int = 1024) -> HTTPResponse {
-        guard (200..<300).contains(response.status), response.status != 204, response.status != 206,
-              response.headers["content-encoding"] == nil,
-              response.body.count >= minimumBytes,
-              isCompressible(contentType: response.headers["content-type"]) else { return response }
+        guard mayCompress(response, minimumBytes: minimumBytes) else { return response }
         var response = response
-        if !response.headers.contains("vary") {
-            response.headers.add("Vary", "Accept-Encoding")
-        } else {
-            let vary = response.headers.values("vary").joined(separator: ",").lowercased()
-            if !vary.contains("accept-encoding") && !vary.contains("*") { response.headers.add("Vary", "Accept-Encoding") }
-        }
+        if !varies(response) { response.headers.add("Vary", "Accept-Encoding") }
         guard request.headers.contains("accept-encoding"),
               gzipQuality(acceptEncoding: request.headers.values("accept-encoding").joined(separator: ",")
                             .nilIfEmpty) > 0
@@ -185,6 +184,20 @@ public enum ResponseHelpers {
             return response
         }
         return finishGzip(response)
+    }
+
+    /// Whether `compressIfAccepted` could gzip this response for a client that accepts it.
+    static func mayCompress(_ response: HTTPResponse, minimumBytes: Int = 1024) -> Bool {
+        (200..<300).contains(response.status) && response.status != 204 && response.status != 206
+            && response.headers["content-encoding"] == nil && response.body.count >= minimumBytes
+            && isCompressible(contentType: response.headers["content-type"])
+    }
+
+    /// The response already says it varies by `Accept-Encoding` (or by everything).
+    private static func varies(_ response: HTTPResponse) -> Bool {
+        guard response.headers.contains("vary") else { return false }
+        let vary = response.headers.values("vary").joined(separator: ",").lowercased()
+        return vary.contains("accept-encoding") || vary.contains("*")
     }
 
     /// Bodies at least this large are never compressed on an event-loop thread.
@@ -226,55 +239,25 @@ public enum ResponseHelpers {
         return response
     }
 
-    /// `conditional` then `compressIfAccepted`: what a GET endpoint normally wants.
+    /// `conditional` then `compressIfAccepted`: the one ETag/304/gzip path, what every GET
+    /// endpoint (the API routes, static files) goes through. A 304 carries the `Vary` the 200
+    /// would have carried.
     public static func prepare(request: HTTPRequest, response: HTTPResponse) -> HTTPResponse {
-        compressIfAccepted(request: request, response: conditional(request: request, response: response))
+        var checked = conditional(request: request, response: response)
+        guard checked.status == 304 else { return compressIfAccepted(request: request, response: checked) }
+        if mayCompress(response) && !varies(checked) { checked.headers.add("Vary", "Accept-Encoding") }
+        return checked
     }
 
-    /// A JSON error body: `{"error":{"code":"...","message":"..."}}`.
-    public static func errorResponse(status: Int, code: String? = nil, message: String) -> HTTPResponse {
-        let c = code ?? errorCode(status)
-        let body = "{\"error\":{\"code\":\(jsonString(c)),\"message\":\(jsonString(message))}}"
-        return HTTPResponse(status: status, contentType: "application/json", body: Array(body.utf8))
-    }
-
-    /// The error code used in JSON error bodies for a status.
-    public static func errorCode(_ status: Int) -> String {
-        switch status {
-        case 400: return "bad_request"
-        case 404: return "not_found"
-        case 405: return "method_not_allowed"
-        case 408: return "request_timeout"
-        case 413: return "content_too_large"
-        case 414: return "uri_too_long"
-        case 431: return "header_fields_too_large"
-        case 500: return "internal_error"
-        case 501: return "not_implemented"
-        case 503: return "service_unavailable"
-        case 505: return "http_version_not_supported"
-        default: return status >= 500 ? "server_error" : "client_error"
-        }
-    }
-
-    static func jsonString(_ s: String) -> String {
-        var out = "\""
-        for u in s.unicodeScalars {
-            switch u {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "<": out += "\\u003c"
-            case ">": out += "\\u003e"
-            case "&": out += "\\u0026"
-            default:
-                if u.value < 0x20 || u.value == 0x7F || u.value == 0x2028 || u.value == 0x2029 {
-                    let hex = String(u.value, radix: 16)
-                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-                } else {
-                    out.unicodeScalars.append(u)
-                }
-            }
-        }
-        return out + "\""
+    /// The hook for bodies kept encoded (the service's result bodies): a 200 whose strong
+    /// `etag` was computed once, with `etag(for:)`, when the body was encoded. `conditional`
+    /// answers `If-None-Match` from it and the gzip cache keys on it: neither hashes the body
+    /// again.
+    public static func stored(_ body: [UInt8], etag: String, contentType: String = "application/json",
+                              cacheControl: String = "no-cache") -> HTTPResponse {
+        HTTPResponse(status: 200, headers: HTTPHeaders([("Content-Type", contentType), ("Cache-Control", cacheControl),
+                                                        ("X-Content-Type-Options", "nosniff"), ("ETag", etag)]),
+                     body: body)
     }
 }
 

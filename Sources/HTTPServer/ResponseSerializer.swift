@@ -120,7 +120,7 @@ public enum ResponseSerializer {
 
     /// An error answer with a JSON body, closing the connection.
     static func errorBytes(status: Int, message: String) -> [UInt8] {
-        serialize(ResponseHelpers.errorResponse(status: status, message: message), keepAlive: false, omitBody: false)
+        serialize(APIError(status: status, message: message).response, keepAlive: false, omitBody: false)
     }
 }
 

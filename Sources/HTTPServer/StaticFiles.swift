@@ -24,16 +24,14 @@ public struct StaticFiles: HTTPHandler {
 
     public func handle(_ request: HTTPRequest) -> HTTPResponse {
         guard request.method == "GET" || request.method == "HEAD" else {
-            var r = ResponseHelpers.errorResponse(status: 405, message: "only GET and HEAD are allowed")
-            r.headers.add("Allow", "GET, HEAD")
-            return r
+            return APIError.methodNotAllowed(["GET", "HEAD"]).response
         }
         guard let file = resolve(request) else {
-            return ResponseHelpers.errorResponse(status: 404, message: "not found")
+            return APIError.notFound("not found").response
         }
         let bytes: [UInt8]
         do { bytes = try FileReader.read(file, limit: maxFileBytes) } catch {
-            return ResponseHelpers.errorResponse(status: 404, message: "not found")
+            return APIError.notFound("not found").response
         }
         let type = StaticFiles.contentType(for: file)
         var response = HTTPResponse(status: 200, contentType: type, body: bytes)

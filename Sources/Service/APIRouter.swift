@@ -3,9 +3,12 @@ import Foundation
 import HTTPServer
 import Logging
 
-/// The HTTP API: a pure function from request to response over the result store. Paths outside
-/// `/api/` and `/healthz` go to the static file handler.
-public struct APIRouter: HTTPHandler {
+/// The service's HTTP front: one route table (`routes`: the result endpoints here, history,
+/// alerts and metrics in `ServiceRoutes`), one access check before any handler, one error
+/// shape (`APIError`), then the HTTP layer's ETag/304/gzip path. Paths outside the table and
+/// `/api/` go to the static file handler. Routes placed `.inline` are answered on the event
+/// loop (they read memory only); the others on the worker pool.
+public struct APIRouter: NonBlockingHTTPHandler {
     let store: ResultStore
     let trigger: (any ScanTrigger)?
     let auth: Authenticator
@@ -13,6 +16,9 @@ public struct APIRouter: HTTPHandler {
     let openAPI: OpenAPIDocument
     let staticFiles: (any HTTPHandler)?
     let maxBodyBytes: Int
+    /// The running service, for the routes that read history (503 without one).
+    weak var runtime: ServiceRuntime?
+    let table = RouteTable(APIRouter.routes + ServiceRoutes.routes)
 
     /// - Parameters:
     ///   - store: the results to serve.
@@ -21,14 +27,15 @@ public struct APIRouter: HTTPHandler {
     ///   - logger: receives refused requests (peer and reason, never the token).
     ///   - policies: the loaded rules and profiles as JSON (`{"rules": [...], "profiles": [...]}`).
     ///   - openAPI: the document served at `/api/v1/openapi.{yaml,json}`.
-    ///   - staticFiles: serves everything outside `/api/` and `/healthz` (404 when nil).
+    ///   - staticFiles: serves everything outside `/api/` and the table (404 when nil).
     ///   - maxBodyBytes: largest request body accepted (413 above).
     ///   - allowedHosts, port: the names and port `Host` may carry in open mode (see `Authenticator`).
+    ///   - runtime: the service whose history, alerts and metrics `ServiceRoutes` serve.
     public init(store: ResultStore, trigger: (any ScanTrigger)?, tokens: TokenStore, logger: Logger,
                 policies: @escaping @Sendable () -> JSONValue = { ["rules": [], "profiles": []] },
                 openAPI: OpenAPIDocument = .bundled, staticFiles: (any HTTPHandler)? = nil,
                 maxBodyBytes: Int = ServiceConfig.Limits().maxBodyBytes,
-                allowedHosts: [String] = [], port: Int? = nil) {
+                allowedHosts: [String] = [], port: Int? = nil, runtime: ServiceRuntime? = nil) {
         self.store = store
         self.trigger = trigger
         self.auth = Authenticator(tokens: tokens, logger: logger, allowedHosts: allowedHosts, port: port)
@@ -36,144 +43,136 @@ public struct APIRouter: HTTPHandler {
         self.openAPI = openAPI
         self.staticFiles = staticFiles
         self.maxBodyBytes = maxBodyBytes
+        self.runtime = runtime
     }
 
-    enum Route: Equatable {
-        case summary, report, domains, domain(String), domainFacts(String), host, findings, policies
-        case scans, scan(String), openAPIYAML, openAPIJSON
+    /// The result, scan and document endpoints (answered from memory) and `/healthz`.
+    static let routes: [Route] = [
+        Route("GET", "/healthz", .inline, .open) { r, _ in r.health() },
+        Route("GET", "/api/v1/summary", .inline, .read) { r, q in try r.summary(q) },
+        Route("GET", "/api/v1/report", .inline, .read) { r, q in try r.report(q) },
+        Route("GET", "/api/v1/domains", .inline, .read) { r, q in try r.domains(q) },
+        Route("GET", "/api/v1/domains/{id}", .inline, .read) { r, q in try r.domain(q) },
+        Route("GET", "/api/v1/domains/{id}/facts", .inline, .read) { r, q in try r.domainFacts(q) },
+        Route("GET", "/api/v1/host", .inline, .read) { r, q in try r.host(q) },
+        Route("GET", "/api/v1/findings", .inline, .read) { r, q in try r.findings(q) },
+        Route("GET", "/api/v1/policies", .inline, .read) { r, _ in r.stored(EncodedBody(r.policies())) },
+        Route("GET", "/api/v1/scans", .inline, .read) { r, q in try r.scans(q) },
+        Route("POST", "/api/v1/scans", .inline, .admin(action: "start scans")) { r, _ in r.startScan() },
+        Route("GET", "/api/v1/scans/{id}", .inline, .read) { r, q in try r.scan(q.id) },
+        Route("GET", "/api/v1/openapi.yaml", .inline, .read) { r, _ in
+            APIRouter.body(r.openAPI.yaml, contentType: "application/yaml")
+        },
+        Route("GET", "/api/v1/openapi.json", .inline, .read) { r, _ in
+            APIRouter.body(r.openAPI.json, contentType: "application/json")
+        },
+    ]
 
-        var methods: [String] { self == .scans ? ["GET", "POST"] : ["GET"] }
-
-        init?(path: String) {
-            guard path.hasPrefix("/api/v1/") else { return nil }
-            let parts = path.dropFirst("/api/v1/".count).split(separator: "/", omittingEmptySubsequences: false)
-                .map(String.init)
-            switch parts.count {
-            case 1:
-                switch parts[0] {
-                case "summary": self = .summary
-                case "report": self = .report
-                case "domains": self = .domains
-                case "host": self = .host
-                case "findings": self = .findings
-                case "policies": self = .policies
-                case "scans": self = .scans
-                case "openapi.yaml": self = .openAPIYAML
-                case "openapi.json": self = .openAPIJSON
-                default: return nil
-                }
-            case 2 where parts[0] == "domains" && !parts[1].isEmpty: self = .domain(parts[1])
-            case 2 where parts[0] == "scans" && !parts[1].isEmpty: self = .scan(parts[1])
-            case 3 where parts[0] == "domains" && !parts[1].isEmpty && parts[2] == "facts": self = .domainFacts(parts[1])
-            default: return nil
-            }
-        }
+    /// Routes placed on the worker pool, and the dashboard's files, are left to `handle` there.
+    public func handleInline(_ request: HTTPRequest) -> HTTPResponse? {
+        table.placement(of: request) == .inline ? handle(request) : nil
     }
 
     public func handle(_ request: HTTPRequest) -> HTTPResponse {
-        if request.path == "/healthz" {
-            guard request.method == "GET" else { return Self.methodNotAllowed(["GET"]) }
-            return health()
-        }
-        guard request.path == "/api" || request.path.hasPrefix("/api/") else {
-            if auth.tokens.isEmpty, let reason = auth.openModeRefusal(request) {
-                return Self.refusal(auth.forbidden(request, reason: reason))
+        switch table.match(request) {
+        case .page:
+            if let refusal = auth.check(request, .page) { return refusal.error.response }
+            return staticFiles?.handle(request) ?? APIError.notFound("no such path: \(request.path)").response
+        case .unknownAPIPath:
+            if let refusal = auth.check(request, .read) { return refusal.error.response }
+            return APIError.notFound("no such API path: \(request.path)").response
+        case .methodNotAllowed(let allow, let access):
+            if let refusal = auth.check(request, access) { return refusal.error.response }
+            return APIError.methodNotAllowed(allow).response
+        case .route(let route, let routeRequest):
+            if let refusal = auth.check(request, route.access) { return refusal.error.response }
+            if request.method != "GET" && request.method != "HEAD" && request.body.count > maxBodyBytes {
+                return APIError(status: 413, code: "content_too_large",
+                                message: "request body larger than \(maxBodyBytes) bytes").response
             }
-            return staticFiles?.handle(request)
-                ?? Self.error(404, "not_found", "no such path: \(request.path)")
-        }
-        let role: TokenRole
-        switch auth.role(of: request) {
-        case .success(let r): role = r
-        case .failure(let failure): return Self.refusal(failure)
-        }
-        guard let route = Route(path: request.path) else {
-            return Self.error(404, "not_found", "no such API path: \(request.path)")
-        }
-        guard route.methods.contains(request.method) else { return Self.methodNotAllowed(route.methods) }
-        if request.method == "POST" {
-            guard role.allows(.admin) else {
-                return Self.refusal(auth.forbidden(request, reason: "token role '\(role.rawValue)' cannot start scans"))
+            let response: HTTPResponse
+            do {
+                response = try route.handler(self, routeRequest)
+            } catch let error as APIError {
+                return error.response
+            } catch {
+                return APIError.internalError().response
             }
-            if auth.tokens.isEmpty, let reason = auth.crossSiteRefusal(request) {
-                return Self.refusal(auth.forbidden(request, reason: reason))
-            }
-            guard request.body.count <= maxBodyBytes else {
-                return Self.error(413, "content_too_large", "request body larger than \(maxBodyBytes) bytes")
-            }
-        }
-        do {
-            return try dispatch(route, request)
-        } catch let error as QueryError {
-            return Self.error(400, "bad_request", error.message, details: ["parameter": .string(error.parameter)])
-        } catch {
-            return Self.error(500, "internal_error", "internal error")
+            return ResponseHelpers.prepare(request: request, response: response)
         }
     }
 
-    private func dispatch(_ route: Route, _ request: HTTPRequest) throws -> HTTPResponse {
-        switch route {
-        case .openAPIYAML:
-            return cached(request, openAPI.yaml, contentType: "application/yaml")
-        case .openAPIJSON:
-            return cached(request, openAPI.json)
-        case .policies:
-            return cached(request, EncodedBody(policies()))
-        case .scans:
-            if request.method == "POST" { return startScan() }
-            let limit = try Self.limit(request.query)
-            let records = store.recentRecords(limit: limit)
-            return Self.json(200, ["scans": .array(records.map(\.json)), "count": .int(records.count)],
-                             cache: "no-store")
-        case .scan(let id):
-            guard let record = store.record(id: id) else {
-                return Self.error(404, "not_found", "no scan with id '\(id)'")
-            }
-            return Self.json(200, record.json, cache: "no-store")
-        default:
-            break
-        }
-        // Result endpoints: parameters are checked before results are needed.
-        let domainQuery = route == .domains ? try DomainQuery(query: request.query) : nil
-        let findingQuery = route == .findings ? try FindingQuery(query: request.query) : nil
-        let listing = try Self.listing(route, request.query) ?? .problems
+    // MARK: result endpoints
+
+    /// The published results; 503 with `Retry-After` before the first scan.
+    private func results() throws(APIError) -> ResultSnapshot {
         guard let snapshot = store.snapshot else {
-            var headers = HTTPHeaders()
-            headers.add("Retry-After", "10")
-            return Self.error(503, "no_results", "no scan has completed yet", headers: headers)
+            throw APIError(status: 503, code: "no_results", message: "no scan has completed yet",
+                           headers: HTTPHeaders([("Retry-After", "10")]))
         }
-        let body: ResultStore.Route
-        switch route {
-        case .summary:
-            body = .summary
-        case .domains:
-            body = .domains(query: Self.canonical(request.query))
-        case .domain(let id):
-            guard let index = snapshot.domainIndex(id) else { return unknownDomain(id) }
-            body = .domain(index, listing: listing)
-        case .domainFacts(let id):
-            guard let index = snapshot.domainIndex(id) else { return unknownDomain(id) }
-            body = .domainFacts(index)
-        case .host:
-            body = .host(listing: listing)
-        case .report:
-            body = .report(listing: listing)
-        case .findings:
-            body = .findings(query: Self.canonical(request.query))
-        default:
-            return Self.error(500, "internal_error", "unrouted path")
+        return snapshot
+    }
+
+    /// A result body from the store's bounded cache, encoded on demand through `ResultsJSON`.
+    /// The tag is known without the body: a client holding it gets its 304 with nothing encoded.
+    private func result(_ request: RouteRequest, _ route: ResultStore.Route,
+                        domainQuery: DomainQuery? = nil, findingQuery: FindingQuery? = nil) throws(APIError) -> HTTPResponse {
+        if let tag = store.etag(route), ResponseHelpers.ifNoneMatch(request.http, matches: tag) {
+            return ResponseHelpers.stored([], etag: tag)
         }
-        // The tag is known without the body: a client holding it gets its 304 with nothing encoded.
-        if let tag = store.etag(body), let header = request.headers["If-None-Match"],
-           Conditional.matches(ifNoneMatch: header, etag: tag) {
-            return cached(request, [], etag: tag)
-        }
-        guard let encoded = store.body(body, make: { snapshot, stale in
-            Self.encode(body, snapshot, stale: stale, domainQuery: domainQuery, findingQuery: findingQuery)
-        }) else {
-            return Self.error(503, "no_results", "no scan has completed yet")
-        }
-        return cached(request, encoded)
+        guard let encoded = store.body(route, make: { snapshot, stale in
+            Self.encode(route, snapshot, stale: stale, domainQuery: domainQuery, findingQuery: findingQuery)
+        }) else { _ = try results(); throw .internalError("results missing") }
+        return stored(encoded)
+    }
+
+    /// `findings=problems|all` on the report, a domain and the host (default problems).
+    static func listing(_ request: RouteRequest) throws(APIError) -> FindingsListing {
+        guard let raw = try request.query.oneOf("findings", FindingsListing.allCases.map(\.rawValue)) else { return .problems }
+        return FindingsListing(rawValue: raw) ?? .problems
+    }
+
+    func summary(_ request: RouteRequest) throws(APIError) -> HTTPResponse {
+        _ = try results()
+        return try result(request, .summary)
+    }
+
+    func report(_ request: RouteRequest) throws(APIError) -> HTTPResponse {
+        let listing = try Self.listing(request)
+        _ = try results()
+        return try result(request, .report(listing: listing))
+    }
+
+    func host(_ request: RouteRequest) throws(APIError) -> HTTPResponse {
+        let listing = try Self.listing(request)
+        _ = try results()
+        return try result(request, .host(listing: listing))
+    }
+
+    func domains(_ request: RouteRequest) throws(APIError) -> HTTPResponse {
+        // Parameters are checked before results are needed.
+        let domainQuery = try DomainQuery(query: request.http.query)
+        _ = try results()
+        return try result(request, .domains(query: Self.canonical(request.http.query)), domainQuery: domainQuery)
+    }
+
+    func domain(_ request: RouteRequest) throws(APIError) -> HTTPResponse {
+        let listing = try Self.listing(request)
+        let snapshot = try results()
+        guard let index = snapshot.domainIndex(request.id) else { throw unknownDomain(request.id) }
+        return try result(request, .domain(index, listing: listing))
+    }
+
+    func domainFacts(_ request: RouteRequest) throws(APIError) -> HTTPResponse {
+        let snapshot = try results()
+        guard let index = snapshot.domainIndex(request.id) else { throw unknownDomain(request.id) }
+        return try result(request, .domainFacts(index))
+    }
+
+    func findings(_ request: RouteRequest) throws(APIError) -> HTTPResponse {
+        let findingQuery = try FindingQuery(query: request.http.query)
+        _ = try results()
+        return try result(request, .findings(query: Self.canonical(request.http.query)), findingQuery: findingQuery)
     }
 
     /// The query as a cache key: parameters sorted by name.
@@ -208,35 +207,38 @@ public struct APIRouter: HTTPHandler {
         }
     }
 
-    /// `findings=problems|all` on the report, a domain and the host (default problems); nil for
-    /// other routes. Another value is a 400.
-    static func listing(_ route: Route, _ query: [String: String]) throws -> FindingsListing? {
-        switch route {
-        case .report, .domain, .host: break
-        default: return nil
-        }
-        guard let raw = query["findings"] else { return .problems }
-        guard let listing = FindingsListing(rawValue: raw) else {
-            throw QueryError(parameter: "findings", message: "'findings' has unknown value '\(raw)'; allowed: problems, all")
-        }
-        return listing
+    private func unknownDomain(_ id: String) -> APIError {
+        .notFound("no domain with UUID or name '\(id)'")
     }
 
-    private func startScan() -> HTTPResponse {
+    // MARK: scans
+
+    func scans(_ request: RouteRequest) throws(APIError) -> HTTPResponse {
+        let limit = try request.query.int("limit", default: 20, in: 1...100)
+        let records = store.recentRecords(limit: limit)
+        return Self.json(200, ["scans": .array(records.map(\.json)), "count": .int(records.count)], cache: "no-store")
+    }
+
+    func scan(_ id: String) throws(APIError) -> HTTPResponse {
+        guard let record = store.record(id: id) else { throw .notFound("no scan with id '\(id)'") }
+        return Self.json(200, record.json, cache: "no-store")
+    }
+
+    func startScan() -> HTTPResponse {
         guard let trigger else {
-            return Self.error(503, "scans_unavailable", "this service does not run scans")
+            return APIError(status: 503, code: "scans_unavailable", message: "this service does not run scans").response
         }
         let record = trigger.requestScan()
-        var headers = Self.jsonHeaders(cache: "no-store")
-        headers.add("Location", "/api/v1/scans/\(record.id)")
-        return HTTPResponse(status: 202, headers: headers, body: Array(JSONWriter.string(record.json).utf8))
+        var response = Self.json(202, record.json, cache: "no-store")
+        response.headers.add("Location", "/api/v1/scans/\(record.id)")
+        return response
     }
 
     /// Liveness and whether the results can be trusted: `status` is `degraded` with `reasons`
     /// when libvirt is disconnected, the results are stale, or scans are not reaching history.
     /// The HTTP status stays 200 either way (the process is alive and serving): probes that
     /// restart on failure must not restart a service that is waiting for libvirt or disk space.
-    private func health() -> HTTPResponse {
+    func health() -> HTTPResponse {
         let snapshot = store.snapshot
         var lastScan: JSONValue = .null
         if let snapshot {
@@ -266,67 +268,22 @@ public struct APIRouter: HTTPHandler {
         return Self.json(200, body, cache: "no-store")
     }
 
-    private func unknownDomain(_ id: String) -> HTTPResponse {
-        Self.error(404, "not_found", "no domain with UUID or name '\(id)'")
-    }
-
-    private func cached(_ request: HTTPRequest, _ body: EncodedBody, contentType: String = "application/json") -> HTTPResponse {
-        cached(request, body.bytes, etag: body.etag, contentType: contentType)
-    }
-
-    private func cached(_ request: HTTPRequest, _ bytes: [UInt8], etag: String? = nil,
-                        contentType: String = "application/json") -> HTTPResponse {
-        var headers = HTTPHeaders()
-        headers.add("Content-Type", contentType)
-        headers.add("Cache-Control", "no-cache")
-        headers.add("X-Content-Type-Options", "nosniff")
-        return Conditional.respond(to: request, body: bytes, etag: etag ?? Conditional.etag(for: bytes), headers: headers)
-    }
-
-    static func limit(_ query: [String: String]) throws -> Int {
-        guard let raw = query["limit"] else { return 20 }
-        guard let n = Int(raw), (1...100).contains(n) else {
-            throw QueryError(parameter: "limit", message: "'limit' must be an integer from 1 to 100, got '\(raw)'")
-        }
-        return n
-    }
-
     // MARK: responses
 
-    static func jsonHeaders(cache: String) -> HTTPHeaders {
-        HTTPHeaders([("Content-Type", "application/json"), ("Cache-Control", cache), ("X-Content-Type-Options", "nosniff")])
+    /// A body kept encoded, with the tag computed when it was encoded (not hashed per request).
+    func stored(_ body: EncodedBody) -> HTTPResponse {
+        ResponseHelpers.stored(body.bytes, etag: body.etag)
+    }
+
+    /// A cacheable body without a stored tag (the HTTP layer computes it).
+    static func body(_ bytes: [UInt8], contentType: String) -> HTTPResponse {
+        HTTPResponse(status: 200, headers: HTTPHeaders([("Content-Type", contentType), ("Cache-Control", "no-cache"),
+                                                         ("X-Content-Type-Options", "nosniff")]), body: bytes)
     }
 
     static func json(_ status: Int, _ value: JSONValue, cache: String = "no-cache") -> HTTPResponse {
-        HTTPResponse(status: status, headers: jsonHeaders(cache: cache), body: Array(JSONWriter.string(value).utf8))
-    }
-
-    /// `{"error": {"code": ..., "message": ...}}`.
-    static func error(_ status: Int, _ code: String, _ message: String, details: [String: JSONValue] = [:],
-                      headers extra: HTTPHeaders = HTTPHeaders()) -> HTTPResponse {
-        var error: [String: JSONValue] = ["code": .string(code), "message": .string(message)]
-        error.merge(details) { a, _ in a }
-        var response = json(status, ["error": .object(error)], cache: "no-store")
-        for field in extra { response.headers.replace(field.name, field.value) }
-        return response
-    }
-
-    static func methodNotAllowed(_ methods: [String]) -> HTTPResponse {
-        var headers = HTTPHeaders()
-        headers.add("Allow", methods.joined(separator: ", "))
-        return error(405, "method_not_allowed", "allowed methods: \(methods.joined(separator: ", "))", headers: headers)
-    }
-
-    static func refusal(_ failure: Authenticator.Failure) -> HTTPResponse {
-        switch failure {
-        case .unauthenticated(let reason):
-            var headers = HTTPHeaders()
-            headers.add("WWW-Authenticate", "Bearer realm=\"virtaudit\"")
-            return error(401, "unauthorized", "authentication required: \(reason)", headers: headers)
-        case .forbidden(let reason):
-            return error(403, "forbidden", reason)
-        case .badRequest(let reason):
-            return error(400, "bad_request", reason)
-        }
+        HTTPResponse(status: status, headers: HTTPHeaders([("Content-Type", "application/json"), ("Cache-Control", cache),
+                                                           ("X-Content-Type-Options", "nosniff")]),
+                     body: JSONWriter.bytes(value))
     }
 }

@@ -18,6 +18,19 @@ public struct Authenticator: Sendable {
         case forbidden(reason: String)
         /// 400: ambiguous credentials (more than one `Authorization` field).
         case badRequest(reason: String)
+
+        /// The error answered for the refusal.
+        public var error: APIError {
+            switch self {
+            case .unauthenticated(let reason):
+                return APIError(status: 401, code: "unauthorized", message: "authentication required: \(reason)",
+                                headers: HTTPHeaders([("WWW-Authenticate", "Bearer realm=\"virtaudit\"")]))
+            case .forbidden(let reason):
+                return APIError(status: 403, code: "forbidden", message: reason)
+            case .badRequest(let reason):
+                return APIError(status: 400, code: "bad_request", message: reason)
+            }
+        }
     }
 
     public let tokens: TokenStore
@@ -38,6 +51,32 @@ public struct Authenticator: Sendable {
         self.logger = logger
         self.allowedHosts = Set(allowedHosts.map { Self.normalizedName($0) })
         self.port = port
+    }
+
+    /// The one access check, run before any handler: nil when `request` may use a route
+    /// that requires `access`, else the (logged) refusal.
+    func check(_ request: HTTPRequest, _ access: Access) -> Failure? {
+        switch access {
+        case .open:
+            return nil
+        case .page:
+            guard tokens.isEmpty, let reason = openModeRefusal(request) else { return nil }
+            return fail(request, .forbidden(reason: reason)).failureValue
+        case .read, .admin:
+            let role: TokenRole
+            switch self.role(of: request) {
+            case .success(let r): role = r
+            case .failure(let failure): return failure
+            }
+            guard case .admin(let action) = access else { return nil }
+            guard role.allows(.admin) else {
+                return fail(request, .forbidden(reason: "token role '\(role.rawValue)' cannot \(action)")).failureValue
+            }
+            if tokens.isEmpty, let reason = crossSiteRefusal(request) {
+                return fail(request, .forbidden(reason: reason)).failureValue
+            }
+            return nil
+        }
     }
 
     /// The role the request carries, or why it has none.
@@ -149,19 +188,15 @@ public struct Authenticator: Sendable {
         return n
     }
 
-    /// `localhost`, an IPv4 loopback literal (127.0.0.0/8), `[::1]` or `[::ffff:127.x.x.x]`.
+    /// `localhost`, or a loopback address (`IPAddress.isLoopback`), IPv6 in brackets
+    /// (`127.0.0.1`, `[::1]`, `[::ffff:127.0.0.1]`).
     static func isLoopbackName(_ name: String) -> Bool {
-        if name == "localhost" || name == "[::1]" { return true }
-        var v4 = Substring(name)
-        if v4.hasPrefix("[::ffff:") && v4.hasSuffix("]") { v4 = v4.dropFirst(8).dropLast() }
-        let octets = v4.split(separator: ".", omittingEmptySubsequences: false)
-        guard octets.count == 4, octets[0] == "127" else { return false }
-        return octets.allSatisfy { o in !o.isEmpty && o.count <= 3 && o.allSatisfy(\.isASCII) && Int(o).map { $0 <= 255 } == true }
-    }
-
-    /// Logs and returns a 403 for a request whose role is insufficient.
-    func forbidden(_ request: HTTPRequest, reason: String) -> Failure {
-        fail(request, .forbidden(reason: reason)).failureValue ?? .forbidden(reason: reason)
+        if name == "localhost" { return true }
+        if name.hasPrefix("[") && name.hasSuffix("]") {
+            let inner = String(name.dropFirst().dropLast())
+            return inner.contains(":") && IPAddress.isLoopback(inner)
+        }
+        return !name.contains(":") && IPAddress.isLoopback(name)
     }
 
     /// The token of `Bearer <token>` (scheme case-insensitive), nil when malformed.

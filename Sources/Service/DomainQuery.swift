@@ -1,5 +1,6 @@
 import Core
 import Foundation
+import HTTPServer
 
 /// Filters and order of `GET /api/v1/domains`, parsed from the query string.
 struct DomainQuery: Equatable {
@@ -24,32 +25,22 @@ struct DomainQuery: Equatable {
 
     init() {}
 
-    init(query: [String: String]) throws {
-        if let grades = try QueryParameters.list(query, "grade") {
-            for g in grades where g.range(of: Self.gradePattern, options: .regularExpression) == nil {
-                throw QueryError(parameter: "grade", message: "'grade' has invalid value '\(g)'; grades are letters such as A or F")
-            }
-            self.grades = Set(grades)
+    init(query: [String: String]) throws(APIError) {
+        let q = QueryParser(query)
+        grades = try q.list("grade", matching: Self.gradePattern) {
+            "'grade' has invalid value '\($0)'; grades are letters such as A or F"
         }
-        if let states = try QueryParameters.list(query, "state") {
-            for s in states where s.range(of: Self.statePattern, options: .regularExpression) == nil {
-                throw QueryError(parameter: "state", message: "'state' has invalid value '\(s)'; states are libvirt state names such as running or shutoff")
-            }
-            self.states = Set(states)
+        states = try q.list("state", matching: Self.statePattern) {
+            "'state' has invalid value '\($0)'; states are libvirt state names such as running or shutoff"
         }
-        if let raw = query["layer"] {
-            guard let layer = Layer(rawValue: raw) else {
-                throw QueryError(parameter: "layer", message: "'layer' has unknown value '\(raw)'; allowed: \(Layer.allCases.map(\.rawValue).joined(separator: ", "))")
-            }
-            self.layer = layer
-        }
-        if let q = query["q"] { nameContains = q }
-        if let raw = query["sort"] {
+        layer = try q.oneOf("layer", Layer.allCases.map(\.rawValue)).flatMap(Layer.init(rawValue:))
+        nameContains = q.text("q")
+        let keys = Sort.Key.allCases.map(\.rawValue)
+        let sortHelp = "'sort' has unknown value '\(q.values["sort"] ?? "")'; allowed: name, score, grade, state, "
+            + "each optionally prefixed with '-' for descending order"
+        if let raw = try q.oneOf("sort", keys + keys.map { "-" + $0 }, message: sortHelp) {
             let descending = raw.hasPrefix("-")
-            guard let key = Sort.Key(rawValue: descending ? String(raw.dropFirst()) : raw) else {
-                throw QueryError(parameter: "sort", message: "'sort' has unknown value '\(raw)'; allowed: name, score, grade, state, each optionally prefixed with '-' for descending order")
-            }
-            sort = Sort(key: key, descending: descending)
+            sort = Sort(key: Sort.Key(rawValue: descending ? String(raw.dropFirst()) : raw)!, descending: descending)
         }
     }
 

@@ -1,4 +1,5 @@
 import Core
+import HTTPServer
 
 /// Filters of `GET /api/v1/findings`, parsed from the query string.
 struct FindingQuery: Equatable {
@@ -9,19 +10,14 @@ struct FindingQuery: Equatable {
     var domain: String?
     var targets: Set<String>?
 
-    init(query: [String: String]) throws {
-        severities = try QueryParameters.enumList(query, "severity", allowed: Severity.allCases.map(\.rawValue))
-        layers = try QueryParameters.enumList(query, "layer", allowed: Layer.allCases.map(\.rawValue))
-        statuses = try QueryParameters.enumList(query, "status", allowed: FindingStatus.allCases.map(\.rawValue))
-        targets = try QueryParameters.enumList(query, "target", allowed: ["domain", "host"])
-        if let rule = query["rule"] {
-            guard !rule.isEmpty else { throw QueryError(parameter: "rule", message: "'rule' must not be empty") }
-            self.rule = rule
-        }
-        if let domain = query["domain"] {
-            guard !domain.isEmpty else { throw QueryError(parameter: "domain", message: "'domain' must not be empty") }
-            self.domain = domain
-        }
+    init(query: [String: String]) throws(APIError) {
+        let q = QueryParser(query)
+        severities = try q.list("severity", allowed: Severity.allCases.map(\.rawValue))
+        layers = try q.list("layer", allowed: Layer.allCases.map(\.rawValue))
+        statuses = try q.list("status", allowed: FindingStatus.allCases.map(\.rawValue))
+        targets = try q.list("target", allowed: ["domain", "host"])
+        rule = try q.nonEmpty("rule")
+        domain = try q.nonEmpty("domain")
     }
 
     var isDefault: Bool {

@@ -1,6 +1,7 @@
 import Core
 import Synchronization
 import Foundation
+import HTTPServer
 
 /// A response body with its entity tag.
 public struct EncodedBody: Sendable, Equatable {
@@ -13,7 +14,7 @@ public struct EncodedBody: Sendable, Equatable {
 
     /// A body already encoded (by `ResultsJSON`), tagged by a hash of its bytes.
     public init(bytes: [UInt8]) {
-        self.init(bytes: bytes, etag: Conditional.etag(for: bytes))
+        self.init(bytes: bytes, etag: ResponseHelpers.etag(for: bytes))
     }
 
     /// A body whose tag was derived without reading it (see `ResultStore.etag(route:)`).

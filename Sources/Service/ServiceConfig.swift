@@ -1,5 +1,6 @@
 import Core
 import Foundation
+import HTTPServer
 import Logging
 import Yams
 
@@ -306,7 +307,7 @@ public struct ServiceConfig: Sendable, Equatable {
             }
             try reader.markSeen(key, line: line)
         }
-        if !isIPAddress(config.listen) {
+        if !IPAddress.isNumeric(config.listen) {
             throw ServiceConfigError.invalidValue(file: file, key: "listen", line: reader.lines["listen"] ?? 0,
                 message: "must be an IPv4 or IPv6 address such as 127.0.0.1 or ::1, got '\(config.listen)'")
         }
@@ -365,7 +366,7 @@ public struct ServiceConfig: Sendable, Equatable {
     @discardableResult
     public func validate() throws -> TokenStore {
         let tokens = try loadTokens()
-        if !Self.isLoopback(listen) && tokens.isEmpty {
+        if !IPAddress.isLoopback(listen) && tokens.isEmpty {
             throw ServiceConfigError.remoteWithoutTokens(address: listen, tokenFile: tokenFile)
         }
         return tokens
@@ -375,26 +376,6 @@ public struct ServiceConfig: Sendable, Equatable {
     public func loadTokens() throws -> TokenStore {
         guard let tokenFile else { return TokenStore() }
         return try TokenStore.load(path: tokenFile)
-    }
-
-    /// True for 127.0.0.0/8, ::1 and IPv4-mapped loopback.
-    public static func isLoopback(_ address: String) -> Bool {
-        if address.hasPrefix("::ffff:") { return isLoopback(String(address.dropFirst(7))) }
-        var v4 = in_addr()
-        if inet_pton(AF_INET, address, &v4) == 1 {
-            return UInt32(bigEndian: v4.s_addr) >> 24 == 127
-        }
-        var v6 = in6_addr()
-        if inet_pton(AF_INET6, address, &v6) == 1 {
-            return withUnsafeBytes(of: &v6) { bytes in bytes.dropLast().allSatisfy { $0 == 0 } && bytes.last == 1 }
-        }
-        return false
-    }
-
-    public static func isIPAddress(_ address: String) -> Bool {
-        var v4 = in_addr()
-        var v6 = in6_addr()
-        return inet_pton(AF_INET, address, &v4) == 1 || inet_pton(AF_INET6, address, &v6) == 1
     }
 
     static func describe(_ error: any Error) -> String {

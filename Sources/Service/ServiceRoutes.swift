@@ -4,135 +4,105 @@ import History
 import HTTPServer
 import Policy
 
-/// The service's full route table: history, diff, alerts and metrics here (they need the
-/// history database), everything else through `APIRouter`; then ETag/304 and gzip for all.
-struct ServiceRoutes: NonBlockingHTTPHandler {
-    weak var runtime: ServiceRuntime?
-    let router: APIRouter
-    let authenticator: Authenticator
+/// The routes that read the history database (history, diff, alerts, admissions) or the
+/// runtime's counters (metrics): entries of the one route table (see `APIRouter`), placed on
+/// the worker pool.
+enum ServiceRoutes {
+    static let routes: [Route] = [
+        Route("GET", "/metrics", .worker, .read) { r, _ in try r.service().metricsPage() },
+        Route("GET", "/api/v1/history", .worker, .read) { r, q in try r.service().historyPage(q.query) },
+        Route("GET", "/api/v1/diff", .worker, .read) { r, q in try r.service().diffPage(q.query) },
+        Route("GET", "/api/v1/alerts", .worker, .read) { r, q in try r.service().alertsPage(q.query) },
+        Route("GET", "/api/v1/admissions", .worker, .read) { r, q in try r.service().admissionsPage(q.query) },
+    ]
 
-    init(runtime: ServiceRuntime, router: APIRouter, authenticator: Authenticator) {
-        self.runtime = runtime
-        self.router = router
-        self.authenticator = authenticator
-    }
+    /// A history identifier: a domain UUID or name, or `host`.
+    static let targetPattern = "^[A-Za-z0-9_.:+-]{1,128}$"
+    static let scanIDPattern = "^[A-Za-z0-9-]{1,64}$"
+}
 
-    static let extraPaths: Set<String> = ["/metrics", "/api/v1/history", "/api/v1/diff", "/api/v1/alerts", "/api/v1/admissions"]
-
-    /// API answers come from memory (pre-encoded bodies) and are answered on the event loop;
-    /// history, diff, alerts and metrics read SQLite, and static files read the disk: those go
-    /// to the worker pool.
-    func handleInline(_ request: HTTPRequest) -> HTTPResponse? {
-        guard request.path.hasPrefix("/api/") || request.path == "/healthz",
-              !Self.extraPaths.contains(request.path) else { return nil }
-        return handle(request)
-    }
-
-    func handle(_ request: HTTPRequest) -> HTTPResponse {
-        let response: HTTPResponse
-        if Self.extraPaths.contains(request.path), let runtime {
-            response = extra(request, runtime)
-        } else {
-            response = router.handle(request)
+extension APIRouter {
+    /// The running service; 503 when this router serves none.
+    func service() throws(APIError) -> ServiceRuntime {
+        guard let runtime else {
+            throw APIError(status: 503, code: "service_unavailable", message: "history is not available here")
         }
-        return ResponseHelpers.prepare(request: request, response: response)
+        return runtime
+    }
+}
+
+extension ServiceRuntime {
+    func metricsPage() -> HTTPResponse {
+        HTTPResponse(status: 200, headers: HTTPHeaders([("Content-Type", "text/plain; version=0.0.4; charset=utf-8"),
+                                                        ("Cache-Control", "no-store"),
+                                                        ("X-Content-Type-Options", "nosniff")]),
+                     body: Array(metrics().utf8))
     }
 
-    private func extra(_ request: HTTPRequest, _ runtime: ServiceRuntime) -> HTTPResponse {
-        guard request.method == "GET" else { return APIRouter.methodNotAllowed(["GET"]) }
-        if case .failure(let failure) = authenticator.role(of: request) { return APIRouter.refusal(failure) }
+    func historyPage(_ query: QueryParser) throws -> HTTPResponse {
+        let target = try query.matching("target", ServiceRoutes.targetPattern, message: "invalid target") ?? "host"
+        let limit = try query.int("limit", default: 500, in: 1...5000)
+        let points = try reading { try history.history(target: target, limit: limit) }
+        if points.isEmpty && target != "host" {
+            throw APIError.notFound("no history for '\(target)'")
+        }
+        return APIRouter.json(200, ["target": .string(target), "points": try JSONValue(encoding: points)])
+    }
+
+    func diffPage(_ query: QueryParser) throws -> HTTPResponse {
+        var from = try query.matching("from", ServiceRoutes.scanIDPattern, message: "from must be a scan id")
+        var to = try query.matching("to", ServiceRoutes.scanIDPattern, message: "to must be a scan id")
+        if from == nil || to == nil {
+            let ids = try reading { try history.latestScanIDs(2) }
+            guard ids.count == 2 else { throw APIError.notFound("history holds fewer than two scans") }
+            to = to ?? ids[0]
+            from = from ?? ids[1]
+        }
         do {
-            switch request.path {
-            case "/metrics":
-                return HTTPResponse(status: 200, headers: HTTPHeaders([("Content-Type", "text/plain; version=0.0.4; charset=utf-8"),
-                                                                       ("Cache-Control", "no-store"),
-                                                                       ("X-Content-Type-Options", "nosniff")]),
-                                    body: Array(runtime.metrics().utf8))
-            case "/api/v1/history":
-                let target = try Self.parameter(request, "target", default: "host", pattern: "^[A-Za-z0-9_.:+-]{1,128}$")
-                let limit = try Self.intParameter(request, "limit", default: 500, range: 1...5000)
-                let points = try runtime.history.history(target: target, limit: limit)
-                if points.isEmpty && target != "host" {
-                    return APIRouter.error(404, "not_found", "no history for '\(target)'")
-                }
-                return APIRouter.json(200, ["target": .string(target), "points": try JSONValue(encoding: points)])
-            case "/api/v1/diff":
-                var from = request.query["from"], to = request.query["to"]
-                for (name, value) in [("from", from), ("to", to)] {
-                    if let v = value, v.range(of: "^[A-Za-z0-9-]{1,64}$", options: .regularExpression) == nil {
-                        throw QueryError(parameter: name, message: "\(name) must be a scan id")
-                    }
-                }
-                if from == nil || to == nil {
-                    let ids = try runtime.history.latestScanIDs(2)
-                    guard ids.count == 2 else {
-                        return APIRouter.error(404, "not_found", "history holds fewer than two scans")
-                    }
-                    to = to ?? ids[0]
-                    from = from ?? ids[1]
-                }
-                do {
-                    return APIRouter.json(200, try JSONValue(encoding: try runtime.history.diff(from: from!, to: to!)))
-                } catch HistoryError.notFound(let what) {
-                    return APIRouter.error(404, "not_found", "\(what) not found in history")
-                }
-            case "/api/v1/alerts":
-                let limit = try Self.intParameter(request, "limit", default: 100, range: 1...1000)
-                var state: HistoryStore.DeliveryState?
-                if let s = request.query["state"] {
-                    guard let v = HistoryStore.DeliveryState(rawValue: s) else {
-                        throw QueryError(parameter: "state", message: "state must be pending, delivered, failed or expired")
-                    }
-                    state = v
-                }
-                let entries = try runtime.history.alerts(limit: limit, state: state)
-                let counts = try runtime.history.alertCounts()
-                return APIRouter.json(200, [
-                    "alerts": try JSONValue(encoding: entries),
-                    "counts": .object(Dictionary(uniqueKeysWithValues: ["pending", "delivered", "failed", "expired"].map {
-                        ($0, JSONValue.int(counts[HistoryStore.DeliveryState(rawValue: $0)!] ?? 0))
-                    })),
-                    "sinks": .array(runtime.dispatcher.sinks.map { .string($0.name) }),
-                ])
-            case "/api/v1/admissions":
-                let limit = try Self.intParameter(request, "limit", default: 100, range: 1...1000)
-                let domain = request.query["domain"] == nil ? nil
-                    : try Self.parameter(request, "domain", default: "", pattern: "^[A-Za-z0-9_.:+-]{1,128}$")
-                var decision: String?
-                if let d = request.query["decision"] {
-                    guard ["admit", "deny", "would-deny", "failed-open", "failed-closed"].contains(d) else {
-                        throw QueryError(parameter: "decision", message: "decision must be admit, deny, would-deny, failed-open or failed-closed")
-                    }
-                    decision = d
-                }
-                let records = try runtime.history.admissions(limit: limit, domain: domain, decision: decision)
-                let counts = try runtime.history.admissionCounts()
-                return APIRouter.json(200, ["admissions": try JSONValue(encoding: records), "counts": try JSONValue(encoding: counts)])
-            default:
-                return APIRouter.error(404, "not_found", "no such path")
-            }
-        } catch let e as QueryError {
-            return APIRouter.error(400, "bad_request", e.message, details: ["parameter": .string(e.parameter)])
+            return APIRouter.json(200, try JSONValue(encoding: try history.diff(from: from!, to: to!)))
+        } catch HistoryError.notFound(let what) {
+            throw APIError.notFound("\(what) not found in history")
         } catch {
-            return APIRouter.error(500, "internal_error", "history database error")
+            throw Self.historyError
         }
     }
 
-    static func parameter(_ r: HTTPRequest, _ name: String, default d: String, pattern: String) throws -> String {
-        guard let v = r.query[name] else { return d }
-        guard v.range(of: pattern, options: .regularExpression) != nil else {
-            throw QueryError(parameter: name, message: "invalid \(name)")
-        }
-        return v
+    func alertsPage(_ query: QueryParser) throws -> HTTPResponse {
+        let limit = try query.int("limit", default: 100, in: 1...1000)
+        let state = try query.oneOf("state", HistoryStore.DeliveryState.allNames,
+                                    message: "state must be pending, delivered, failed or expired")
+            .flatMap(HistoryStore.DeliveryState.init(rawValue:))
+        let (entries, counts) = try reading { (try history.alerts(limit: limit, state: state), try history.alertCounts()) }
+        return APIRouter.json(200, [
+            "alerts": try JSONValue(encoding: entries),
+            "counts": .object(Dictionary(uniqueKeysWithValues: HistoryStore.DeliveryState.allNames.map {
+                ($0, JSONValue.int(counts[HistoryStore.DeliveryState(rawValue: $0)!] ?? 0))
+            })),
+            "sinks": .array(dispatcher.sinks.map { .string($0.name) }),
+        ])
     }
 
-    static func intParameter(_ r: HTTPRequest, _ name: String, default d: Int, range: ClosedRange<Int>) throws -> Int {
-        guard let v = r.query[name] else { return d }
-        guard let n = Int(v), range.contains(n) else {
-            throw QueryError(parameter: name, message: "\(name) must be an integer in \(range.lowerBound)...\(range.upperBound)")
+    func admissionsPage(_ query: QueryParser) throws -> HTTPResponse {
+        let limit = try query.int("limit", default: 100, in: 1...1000)
+        let domain = try query.matching("domain", ServiceRoutes.targetPattern, message: "invalid domain")
+        let decision = try query.oneOf("decision", ["admit", "deny", "would-deny", "failed-open", "failed-closed"],
+                                       message: "decision must be admit, deny, would-deny, failed-open or failed-closed")
+        let (records, counts) = try reading {
+            (try history.admissions(limit: limit, domain: domain, decision: decision), try history.admissionCounts())
         }
-        return n
+        return APIRouter.json(200, ["admissions": try JSONValue(encoding: records), "counts": try JSONValue(encoding: counts)])
     }
+
+    private static let historyError = APIError.internalError("history database error")
+
+    /// A history read; its failures answer 500 without the database's words.
+    private func reading<T>(_ body: () throws -> T) throws(APIError) -> T {
+        do { return try body() } catch { throw Self.historyError }
+    }
+}
+
+extension HistoryStore.DeliveryState {
+    static let allNames = ["pending", "delivered", "failed", "expired"]
 }
 
 /// The loaded policies as served by `GET /api/v1/policies`.

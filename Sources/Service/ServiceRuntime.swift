@@ -29,7 +29,8 @@ public final class ServiceRuntime: @unchecked Sendable {
     let reportWriter: ReportWriter?
     private(set) var coordinator: ScanCoordinator!
     private(set) var monitor: DomainEventMonitor?
-    let server: HTTPServer
+    /// Assigned once, at the end of `init` (its routes need the runtime), never changed.
+    private(set) var server: HTTPServer!
 
     /// What the next scan must do: a full listing, or only re-fetching domains named by events.
     private struct Pending {
@@ -106,16 +107,6 @@ public final class ServiceRuntime: @unchecked Sendable {
         http.writeTimeout = Double(config.limits.writeTimeoutSeconds)
         http.maxConnectionsPerPeer = config.limits.maxConnectionsPerPeer
         http.minWriteBytesPerSecond = config.limits.writeMinBytesPerSecond
-        let routes = RouteTable()
-        let requestLogger = logger
-        server = HTTPServer(config: http, handler: routes, log: { entry in
-            requestLogger.debug("request", metadata: [
-                "http.method": .string(entry.method), "http.path": .string(entry.path),
-                "http.status": .stringConvertible(entry.status), "http.bytes": .stringConvertible(entry.bytes),
-                "http.duration_ms": .string(String(format: "%.2f", entry.duration * 1000)), "remote": .string(entry.remote),
-            ])
-        })
-
         // The previous report (for alerts and "what changed") survives restarts through history.
         if let last = try? history.scans(limit: 1).first, let data = try? history.report(id: last.id),
            let value = try? JSONValue(parsing: data), let report = try? value.decode(ScanReport.self) {
@@ -136,10 +127,15 @@ public final class ServiceRuntime: @unchecked Sendable {
         let router = APIRouter(store: store, trigger: trigger, tokens: tokens, logger: logger,
                                policies: { [policies = auditor.policies] in PolicyJSON.describe(policies) },
                                staticFiles: StaticFiles(root: config.webDir), maxBodyBytes: config.limits.maxBodyBytes,
-                               allowedHosts: config.allowedHosts, port: config.port)
-        routes.install(ServiceRoutes(runtime: self, router: router,
-                                     authenticator: Authenticator(tokens: tokens, logger: logger,
-                                                                  allowedHosts: config.allowedHosts, port: config.port)))
+                               allowedHosts: config.allowedHosts, port: config.port, runtime: self)
+        let requestLogger = logger
+        server = HTTPServer(config: http, handler: router, log: { entry in
+            requestLogger.debug("request", metadata: [
+                "http.method": .string(entry.method), "http.path": .string(entry.path),
+                "http.status": .stringConvertible(entry.status), "http.bytes": .stringConvertible(entry.bytes),
+                "http.duration_ms": .string(String(format: "%.2f", entry.duration * 1000)), "remote": .string(entry.remote),
+            ])
+        })
     }
 
     // MARK: Scanning
@@ -512,26 +508,6 @@ struct FullScanTrigger: ScanTrigger {
     func requestScan() -> ScanRecord {
         guard let r = runtime else { return ScanRecord(id: "", state: .failed, trigger: .request, requestedAt: "") }
         return r.requestFullScan(trigger: .request)
-    }
-}
-
-/// Lets the server start before the routes (which need the runtime) exist.
-final class RouteTable: NonBlockingHTTPHandler, @unchecked Sendable {
-    private let lock = NSLock()
-    private var handler: (any HTTPHandler)?
-    func install(_ h: any HTTPHandler) { lock.withLock { handler = h } }
-    func handleInline(_ request: HTTPRequest) -> HTTPResponse? {
-        guard let h = lock.withLock({ handler }) else {
-            return ResponseHelpers.errorResponse(status: 503, message: "starting")
-        }
-        if let inline = h as? any NonBlockingHTTPHandler { return inline.handleInline(request) }
-        return nil
-    }
-    func handle(_ request: HTTPRequest) -> HTTPResponse {
-        guard let h = lock.withLock({ handler }) else {
-            return ResponseHelpers.errorResponse(status: 503, message: "starting")
-        }
-        return h.handle(request)
     }
 }
 

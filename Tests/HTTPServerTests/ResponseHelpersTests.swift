@@ -86,11 +86,31 @@ final class ResponseHelpersTests: XCTestCase {
         XCTAssertEqual(again.status, 304)
     }
 
-    func testErrorResponseIsJSONWithCodeAndEscapedMessage() {
-        let r = ResponseHelpers.errorResponse(status: 400, message: "bad \"x\" <y>\n")
-        XCTAssertEqual(r.headers["Content-Type"], "application/json")
-        XCTAssertEqual(String(decoding: r.body, as: UTF8.self),
-                       "{\"error\":{\"code\":\"bad_request\",\"message\":\"bad \\\"x\\\" \\u003cy\\u003e\\u000a\"}}")
+    func testNotModifiedKeepsTheVaryTheFullResponseWouldCarry() {
+        let tag = ResponseHelpers.etag(for: json.body)
+        let r = ResponseHelpers.prepare(request: request([("If-None-Match", "W/" + tag), ("Accept-Encoding", "gzip")]),
+                                        response: json)
+        XCTAssertEqual(r.status, 304)
+        XCTAssertEqual(r.headers["Vary"], "Accept-Encoding", "caches must keep the gzip and identity variants apart")
+        let small = HTTPResponse(status: 200, contentType: "application/json", body: Array("{}".utf8))
+        let notCompressible = ResponseHelpers.prepare(request: request([("If-None-Match", "*")]), response: small)
+        XCTAssertEqual(notCompressible.status, 304)
+        XCTAssertNil(notCompressible.headers["Vary"], "a body never compressed does not vary")
+    }
+
+    func testStoredBodiesAreAnsweredFromTheirTagWithoutHashing() {
+        // A tag that is not the hash of the body: only a stored tag can produce a 304 for it.
+        let stored = ResponseHelpers.stored(json.body, etag: "\"from-the-store\"")
+        let fresh = ResponseHelpers.prepare(request: request(), response: stored)
+        XCTAssertEqual(fresh.headers["ETag"], "\"from-the-store\"")
+        XCTAssertEqual(fresh.headers["X-Content-Type-Options"], "nosniff")
+        XCTAssertEqual(fresh.headers["Cache-Control"], "no-cache")
+        let again = ResponseHelpers.prepare(request: request([("If-None-Match", "\"x\", \"from-the-store\"")]), response: stored)
+        XCTAssertEqual(again.status, 304)
+        XCTAssertEqual(again.headers["ETag"], "\"from-the-store\"")
+        let hashed = ResponseHelpers.prepare(request: request([("If-None-Match", ResponseHelpers.etag(for: json.body))]),
+                                             response: stored)
+        XCTAssertEqual(hashed.status, 200, "the body's hash is not its tag when the store supplied one")
     }
 
     func testGzipOfABodyIsReusedAcrossTargetsAndAChangedBodyOrTagIsCompressedAfresh() throws {

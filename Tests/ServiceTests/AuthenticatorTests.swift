@@ -92,3 +92,37 @@ final class AuthenticatorTests: XCTestCase {
         }
     }
 }
+
+final class AuthenticatorCheckTests: XCTestCase {
+    func testLoopbackNamesUseTheOneAddressCheck() {
+        for name in ["localhost", "127.0.0.1", "127.9.9.9", "[::1]", "[::ffff:127.0.0.1]", "[::ffff:7f00:1]", "[0:0:0:0:0:0:0:1]"] {
+            XCTAssertTrue(Authenticator.isLoopbackName(name), name)
+        }
+        for name in ["::1", "[127.0.0.1]", "[::ffff:10.0.0.1]", "127.0.0.256", "127.example", "[::2]", "localhost.evil"] {
+            XCTAssertFalse(Authenticator.isLoopbackName(name), name)
+        }
+    }
+
+    func testCheckPerAccessLevel() throws {
+        let read = try TokenStore.newToken(role: .read)
+        let tokens = Authenticator(tokens: try TokenStore.parse(read.line), logger: LogCapture().logger)
+        let open = Authenticator(tokens: TokenStore(), logger: LogCapture().logger, port: 8470)
+        let anonymous = HTTPRequest.get("/x", remote: "192.0.2.1")
+        let withRead = HTTPRequest.get("/x", headers: [("Authorization", "Bearer \(read.token)")], method: "POST")
+        XCTAssertNil(tokens.check(anonymous, .open))
+        XCTAssertNil(tokens.check(anonymous, .page), "with tokens, the dashboard's files need none")
+        XCTAssertEqual(tokens.check(anonymous, .read), .unauthenticated(reason: "missing credentials"))
+        XCTAssertNil(tokens.check(withRead, .read))
+        XCTAssertEqual(tokens.check(withRead, .admin(action: "start scans")),
+                       .forbidden(reason: "token role 'read' cannot start scans"))
+        let rebound = HTTPRequest.get("/x", headers: [("Host", "evil.example:8470")])
+        XCTAssertNil(open.check(rebound, .open), "probes need no name")
+        XCTAssertNotNil(open.check(rebound, .page))
+        XCTAssertNotNil(open.check(rebound, .read))
+        let simplePost = HTTPRequest.get("/x", headers: [("Host", "127.0.0.1:8470")], method: "POST")
+        XCTAssertNil(open.check(simplePost, .read))
+        XCTAssertEqual(open.check(simplePost, .admin(action: "start scans")).map(\.error.status), 403, "CSRF")
+        XCTAssertEqual(open.check(HTTPRequest.get("/x", remote: "::ffff:127.0.0.1"), .read), nil, "mapped loopback peer")
+        XCTAssertNotNil(open.check(HTTPRequest.get("/x", remote: "::ffff:192.0.2.1"), .read))
+    }
+}

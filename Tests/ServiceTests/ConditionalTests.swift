@@ -1,34 +1,62 @@
+import Core
 import HTTPServer
 import XCTest
 @testable import Service
 
+/// ETags, 304 and gzip of the API: one path (`ResponseHelpers.prepare`), tags computed once
+/// per encoded body.
 final class ConditionalTests: XCTestCase {
-    func testETagIsAQuotedDigestThatDependsOnTheBody() {
-        let a = Conditional.etag(for: Array("a".utf8))
-        XCTAssertEqual(a, "\"ca978112ca1bbdcafac231b39a23dc4d\"", "first 16 bytes of sha256(\"a\")")
-        XCTAssertNotEqual(a, Conditional.etag(for: Array("b".utf8)))
+    var store = ResultStore()
+
+    override func setUp() {
+        store = ResultStore()
+        store.publish(Sample.report())
     }
 
-    func testIfNoneMatchListsWeakTagsAndStar() {
-        let tag = "\"abc\""
-        XCTAssertTrue(Conditional.matches(ifNoneMatch: "\"abc\"", etag: tag))
-        XCTAssertTrue(Conditional.matches(ifNoneMatch: "\"x\", W/\"abc\"", etag: tag))
-        XCTAssertTrue(Conditional.matches(ifNoneMatch: "*", etag: tag))
-        XCTAssertFalse(Conditional.matches(ifNoneMatch: "\"abcd\"", etag: tag))
-        XCTAssertFalse(Conditional.matches(ifNoneMatch: "abc", etag: tag))
+    var router: APIRouter { APIRouter(store: store, trigger: nil, tokens: TokenStore(), logger: LogCapture().logger) }
+
+    func testStoredBodiesAreServedUnderTheTagComputedWhenEncoded() throws {
+        let snapshot = try XCTUnwrap(store.snapshot)
+        let response = router.handle(.get("/api/v1/domains/web01"))
+        XCTAssertEqual(response.headers["ETag"], snapshot.domainDetails[0].etag)
+        XCTAssertEqual(snapshot.domainDetails[0].etag, ResponseHelpers.etag(for: snapshot.domainDetails[0].bytes),
+                       "one hash: the HTTP layer's")
+        XCTAssertEqual(router.handle(.get("/api/v1/host")).headers["ETag"], snapshot.host.etag)
     }
 
-    func testNotModifiedResponseHasNoBodyOrContentType() {
-        let headers = HTTPHeaders([("Content-Type", "application/json"), ("Cache-Control", "no-cache")])
-        let request = HTTPRequest.get("/x", headers: [("if-none-match", "\"t\"")])
-        let response = Conditional.respond(to: request, body: [1, 2], etag: "\"t\"", headers: headers)
-        XCTAssertEqual(response.status, 304)
-        XCTAssertEqual(response.body, [])
-        XCTAssertNil(response.headers["Content-Type"])
-        XCTAssertEqual(response.headers["Cache-Control"], "no-cache")
-        let fresh = Conditional.respond(to: .get("/x"), body: [1, 2], etag: "\"t\"", headers: headers)
-        XCTAssertEqual(fresh.status, 200)
-        XCTAssertEqual(fresh.body, [1, 2])
-        XCTAssertEqual(fresh.headers["ETag"], "\"t\"")
+    func testIfNoneMatchListsWeakTagsAndStarAnswer304WithoutBodyOrType() throws {
+        let tag = try XCTUnwrap(router.handle(.get("/api/v1/summary")).headers["ETag"])
+        for header in [tag, "W/" + tag, "\"x\", " + tag, "\"x\",W/\(tag)", "*"] {
+            let r = router.handle(.get("/api/v1/summary", headers: [("If-None-Match", header)]))
+            XCTAssertEqual(r.status, 304, header)
+            XCTAssertEqual(r.body, [], header)
+            XCTAssertNil(r.headers["Content-Type"], header)
+            XCTAssertEqual(r.headers["ETag"], tag, header)
+            XCTAssertEqual(r.headers["Cache-Control"], "no-cache", header)
+        }
+        for header in ["\"x\"", String(tag.dropLast()) + "0\"", tag.replacingOccurrences(of: "\"", with: "")] {
+            XCTAssertEqual(router.handle(.get("/api/v1/summary", headers: [("If-None-Match", header)])).status, 200, header)
+        }
+    }
+
+    func testGzipWeakensTheTagAddsVaryAndStillRevalidates() throws {
+        let gzip = [("Accept-Encoding", "gzip")]
+        let plain = router.handle(.get("/api/v1/report"))
+        let compressed = router.handle(.get("/api/v1/report", headers: gzip))
+        XCTAssertEqual(compressed.headers["Content-Encoding"], "gzip")
+        XCTAssertEqual(compressed.headers["Vary"], "Accept-Encoding")
+        XCTAssertEqual(plain.headers["Vary"], "Accept-Encoding")
+        XCTAssertEqual(HTTPCompression.gunzip(compressed.body), plain.body)
+        let weak = try XCTUnwrap(compressed.headers["ETag"])
+        XCTAssertEqual(weak, "W/" + (plain.headers["ETag"] ?? ""))
+        let again = router.handle(.get("/api/v1/report", headers: gzip + [("If-None-Match", weak)]))
+        XCTAssertEqual(again.status, 304)
+        XCTAssertEqual(again.headers["Vary"], "Accept-Encoding")
+    }
+
+    func testErrorsAndPostsCarryNoTag() {
+        XCTAssertNil(router.handle(.get("/api/v1/domains/nope")).headers["ETag"])
+        XCTAssertEqual(router.handle(.get("/api/v1/domains/nope", headers: [("If-None-Match", "*")])).status, 404)
+        XCTAssertNil(router.handle(.get("/api/v1/scans", headers: HTTPRequest.dashboardPost, method: "POST")).headers["ETag"])
     }
 }

@@ -2,6 +2,7 @@ import Core
 import Foundation
 import Synchronization
 import History
+import HTTPServer
 import XCTest
 @testable import Service
 

@@ -1,4 +1,5 @@
 import Foundation
+import HTTPServer
 import XCTest
 @testable import Service
 
@@ -199,10 +200,10 @@ final class ServiceConfigTests: XCTestCase {
 
     func testLoopbackDetection() {
         for address in ["127.0.0.1", "127.1.2.3", "::1", "::ffff:127.0.0.1"] {
-            XCTAssertTrue(ServiceConfig.isLoopback(address), address)
+            XCTAssertTrue(IPAddress.isLoopback(address), address)
         }
         for address in ["0.0.0.0", "::", "192.0.2.1", "128.0.0.1", "::2", "fe80::1", "localhost", ""] {
-            XCTAssertFalse(ServiceConfig.isLoopback(address), address)
+            XCTAssertFalse(IPAddress.isLoopback(address), address)
         }
     }
 }

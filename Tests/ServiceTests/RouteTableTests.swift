@@ -1,0 +1,107 @@
+import Core
+import Foundation
+import HTTPServer
+import XCTest
+@testable import Service
+
+final class RouteTableTests: XCTestCase {
+    static let repository = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    let table = RouteTable(APIRouter.routes + ServiceRoutes.routes)
+
+    func testEveryDocumentedPathHasARouteAndEveryRouteIsDocumented() throws {
+        let paths = try XCTUnwrap(OpenAPIDocument.bundled.value["paths"]?.objectValue)
+        var documented: [String: Set<String>] = [:]
+        for (path, item) in paths {
+            documented[path] = Set((item.objectValue ?? [:]).keys.map { $0.uppercased() }).subtracting(["PARAMETERS"])
+        }
+        XCTAssertEqual(table.paths, documented)
+        XCTAssertEqual(table.paths.count, 18)
+    }
+
+    func testEachPathAndMethodIsRoutedOnce() {
+        var seen: Set<String> = []
+        for route in table.routes {
+            XCTAssertTrue(seen.insert("\(route.method) \(route.pattern)").inserted, "\(route.method) \(route.pattern)")
+        }
+    }
+
+    func testPlacementDatabaseAndDiskOnWorkersMemoryInline() {
+        for route in table.routes {
+            let readsHistory = ["/metrics", "/api/v1/history", "/api/v1/diff", "/api/v1/alerts", "/api/v1/admissions"]
+                .contains(route.pattern.description)
+            XCTAssertEqual(route.placement, readsHistory ? .worker : .inline, route.pattern.description)
+        }
+        XCTAssertEqual(table.placement(of: .get("/index.html")), .worker, "static files read the disk")
+        XCTAssertEqual(table.placement(of: .get("/api/v1/domains/web01/facts")), .inline)
+        XCTAssertEqual(table.placement(of: .get("/api/v1/nope")), .inline, "a 404 needs no disk")
+        XCTAssertEqual(table.placement(of: .get("/api/v1/history", method: "POST")), .inline, "a 405 needs no database")
+    }
+
+    func testTheRouterAnswersInlineRoutesOnTheLoopAndLeavesTheRestToWorkers() {
+        let router = APIRouter(store: ResultStore(), trigger: nil, tokens: TokenStore(), logger: LogCapture().logger)
+        XCTAssertEqual(router.handleInline(.get("/api/v1/summary"))?.status, 503, "no results yet, said from memory")
+        XCTAssertEqual(router.handleInline(.get("/healthz"))?.status, 200)
+        XCTAssertEqual(router.handleInline(.get("/api/v1/nope"))?.status, 404)
+        XCTAssertNil(router.handleInline(.get("/api/v1/history")))
+        XCTAssertNil(router.handleInline(.get("/metrics")))
+        XCTAssertNil(router.handleInline(.get("/index.html")))
+        XCTAssertEqual(router.handle(.get("/api/v1/history")).status, 503, "no service behind this router")
+    }
+
+    func testAccessOnlyHealthIsOpenOnlyStartingAScanNeedsAdmin() {
+        for route in table.routes {
+            switch (route.method, route.pattern.description) {
+            case ("GET", "/healthz"): XCTAssertEqual(route.access, .open)
+            case ("POST", "/api/v1/scans"): XCTAssertEqual(route.access, .admin(action: "start scans"))
+            default: XCTAssertEqual(route.access, .read, "\(route.method) \(route.pattern)")
+            }
+        }
+    }
+
+    func testMatchingPathsParametersMethodsAndTheRest() throws {
+        guard case .route(let route, let request) = table.match(.get("/api/v1/domains/web01/facts")) else {
+            return XCTFail("no route")
+        }
+        XCTAssertEqual(route.pattern.description, "/api/v1/domains/{id}/facts")
+        XCTAssertEqual(request.id, "web01")
+        guard case .methodNotAllowed(let allow, let access) = table.match(.get("/api/v1/scans", method: "PUT")) else {
+            return XCTFail("no 405")
+        }
+        XCTAssertEqual(allow, ["GET", "POST"])
+        XCTAssertEqual(access, .read, "the least demanding access of the path decides who learns the 405")
+        guard case .methodNotAllowed(_, .open) = table.match(.get("/healthz", method: "POST")) else { return XCTFail() }
+        for path in ["/api", "/api/", "/api/v1/domains/", "/api/v1/domains//facts", "/api/v1/summary/x", "/api/v2/summary"] {
+            guard case .unknownAPIPath = table.match(.get(path)) else { return XCTFail(path) }
+        }
+        for path in ["/", "/index.html", "/apis", "/metrics/x", "/healthz/"] {
+            guard case .page = table.match(.get(path)) else { return XCTFail(path) }
+        }
+    }
+
+    func testPathPatterns() {
+        let pattern = PathPattern("/api/v1/domains/{id}")
+        XCTAssertEqual(pattern.match("/api/v1/domains/a-b"), ["a-b"])
+        XCTAssertNil(pattern.match("/api/v1/domains/"))
+        XCTAssertNil(pattern.match("/api/v1/domains"))
+        XCTAssertNil(pattern.match("/api/v1/domains/a/b"))
+        XCTAssertNil(pattern.match("api/v1/domains/a"))
+        XCTAssertEqual(PathPattern("/healthz").match("/healthz"), [])
+    }
+
+    /// Every error code the API can send is one `Docs/openapi.yaml` documents.
+    func testDocumentedErrorCodesCoverEveryCodeTheServiceSends() throws {
+        let codes = OpenAPIDocument.bundled.value["components"]?["schemas"]?["Error"]?["properties"]?["error"]?["properties"]?["code"]?["enum"]
+        let documented = Set(codes?.arrayValue?.compactMap(\.stringValue) ?? [])
+        var used: Set<String> = []
+        for file in ["Sources/Service/APIRouter.swift", "Sources/Service/ServiceRoutes.swift",
+                     "Sources/Service/Authenticator.swift", "Sources/HTTPServer/APIError.swift"] {
+            let source = try String(contentsOf: Self.repository.appendingPathComponent(file), encoding: .utf8)
+            used.formUnion(source.matches(of: /code: "([a-z_]+)"|return "([a-z_]+)"/).map { String($0.output.1 ?? $0.output.2!) })
+        }
+        XCTAssertTrue(used.isSuperset(of: ["no_results", "scans_unavailable", "unauthorized", "forbidden", "bad_request",
+                                          "not_found", "method_not_allowed", "content_too_large", "internal_error"]), "\(used)")
+        XCTAssertEqual(used.subtracting(documented), [])
+    }
+}
