@@ -167,13 +167,6 @@ public struct ServiceConfig: Sendable, Equatable {
             let key = keyNode.string ?? "\(keyNode.any)"
             let line = YAMLTree.line(keyNode)
             switch key {
-            case "scan_interval_seconds":
-                let seconds = try reader.int(key, value, in: 0...86_400 * 7)
-                if seconds != 0 && seconds < 10 {
-                    throw ServiceConfigError.invalidValue(file: file, key: key, line: YAMLTree.line(value),
-                        message: "must be 0 (no periodic scans) or at least 10 seconds, got \(seconds)")
-                }
-                config.scanIntervalSeconds = seconds
             case "log_level":
                 let name = try reader.string(key, value)
                 guard let level = LogLevel(rawValue: name) else {
@@ -181,25 +174,15 @@ public struct ServiceConfig: Sendable, Equatable {
                         message: "must be one of \(LogLevel.allCases.map(\.rawValue).joined(separator: ", ")), got '\(name)'")
                 }
                 config.logLevel = level
-            case "limits":
+            case "limits", "history", "admission":
+                // Sections whose options are all in the table.
                 try section(key, value, reader: reader) { sub, node in
-                    try Self.applyTable("limits.\(sub)", node, reader: reader, to: &config)
-                }
-            case "history":
-                try section(key, value, reader: reader) { sub, node in
-                    try Self.applyTable("history.\(sub)", node, reader: reader, to: &config)
+                    try Self.applyTable("\(key).\(sub)", node, reader: reader, to: &config)
                 }
             case "reports":
                 try section(key, value, reader: reader) { sub, node in
                     let k = "reports.\(sub)"
                     switch sub {
-                    case "interval_seconds":
-                        let v = try reader.int(k, node, in: 0...(86_400 * 366))
-                        if v != 0 && v < 60 {
-                            throw ServiceConfigError.invalidValue(file: file, key: k, line: YAMLTree.line(node),
-                                message: "must be 0 (no periodic reports) or at least 60 seconds, got \(v)")
-                        }
-                        config.reports.intervalSeconds = v
                     case "formats":
                         let list = try reader.stringList(k, node)
                         for f in list where !["json", "html", "markdown", "sarif", "junit", "ocsf"].contains(f) {
@@ -215,8 +198,6 @@ public struct ServiceConfig: Sendable, Equatable {
                 try section(key, value, reader: reader) { sub, node in
                     let k = "alerts.\(sub)"
                     switch sub {
-                    case "new_finding_severities":
-                        config.alerts.newFindingSeverities = try reader.severities(k, node)
                     case "grade_below":
                         let g = try reader.optionalString(k, node)
                         if let g, !["A", "B", "C", "D", "E", "F"].contains(g) {
@@ -244,26 +225,6 @@ public struct ServiceConfig: Sendable, Equatable {
                     return true
                 }
             case "ocsf": config.ocsf = try parseOCSF(value, key: key, reader: reader)
-            case "admission":
-                try section(key, value, reader: reader) { sub, node in
-                    let k = "admission.\(sub)"
-                    func oneOf(_ allowed: [String]) throws -> String {
-                        let v = try reader.string(k, node)
-                        guard allowed.contains(v) else {
-                            throw ServiceConfigError.invalidValue(file: file, key: k, line: YAMLTree.line(node),
-                                message: "must be one of \(allowed.joined(separator: ", ")), got '\(v)'")
-                        }
-                        return v
-                    }
-                    switch sub {
-                    case "mode": config.admission.mode = try oneOf(AdmissionOptions.modes)
-                    case "failure_policy": config.admission.failurePolicy = try oneOf(AdmissionOptions.failurePolicies)
-                    case "deny_severities":
-                        config.admission.denySeverities = try reader.severities(k, node)
-                    default: return try Self.applyTable(k, node, reader: reader, to: &config)
-                    }
-                    return true
-                }
             case "allowed_hosts":
                 let names = try reader.stringList(key, value)
                 for name in names where name.isEmpty || name.contains("/") || name.contains(" ") || name.contains("*") {
@@ -271,11 +232,6 @@ public struct ServiceConfig: Sendable, Equatable {
                         message: "must be host names or IP literals without port or wildcard, got '\(name)'")
                 }
                 config.allowedHosts = names
-            case "events":
-                guard case .scalar(let sc) = value, let b = Bool(sc.string.lowercased()) else {
-                    throw ServiceConfigError.invalidValue(file: file, key: key, line: YAMLTree.line(value), message: "must be true or false")
-                }
-                config.events = b
             default:
                 guard try applyTable(key, value, reader: reader, to: &config) else {
                     throw ServiceConfigError.unknownKey(file: file, key: key, line: line)
@@ -296,10 +252,16 @@ public struct ServiceConfig: Sendable, Equatable {
         case optionalInt(WritableKeyPath<ServiceConfig, Int?>, ClosedRange<Int>)
         case string(WritableKeyPath<ServiceConfig, String>)
         case optionalString(WritableKeyPath<ServiceConfig, String?>)
+        case bool(WritableKeyPath<ServiceConfig, Bool>)
+        /// 0 (off) or a number of seconds in `minimum...maximum`; `off` names what 0 turns off.
+        case secondsOrOff(WritableKeyPath<ServiceConfig, Int>, minimum: Int, maximum: Int, off: String)
+        case severities(WritableKeyPath<ServiceConfig, [String]>)
+        case oneOf(WritableKeyPath<ServiceConfig, String>, [String])
     }
 
-    /// The options with a plain type, by dotted key (`section.key`). Options with their own rules
-    /// (lists, enumerations, URLs, "0 or at least N") are parsed in `parse` and the section readers.
+    /// The options by dotted key (`section.key`): type, accepted values and destination. The few
+    /// with rules of their own (log level, grade, URLs, formats, command, allowed hosts, the
+    /// Alertmanager and OCSF sections) are read in `parse` and its section readers.
     static var options: [String: Option] {
         [
             "listen": .string(\.listen),
@@ -333,6 +295,14 @@ public struct ServiceConfig: Sendable, Equatable {
             "alerts.retry_max_seconds": .int(\.alerts.retryMaxSeconds, 1...86_400),
             "alerts.expire_hours": .int(\.alerts.expireHours, 1...(24 * 30)),
             "admission.timeout_ms": .int(\.admission.timeoutMs, 10...60_000),
+            "events": .bool(\.events),
+            "scan_interval_seconds": .secondsOrOff(\.scanIntervalSeconds, minimum: 10, maximum: 86_400 * 7, off: "periodic scans"),
+            "reports.interval_seconds": .secondsOrOff(\.reports.intervalSeconds, minimum: 60, maximum: 86_400 * 366,
+                                                      off: "periodic reports"),
+            "alerts.new_finding_severities": .severities(\.alerts.newFindingSeverities),
+            "admission.deny_severities": .severities(\.admission.denySeverities),
+            "admission.mode": .oneOf(\.admission.mode, AdmissionOptions.modes),
+            "admission.failure_policy": .oneOf(\.admission.failurePolicy, AdmissionOptions.failurePolicies),
         ]
     }
 
@@ -344,6 +314,26 @@ public struct ServiceConfig: Sendable, Equatable {
         case .optionalInt(let path, let range): config[keyPath: path] = try reader.optionalInt(key, node, in: range)
         case .string(let path): config[keyPath: path] = try reader.string(key, node)
         case .optionalString(let path): config[keyPath: path] = try reader.optionalString(key, node)
+        case .bool(let path):
+            guard case .scalar(let sc) = node, let b = Bool(sc.string.lowercased()) else {
+                throw ServiceConfigError.invalidValue(file: reader.file, key: key, line: YAMLTree.line(node), message: "must be true or false")
+            }
+            config[keyPath: path] = b
+        case .secondsOrOff(let path, let minimum, let maximum, let off):
+            let v = try reader.int(key, node, in: 0...maximum)
+            if v != 0 && v < minimum {
+                throw ServiceConfigError.invalidValue(file: reader.file, key: key, line: YAMLTree.line(node),
+                    message: "must be 0 (no \(off)) or at least \(minimum) seconds, got \(v)")
+            }
+            config[keyPath: path] = v
+        case .severities(let path): config[keyPath: path] = try reader.severities(key, node)
+        case .oneOf(let path, let allowed):
+            let v = try reader.string(key, node)
+            guard allowed.contains(v) else {
+                throw ServiceConfigError.invalidValue(file: reader.file, key: key, line: YAMLTree.line(node),
+                    message: "must be one of \(allowed.joined(separator: ", ")), got '\(v)'")
+            }
+            config[keyPath: path] = v
         }
         return true
     }

@@ -44,6 +44,34 @@ final class ServiceConfigTableTests: XCTestCase {
         }
     }
 
+    func testSecondsOrOffOptionsTakeZeroOrTheirMinimumAndNothingBetween() throws {
+        for (key, option) in ServiceConfig.options {
+            guard case .secondsOrOff(let path, let minimum, _, _) = option else { continue }
+            XCTAssertEqual(try ServiceConfig.parse(yaml(key, "0"))[keyPath: path], 0, key)
+            XCTAssertEqual(try ServiceConfig.parse(yaml(key, "\(minimum)"))[keyPath: path], minimum, key)
+            XCTAssertThrowsError(try ServiceConfig.parse(yaml(key, "\(minimum - 1)"), file: "t.yaml"), key) {
+                XCTAssertTrue("\($0)".contains("or at least \(minimum) seconds, got \(minimum - 1)"), "\($0)")
+            }
+        }
+    }
+
+    func testEnumeratedAndBooleanOptionsAcceptTheirValuesOnly() throws {
+        for (key, option) in ServiceConfig.options {
+            switch option {
+            case .oneOf(let path, let allowed):
+                for v in allowed { XCTAssertEqual(try ServiceConfig.parse(yaml(key, v))[keyPath: path], v, key) }
+                XCTAssertThrowsError(try ServiceConfig.parse(yaml(key, "other")), key)
+            case .bool(let path):
+                XCTAssertEqual(try ServiceConfig.parse(yaml(key, "false"))[keyPath: path], false, key)
+                XCTAssertThrowsError(try ServiceConfig.parse(yaml(key, "maybe")), key)
+            case .severities(let path):
+                XCTAssertEqual(try ServiceConfig.parse(yaml(key, "[low, info]"))[keyPath: path], ["low", "info"], key)
+                XCTAssertThrowsError(try ServiceConfig.parse(yaml(key, "[urgent]")), key)
+            default: continue
+            }
+        }
+    }
+
     func testEveryOptionIsDocumented() throws {
         let doc = try String(contentsOfFile: #filePath.components(separatedBy: "/Tests/")[0] + "/Docs/configuration.md", encoding: .utf8)
         for key in ServiceConfig.options.keys {
