@@ -50,26 +50,34 @@ public final class LibvirtLink: Sendable {
         public var description: String
     }
 
-    /// The open connection, opening one when none is open and the backoff allows it.
+    /// The open connection, opening one when none is open and the backoff allows it. Opening
+    /// happens outside the lock: a slow libvirtd never blocks readers of `health`.
     public func connection(now: Date = Date()) throws -> LibvirtConnection {
-        try state.withLock { s in
+        let existing = try state.withLock { s -> LibvirtConnection? in
             if let c = s.connection, c.isAlive { return c }
             if let c = s.connection { c.close(); s.connection = nil; s.health.downSince = s.health.downSince ?? now }
             guard now >= s.nextAttempt else {
                 throw Unavailable(description: "libvirt at \(uri) unreachable (\(s.health.lastError ?? "not connected")); next attempt in \(Int(s.nextAttempt.timeIntervalSince(now).rounded(.up))) s")
             }
-            do {
-                let c = try open(uri)
+            return nil
+        }
+        if let existing { return existing }
+        do {
+            let c = try open(uri)
+            state.withLock { s in
+                s.connection?.close()
                 s.connection = c
                 s.failures = 0
-                return c
-            } catch {
+            }
+            return c
+        } catch {
+            state.withLock { s in
                 s.failures += 1
                 s.nextAttempt = now.addingTimeInterval(backoff.delay(attempt: s.failures - 1))
                 s.health.downSince = s.health.downSince ?? now
                 s.health.lastError = "\(error)"
-                throw Unavailable(description: "\(error)")
             }
+            throw Unavailable(description: "\(error)")
         }
     }
 

@@ -181,8 +181,9 @@ public final class ServiceRuntime: Sendable {
         scheduler.start()
     }
 
-    /// Every periodic task, as a deadline in the scheduler. Network and disk work runs
-    /// `detached` (its own thread per run, so a hanging sink delays only itself).
+    /// Every periodic task, as a deadline in the scheduler. Everything that may block (libvirt,
+    /// network, disk) runs `detached`: its own thread per run, so a hanging sink or a slow libvirtd
+    /// delays only that task, never the other deadlines.
     private func scheduleTimers() {
         let (coordinator, link, pipeline, uri) = (coordinator, link, pipeline, config.connect)
         if config.scanIntervalSeconds > 0 {
@@ -190,7 +191,7 @@ public final class ServiceRuntime: Sendable {
         }
         // While libvirt is down: the unreachable alert once it has lasted, and a full rescan
         // whenever the link's backoff allows one.
-        scheduler.every(1, name: "watchdog") {
+        scheduler.every(1, name: "watchdog", placement: .detached) {
             guard link.health.stale || !link.health.connected else { return }
             pipeline.checkUnreachable(uri: uri)
             if link.reconnectDue() { coordinator.reconnectDue() }
@@ -198,7 +199,7 @@ public final class ServiceRuntime: Sendable {
         scheduler.every(5, name: "history", placement: .detached) { pipeline.retryHistory() }
         var dispatchers = [dispatcher]
         if let feed = alertmanager {
-            scheduler.every(1, name: "alertmanager") {
+            scheduler.every(1, name: "alertmanager", placement: .detached) {
                 let health = link.health
                 feed.tick(downSince: health.connected ? nil : health.downSince, uri: uri)
             }
