@@ -16,6 +16,8 @@ public struct AlertDispatcher: Sendable {
     /// First retry after `baseDelay` seconds, doubling up to `maxDelay`.
     public let baseDelay: TimeInterval
     public let maxDelay: TimeInterval
+    /// The retry schedule (`baseDelay` doubling to `maxDelay`, no jitter).
+    public let backoff: Backoff
     /// How long an undelivered alert keeps being retried.
     public let ttl: TimeInterval
     /// The same alert key is not queued again within this window.
@@ -31,6 +33,8 @@ public struct AlertDispatcher: Sendable {
         self.sinks = sinks
         self.baseDelay = baseDelay
         self.maxDelay = maxDelay
+        // A cap below the first delay makes every delay the cap.
+        backoff = Backoff(initial: min(baseDelay, maxDelay), maximum: maxDelay, multiplier: 2, jitter: 0)
         self.ttl = ttl
         self.dedupeWindow = dedupeWindow
     }
@@ -66,7 +70,7 @@ public struct AlertDispatcher: Sendable {
     public var heldCount: Int { held.count }
 
     public func retryDelay(afterAttempts attempts: Int) -> TimeInterval {
-        min(maxDelay, baseDelay * pow(2, Double(max(0, attempts))))
+        backoff.delay(attempt: max(0, attempts))
     }
 
     public struct Outcome: Sendable, Hashable {

@@ -3,70 +3,137 @@ import Foundation
 import Inventory
 import Synchronization
 
-/// The service's libvirt connection: opened on demand, dropped when a call fails, and reopened
-/// with exponential backoff (1 s doubling to 60 s) so an absent libvirtd is not hammered.
+/// The service's libvirt connection and the one owner of its health: whether libvirt is
+/// reachable, whether the published results are stale, since when libvirt has been down and when
+/// the next attempt may be made. Every change goes through this type (scans report success or
+/// failure, the event monitor reports losing its connection); everyone else reads `health`.
+///
+/// The connection is opened on demand, dropped when a call fails, and reopened on
+/// `Backoff.libvirtLink` (1 s doubling to 60 s) so an absent libvirtd is not hammered.
 public final class LibvirtLink: Sendable {
     public let uri: String
+
+    /// What the rest of the service reads.
+    public struct Health: Sendable, Equatable {
+        /// libvirt answered the last scan (false before the first one).
+        public var connected = false
+        /// The published results may be outdated: the last scan failed or the event connection dropped.
+        public var stale = false
+        /// Since when libvirt has been unreachable (nil while connected).
+        public var downSince: Date?
+        public var lastError: String?
+    }
+
     private struct State {
         var connection: LibvirtConnection?
         var failures = 0
         var nextAttempt = Date.distantPast
-        var downSince: Date?
-        var lastError: String?
+        var health = Health()
     }
     private let state = Mutex(State())
     private let open: @Sendable (String) throws -> LibvirtConnection
+    private let backoff: Backoff
+    private let onChange: (@Sendable (Health) -> Void)?
 
-    public init(uri: String, open: @escaping @Sendable (String) throws -> LibvirtConnection = { try LibvirtConnection(uri: $0) }) {
+    /// - Parameter onChange: called with the new health whenever `connected` or `stale`
+    ///   changes, in order (under the link's lock: it must not call back into the link).
+    public init(uri: String, backoff: Backoff = .libvirtLink,
+                open: @escaping @Sendable (String) throws -> LibvirtConnection = { try LibvirtConnection(uri: $0) },
+                onChange: (@Sendable (Health) -> Void)? = nil) {
         self.uri = uri
         self.open = open
-    }
-
-    public static func backoff(failures: Int) -> TimeInterval {
-        min(60, pow(2, Double(max(0, failures - 1))))
+        self.backoff = backoff
+        self.onChange = onChange
     }
 
     public struct Unavailable: Error, CustomStringConvertible, Sendable {
         public var description: String
     }
 
-    /// The open connection, opening one when none is open and the backoff allows it.
+    /// The open connection, opening one when none is open and the backoff allows it. Opening
+    /// happens outside the lock: a slow libvirtd never blocks readers of `health`.
     public func connection(now: Date = Date()) throws -> LibvirtConnection {
-        try state.withLock { s in
+        let existing = try state.withLock { s -> LibvirtConnection? in
             if let c = s.connection, c.isAlive { return c }
-            if let c = s.connection { c.close(); s.connection = nil; s.downSince = s.downSince ?? now }
+            if let c = s.connection { c.close(); s.connection = nil; s.health.downSince = s.health.downSince ?? now }
             guard now >= s.nextAttempt else {
-                throw Unavailable(description: "libvirt at \(uri) unreachable (\(s.lastError ?? "not connected")); next attempt in \(Int(s.nextAttempt.timeIntervalSince(now).rounded(.up))) s")
+                throw Unavailable(description: "libvirt at \(uri) unreachable (\(s.health.lastError ?? "not connected")); next attempt in \(Int(s.nextAttempt.timeIntervalSince(now).rounded(.up))) s")
             }
-            do {
-                let c = try open(uri)
+            return nil
+        }
+        if let existing { return existing }
+        do {
+            let c = try open(uri)
+            state.withLock { s in
+                s.connection?.close()
                 s.connection = c
                 s.failures = 0
-                s.downSince = nil
-                s.lastError = nil
-                return c
-            } catch {
-                s.failures += 1
-                s.nextAttempt = now.addingTimeInterval(LibvirtLink.backoff(failures: s.failures))
-                s.downSince = s.downSince ?? now
-                s.lastError = "\(error)"
-                throw Unavailable(description: "\(error)")
             }
+            return c
+        } catch {
+            state.withLock { s in
+                s.failures += 1
+                s.nextAttempt = now.addingTimeInterval(backoff.delay(attempt: s.failures - 1))
+                s.health.downSince = s.health.downSince ?? now
+                s.health.lastError = "\(error)"
+            }
+            throw Unavailable(description: "\(error)")
         }
     }
 
-    /// Drops the connection after a failed call (the next `connection()` reopens it).
-    public func invalidate(_ error: any Error, now: Date = Date()) {
-        state.withLock { s in
+    /// A scan read libvirt completely: connected, results fresh.
+    public func scanSucceeded(now: Date = Date()) {
+        update { s in
+            s.health.connected = true
+            s.health.stale = false
+            s.health.downSince = nil
+            s.health.lastError = nil
+        }
+    }
+
+    /// A scan failed: the connection is dropped (the next `connection()` reopens it, on the
+    /// backoff), the results are stale and libvirt counts as disconnected.
+    public func scanFailed(_ error: any Error, now: Date = Date()) {
+        update { s in
             s.connection?.close()
             s.connection = nil
-            s.downSince = s.downSince ?? now
-            s.lastError = "\(error)"
+            s.health.connected = false
+            s.health.stale = true
+            s.health.downSince = s.health.downSince ?? now
+            s.health.lastError = "\(error)"
         }
     }
 
-    public var isConnected: Bool { state.withLock { $0.connection?.isAlive ?? false } }
-    /// Since when libvirt has been unreachable (nil while connected).
-    public var downSince: Date? { state.withLock { $0.downSince } }
+    /// The event connection dropped: what the results say may have changed unseen.
+    public func eventsLost(reason: String, now: Date = Date()) {
+        update { s in
+            s.health.connected = false
+            s.health.stale = true
+            s.health.downSince = s.health.downSince ?? now
+            s.health.lastError = reason
+        }
+    }
+
+    public var health: Health { state.withLock { $0.health } }
+
+    /// True when a full rescan should be tried now: libvirt is down, the results are stale or the
+    /// connection died, and the backoff allows an attempt.
+    public func reconnectDue(now: Date = Date()) -> Bool {
+        state.withLock { s in
+            let alive = s.connection?.isAlive ?? false
+            guard !alive || !s.health.connected || s.health.stale else { return false }
+            return s.connection != nil || now >= s.nextAttempt
+        }
+    }
+
+    /// When the next connection attempt may be made (nil while a connection is open).
     public var retryAt: Date? { state.withLock { $0.connection == nil ? $0.nextAttempt : nil } }
+
+    private func update(_ change: (inout State) -> Void) {
+        state.withLock { s in
+            let before = s.health
+            change(&s)
+            if before.connected != s.health.connected || before.stale != s.health.stale { onChange?(s.health) }
+        }
+    }
 }

@@ -168,22 +168,6 @@ public struct ServiceConfig: Sendable, Equatable {
             let key = keyNode.string ?? "\(keyNode.any)"
             let line = YAMLTree.line(keyNode)
             switch key {
-            case "listen": config.listen = try reader.string(key, value)
-            case "port": config.port = try reader.int(key, value, in: 1...65535)
-            case "connect": config.connect = try reader.string(key, value)
-            case "root": config.root = try reader.string(key, value)
-            case "policies": config.policiesDir = try reader.string(key, value)
-            case "waivers": config.waiversFile = try reader.optionalString(key, value)
-            case "scan_interval_seconds":
-                let seconds = try reader.int(key, value, in: 0...86_400 * 7)
-                if seconds != 0 && seconds < 10 {
-                    throw ServiceConfigError.invalidValue(file: file, key: key, line: YAMLTree.line(value),
-                        message: "must be 0 (no periodic scans) or at least 10 seconds, got \(seconds)")
-                }
-                config.scanIntervalSeconds = seconds
-            case "token_file": config.tokenFile = try reader.optionalString(key, value)
-            case "web_dir": config.webDir = try reader.string(key, value)
-            case "data_dir": config.dataDir = try reader.string(key, value)
             case "log_level":
                 let name = try reader.string(key, value)
                 guard let level = LogLevel(rawValue: name) else {
@@ -191,31 +175,15 @@ public struct ServiceConfig: Sendable, Equatable {
                         message: "must be one of \(LogLevel.allCases.map(\.rawValue).joined(separator: ", ")), got '\(name)'")
                 }
                 config.logLevel = level
-            case "limits":
-                config.limits = try parseLimits(value, reader: &reader)
-            case "history":
+            case "limits", "history", "admission":
+                // Sections whose options are all in the table.
                 try section(key, value, reader: reader) { sub, node in
-                    switch sub {
-                    case "max_age_days": config.history.maxAgeDays = try reader.int("history.\(sub)", node, in: 1...36_500)
-                    case "max_scans": config.history.maxScans = try reader.int("history.\(sub)", node, in: 1...10_000_000)
-                    case "full_reports": config.history.fullReports = try reader.int("history.\(sub)", node, in: 0...100_000)
-                    default: return false
-                    }
-                    return true
+                    try Self.applyTable("\(key).\(sub)", node, reader: reader, to: &config)
                 }
             case "reports":
                 try section(key, value, reader: reader) { sub, node in
                     let k = "reports.\(sub)"
                     switch sub {
-                    case "directory": config.reports.directory = try reader.optionalString(k, node)
-                    case "interval_seconds":
-                        let v = try reader.int(k, node, in: 0...(86_400 * 366))
-                        if v != 0 && v < 60 {
-                            throw ServiceConfigError.invalidValue(file: file, key: k, line: YAMLTree.line(node),
-                                message: "must be 0 (no periodic reports) or at least 60 seconds, got \(v)")
-                        }
-                        config.reports.intervalSeconds = v
-                    case "keep": config.reports.keep = try reader.int(k, node, in: 1...100_000)
                     case "formats":
                         let list = try reader.stringList(k, node)
                         for f in list where !["json", "html", "markdown", "sarif", "junit", "ocsf"].contains(f) {
@@ -223,7 +191,7 @@ public struct ServiceConfig: Sendable, Equatable {
                                 message: "formats are json, html, markdown, sarif, junit and ocsf, got '\(f)'")
                         }
                         config.reports.formats = list
-                    default: return false
+                    default: return try Self.applyTable(k, node, reader: reader, to: &config)
                     }
                     return true
                 }
@@ -231,8 +199,6 @@ public struct ServiceConfig: Sendable, Equatable {
                 try section(key, value, reader: reader) { sub, node in
                     let k = "alerts.\(sub)"
                     switch sub {
-                    case "new_finding_severities":
-                        config.alerts.newFindingSeverities = try reader.severities(k, node)
                     case "grade_below":
                         let g = try reader.optionalString(k, node)
                         if let g, !["A", "B", "C", "D", "E", "F"].contains(g) {
@@ -240,9 +206,6 @@ public struct ServiceConfig: Sendable, Equatable {
                                 message: "must be a grade letter A-F, got '\(g)'")
                         }
                         config.alerts.gradeBelow = g
-                    case "host_score_drop": config.alerts.hostScoreDrop = try reader.optionalInt(k, node, in: 1...100)
-                    case "libvirt_unreachable_seconds":
-                        config.alerts.libvirtUnreachableSeconds = try reader.optionalInt(k, node, in: 1...(86_400 * 30))
                     case "webhook_url":
                         let u = try reader.optionalString(k, node)
                         if let u, !(u.hasPrefix("http://") || u.hasPrefix("https://")) || URL(string: u ?? "") == nil {
@@ -250,8 +213,6 @@ public struct ServiceConfig: Sendable, Equatable {
                                 message: "must be an http:// or https:// URL, got '\(u ?? "")'")
                         }
                         config.alerts.webhookURL = u
-                    case "webhook_secret_file": config.alerts.webhookSecretFile = try reader.optionalString(k, node)
-                    case "webhook_timeout_seconds": config.alerts.webhookTimeoutSeconds = try reader.int(k, node, in: 1...300)
                     case "command":
                         let list = try reader.stringList(k, node)
                         guard let first = list.first, first.hasPrefix("/") else {
@@ -259,37 +220,12 @@ public struct ServiceConfig: Sendable, Equatable {
                                 message: "must be a list whose first element is an absolute program path")
                         }
                         config.alerts.command = list
-                    case "command_timeout_seconds": config.alerts.commandTimeoutSeconds = try reader.int(k, node, in: 1...3600)
-                    case "retry_base_seconds": config.alerts.retryBaseSeconds = try reader.int(k, node, in: 1...3600)
-                    case "retry_max_seconds": config.alerts.retryMaxSeconds = try reader.int(k, node, in: 1...86_400)
-                    case "expire_hours": config.alerts.expireHours = try reader.int(k, node, in: 1...(24 * 30))
                     case "alertmanager": config.alerts.alertmanager = try parseAlertmanager(node, key: k, reader: reader)
-                    default: return false
+                    default: return try Self.applyTable(k, node, reader: reader, to: &config)
                     }
                     return true
                 }
             case "ocsf": config.ocsf = try parseOCSF(value, key: key, reader: reader)
-            case "admission":
-                try section(key, value, reader: reader) { sub, node in
-                    let k = "admission.\(sub)"
-                    func oneOf(_ allowed: [String]) throws -> String {
-                        let v = try reader.string(k, node)
-                        guard allowed.contains(v) else {
-                            throw ServiceConfigError.invalidValue(file: file, key: k, line: YAMLTree.line(node),
-                                message: "must be one of \(allowed.joined(separator: ", ")), got '\(v)'")
-                        }
-                        return v
-                    }
-                    switch sub {
-                    case "mode": config.admission.mode = try oneOf(AdmissionOptions.modes)
-                    case "failure_policy": config.admission.failurePolicy = try oneOf(AdmissionOptions.failurePolicies)
-                    case "timeout_ms": config.admission.timeoutMs = try reader.int(k, node, in: 10...60_000)
-                    case "deny_severities":
-                        config.admission.denySeverities = try reader.severities(k, node)
-                    default: return false
-                    }
-                    return true
-                }
             case "allowed_hosts":
                 let names = try reader.stringList(key, value)
                 for name in names where name.isEmpty || name.contains("/") || name.contains(" ") || name.contains("*") {
@@ -297,13 +233,10 @@ public struct ServiceConfig: Sendable, Equatable {
                         message: "must be host names or IP literals without port or wildcard, got '\(name)'")
                 }
                 config.allowedHosts = names
-            case "events":
-                guard case .scalar(let sc) = value, let b = Bool(sc.string.lowercased()) else {
-                    throw ServiceConfigError.invalidValue(file: file, key: key, line: YAMLTree.line(value), message: "must be true or false")
-                }
-                config.events = b
             default:
-                throw ServiceConfigError.unknownKey(file: file, key: key, line: line)
+                guard try applyTable(key, value, reader: reader, to: &config) else {
+                    throw ServiceConfigError.unknownKey(file: file, key: key, line: line)
+                }
             }
             try reader.markSeen(key, line: line)
         }
@@ -312,6 +245,98 @@ public struct ServiceConfig: Sendable, Equatable {
                 message: "must be an IPv4 or IPv6 address such as 127.0.0.1 or ::1, got '\(config.listen)'")
         }
         return config
+    }
+
+    /// An option with a plain type: where its value goes and what it accepts.
+    enum Option {
+        case int(WritableKeyPath<ServiceConfig, Int>, ClosedRange<Int>)
+        case optionalInt(WritableKeyPath<ServiceConfig, Int?>, ClosedRange<Int>)
+        case string(WritableKeyPath<ServiceConfig, String>)
+        case optionalString(WritableKeyPath<ServiceConfig, String?>)
+        case bool(WritableKeyPath<ServiceConfig, Bool>)
+        /// 0 (off) or a number of seconds in `minimum...maximum`; `off` names what 0 turns off.
+        case secondsOrOff(WritableKeyPath<ServiceConfig, Int>, minimum: Int, maximum: Int, off: String)
+        case severities(WritableKeyPath<ServiceConfig, [String]>)
+        case oneOf(WritableKeyPath<ServiceConfig, String>, [String])
+    }
+
+    /// The options by dotted key (`section.key`): type, accepted values and destination. The few
+    /// with rules of their own (log level, grade, URLs, formats, command, allowed hosts, the
+    /// Alertmanager and OCSF sections) are read in `parse` and its section readers.
+    static var options: [String: Option] {
+        [
+            "listen": .string(\.listen),
+            "port": .int(\.port, 1...65535),
+            "connect": .string(\.connect),
+            "root": .string(\.root),
+            "policies": .string(\.policiesDir),
+            "waivers": .optionalString(\.waiversFile),
+            "token_file": .optionalString(\.tokenFile),
+            "web_dir": .string(\.webDir),
+            "data_dir": .string(\.dataDir),
+            "limits.max_connections": .int(\.limits.maxConnections, 1...100_000),
+            "limits.read_timeout_seconds": .int(\.limits.readTimeoutSeconds, 1...3600),
+            "limits.write_timeout_seconds": .int(\.limits.writeTimeoutSeconds, 1...3600),
+            "limits.idle_timeout_seconds": .int(\.limits.idleTimeoutSeconds, 1...3600),
+            "limits.max_body_bytes": .int(\.limits.maxBodyBytes, 0...(64 << 20)),
+            "limits.max_header_bytes": .int(\.limits.maxHeaderBytes, 1024...(1 << 20)),
+            "limits.max_connections_per_peer": .int(\.limits.maxConnectionsPerPeer, 0...100_000),
+            "limits.write_min_bytes_per_second": .int(\.limits.writeMinBytesPerSecond, 0...(1 << 30)),
+            "history.max_age_days": .int(\.history.maxAgeDays, 1...36_500),
+            "history.max_scans": .int(\.history.maxScans, 1...10_000_000),
+            "history.full_reports": .int(\.history.fullReports, 0...100_000),
+            "reports.directory": .optionalString(\.reports.directory),
+            "reports.keep": .int(\.reports.keep, 1...100_000),
+            "alerts.host_score_drop": .optionalInt(\.alerts.hostScoreDrop, 1...100),
+            "alerts.libvirt_unreachable_seconds": .optionalInt(\.alerts.libvirtUnreachableSeconds, 1...(86_400 * 30)),
+            "alerts.webhook_secret_file": .optionalString(\.alerts.webhookSecretFile),
+            "alerts.webhook_timeout_seconds": .int(\.alerts.webhookTimeoutSeconds, 1...300),
+            "alerts.command_timeout_seconds": .int(\.alerts.commandTimeoutSeconds, 1...3600),
+            "alerts.retry_base_seconds": .int(\.alerts.retryBaseSeconds, 1...3600),
+            "alerts.retry_max_seconds": .int(\.alerts.retryMaxSeconds, 1...86_400),
+            "alerts.expire_hours": .int(\.alerts.expireHours, 1...(24 * 30)),
+            "admission.timeout_ms": .int(\.admission.timeoutMs, 10...60_000),
+            "events": .bool(\.events),
+            "scan_interval_seconds": .secondsOrOff(\.scanIntervalSeconds, minimum: 10, maximum: 86_400 * 7, off: "periodic scans"),
+            "reports.interval_seconds": .secondsOrOff(\.reports.intervalSeconds, minimum: 60, maximum: 86_400 * 366,
+                                                      off: "periodic reports"),
+            "alerts.new_finding_severities": .severities(\.alerts.newFindingSeverities),
+            "admission.deny_severities": .severities(\.admission.denySeverities),
+            "admission.mode": .oneOf(\.admission.mode, AdmissionOptions.modes),
+            "admission.failure_policy": .oneOf(\.admission.failurePolicy, AdmissionOptions.failurePolicies),
+        ]
+    }
+
+    /// Sets the option `key` from `node` when the table has it; false for a key it does not have.
+    static func applyTable(_ key: String, _ node: Node, reader: OptionReader, to config: inout ServiceConfig) throws -> Bool {
+        guard let option = options[key] else { return false }
+        switch option {
+        case .int(let path, let range): config[keyPath: path] = try reader.int(key, node, in: range)
+        case .optionalInt(let path, let range): config[keyPath: path] = try reader.optionalInt(key, node, in: range)
+        case .string(let path): config[keyPath: path] = try reader.string(key, node)
+        case .optionalString(let path): config[keyPath: path] = try reader.optionalString(key, node)
+        case .bool(let path):
+            guard case .scalar(let sc) = node, let b = Bool(sc.string.lowercased()) else {
+                throw ServiceConfigError.invalidValue(file: reader.file, key: key, line: YAMLTree.line(node), message: "must be true or false")
+            }
+            config[keyPath: path] = b
+        case .secondsOrOff(let path, let minimum, let maximum, let off):
+            let v = try reader.int(key, node, in: 0...maximum)
+            if v != 0 && v < minimum {
+                throw ServiceConfigError.invalidValue(file: reader.file, key: key, line: YAMLTree.line(node),
+                    message: "must be 0 (no \(off)) or at least \(minimum) seconds, got \(v)")
+            }
+            config[keyPath: path] = v
+        case .severities(let path): config[keyPath: path] = try reader.severities(key, node)
+        case .oneOf(let path, let allowed):
+            let v = try reader.string(key, node)
+            guard allowed.contains(v) else {
+                throw ServiceConfigError.invalidValue(file: reader.file, key: key, line: YAMLTree.line(node),
+                    message: "must be one of \(allowed.joined(separator: ", ")), got '\(v)'")
+            }
+            config[keyPath: path] = v
+        }
+        return true
     }
 
     /// Reads a mapping section; `body` returns false for a key it does not know (an error).
@@ -330,34 +355,6 @@ public struct ServiceConfig: Sendable, Equatable {
                 throw ServiceConfigError.duplicateKey(file: reader.file, key: "\(key).\(sub)", line: YAMLTree.line(keyNode))
             }
         }
-    }
-
-    private static func parseLimits(_ node: Node, reader: inout OptionReader) throws -> Limits {
-        guard case .mapping(let mapping) = node else {
-            throw ServiceConfigError.notAMapping(file: reader.file, key: "limits", line: YAMLTree.line(node))
-        }
-        var limits = Limits()
-        var seen: Set<String> = []
-        for (keyNode, value) in mapping {
-            let key = keyNode.string ?? "\(keyNode.any)"
-            let full = "limits.\(key)"
-            switch key {
-            case "max_connections": limits.maxConnections = try reader.int(full, value, in: 1...100_000)
-            case "read_timeout_seconds": limits.readTimeoutSeconds = try reader.int(full, value, in: 1...3600)
-            case "write_timeout_seconds": limits.writeTimeoutSeconds = try reader.int(full, value, in: 1...3600)
-            case "idle_timeout_seconds": limits.idleTimeoutSeconds = try reader.int(full, value, in: 1...3600)
-            case "max_body_bytes": limits.maxBodyBytes = try reader.int(full, value, in: 0...(64 << 20))
-            case "max_header_bytes": limits.maxHeaderBytes = try reader.int(full, value, in: 1024...(1 << 20))
-            case "max_connections_per_peer": limits.maxConnectionsPerPeer = try reader.int(full, value, in: 0...100_000)
-            case "write_min_bytes_per_second": limits.writeMinBytesPerSecond = try reader.int(full, value, in: 0...(1 << 30))
-            default:
-                throw ServiceConfigError.unknownKey(file: reader.file, key: full, line: YAMLTree.line(keyNode))
-            }
-            guard seen.insert(key).inserted else {
-                throw ServiceConfigError.duplicateKey(file: reader.file, key: full, line: YAMLTree.line(keyNode))
-            }
-        }
-        return limits
     }
 
     /// Checks the combination of options before serving. Binding anything other than a loopback

@@ -11,9 +11,9 @@ final class ScanCoordinatorTests: XCTestCase {
     func testScanPublishesItsReportAndFinishesTheRecord() throws {
         let store = ResultStore()
         let finished = expectation(description: "scan finished")
-        let coordinator = ScanCoordinator(store: store, logger: LogCapture().logger,
-                                          onFinish: { _ in finished.fulfill() }) { id in
-            Sample.report(scanId: id)
+        let coordinator = ScanCoordinator(store: store, link: Self.link(store), logger: LogCapture().logger,
+                                          onFinish: { _, _ in finished.fulfill() }) { scan in
+            Sample.report(scanId: scan.id)
         }
         let record = coordinator.requestScan()
         XCTAssertEqual(record.state, .queued)
@@ -33,11 +33,11 @@ final class ScanCoordinatorTests: XCTestCase {
         let store = ResultStore()
         let finished = expectation(description: "scan finished")
         let publishedAtPersist = LockedCounter()
-        let coordinator = ScanCoordinator(store: store, logger: LogCapture().logger, onFinish: { _ in finished.fulfill() },
+        let coordinator = ScanCoordinator(store: store, link: Self.link(store), logger: LogCapture().logger, onFinish: { _, _ in finished.fulfill() },
                                           persist: { _ in
             if store.snapshot != nil { publishedAtPersist.increment() }
             return "history database /d/history.sqlite3: database or disk is full"
-        }) { id in Sample.report(scanId: id) }
+        }) { scan in Sample.report(scanId: scan.id) }
         let record = coordinator.requestScan()
         wait(for: [finished], timeout: 30)
         let done = try XCTUnwrap(store.record(id: record.id))
@@ -52,27 +52,36 @@ final class ScanCoordinatorTests: XCTestCase {
         XCTAssertNil(store.record(id: record.id)?.persistError)
     }
 
-    func testRequestsWhileAScanRunsReturnThatScan() {
+    func testARequestWhileAScanRunsGetsOneScanThatStartsAfterIt() throws {
         let store = ResultStore()
         let release = DispatchSemaphore(value: 0)
-        let started = expectation(description: "scan started")
-        let finished = expectation(description: "scan finished")
+        let started = expectation(description: "first scan started")
+        let finished = expectation(description: "both scans finished")
+        finished.expectedFulfillmentCount = 2
         let runs = LockedCounter()
-        let coordinator = ScanCoordinator(store: store, logger: LogCapture().logger,
-                                          onFinish: { _ in finished.fulfill() }) { id in
+        let coordinator = ScanCoordinator(store: store, link: Self.link(store), logger: LogCapture().logger,
+                                          onFinish: { _, _ in finished.fulfill() }) { scan in
             runs.increment()
-            started.fulfill()
-            release.wait()
-            return Sample.report(scanId: id)
+            if runs.value == 1 {
+                started.fulfill()
+                release.wait()
+            }
+            return Sample.report(scanId: scan.id)
         }
         let first = coordinator.requestScan()
         wait(for: [started], timeout: 30)
         let second = coordinator.requestScan()
-        XCTAssertEqual(second.id, first.id)
-        XCTAssertEqual(second.state, .running)
+        let third = coordinator.requestScan()
+        XCTAssertNotEqual(second.id, first.id, "the running scan may have read libvirt before the request")
+        XCTAssertEqual(second.state, .queued)
+        XCTAssertEqual(third.id, second.id, "requests meanwhile join the queued scan")
         release.signal()
         wait(for: [finished], timeout: 30)
-        XCTAssertEqual(runs.value, 1)
+        XCTAssertEqual(runs.value, 2)
+        let done = try XCTUnwrap(store.record(id: second.id))
+        XCTAssertEqual(done.state, .done)
+        XCTAssertGreaterThanOrEqual(try XCTUnwrap(done.startedAt), try XCTUnwrap(store.record(id: first.id)?.finishedAt))
+        XCTAssertEqual(store.snapshot?.report.scanId, second.id)
     }
 
     func testFailedScanKeepsThePreviousResultAndMarksItStale() throws {
@@ -80,8 +89,8 @@ final class ScanCoordinatorTests: XCTestCase {
         store.publish(Sample.report(scanId: "good"))
         let finished = expectation(description: "scan finished")
         let logs = LogCapture()
-        let coordinator = ScanCoordinator(store: store, logger: logs.logger,
-                                          onFinish: { _ in finished.fulfill() }) { _ in throw LibvirtDown() }
+        let coordinator = ScanCoordinator(store: store, link: Self.link(store), logger: logs.logger,
+                                          onFinish: { _, _ in finished.fulfill() }) { _ in throw LibvirtDown() }
         let record = coordinator.requestScan()
         wait(for: [finished], timeout: 30)
         XCTAssertEqual(store.record(id: record.id)?.state, .failed)
@@ -93,16 +102,23 @@ final class ScanCoordinatorTests: XCTestCase {
         XCTAssertTrue(logs.records.contains { $0.message == "scan failed" && $0.level == .error })
     }
 
-    func testStartRunsAStartupScanEvenWithoutAnInterval() throws {
+    func testStartupScanIsRecordedWithItsTrigger() throws {
         let store = ResultStore()
         let finished = expectation(description: "first scan finished")
         finished.assertForOverFulfill = false
-        let coordinator = ScanCoordinator(store: store, logger: LogCapture().logger,
-                                          onFinish: { _ in finished.fulfill() }) { id in Sample.report(scanId: id) }
-        coordinator.start(intervalSeconds: 0)
+        let coordinator = ScanCoordinator(store: store, link: Self.link(store), logger: LogCapture().logger,
+                                          onFinish: { _, _ in finished.fulfill() }) { scan in Sample.report(scanId: scan.id) }
+        coordinator.requestScan(trigger: .startup)
         wait(for: [finished], timeout: 30)
         coordinator.stop()
         XCTAssertEqual(store.recentRecords().last?.trigger, .startup)
+    }
+}
+
+extension ScanCoordinatorTests {
+    /// A link whose health is shown in `store`, as the service wires it (no connection is opened).
+    static func link(_ store: ResultStore) -> LibvirtLink {
+        LibvirtLink(uri: "test:///default", onChange: { store.show($0) })
     }
 }
 

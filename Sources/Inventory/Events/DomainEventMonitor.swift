@@ -1,4 +1,5 @@
 import CLibvirt
+import Core
 import Dispatch
 import Foundation
 import Glibc
@@ -16,7 +17,7 @@ import Synchronization
 /// Threads: libvirt's event loop runs on one dedicated thread shared by all monitors
 /// (`LibvirtEventLoop`); `onEvent` is called on it, so it must return quickly (hand the event
 /// to a queue). Each monitor also has a supervisor thread that opens the connection, waits for
-/// it to close, and reconnects with `ReconnectBackoff`; `onStateChange` is called on it.
+/// it to close, and reconnects with `Backoff`; `onStateChange` is called on it.
 ///
 /// When the connection closes (libvirtd stopped or restarted: EOF; a hung daemon: keepalive;
 /// or `virConnectIsAlive` turning false, checked every `livenessCheckInterval`), the monitor
@@ -37,7 +38,7 @@ public final class DomainEventMonitor: Sendable {
         /// connection whose peer stays silent for about `interval * (count + 1)` seconds.
         public var keepAliveInterval: Int32
         public var keepAliveCount: UInt32
-        public var backoff: ReconnectBackoff
+        public var backoff: Backoff
         /// How often the supervisor double-checks `virConnectIsAlive`, in seconds.
         public var livenessCheckInterval: Double
         /// The longest `stop()` waits for the supervisor, in seconds. It only matters when a
@@ -45,7 +46,7 @@ public final class DomainEventMonitor: Sendable {
         /// `virConnectOpen` has no timeout); the supervisor then finishes on its own later.
         public var stopTimeout: Double
 
-        public init(keepAliveInterval: Int32 = 5, keepAliveCount: UInt32 = 3, backoff: ReconnectBackoff = .init(),
+        public init(keepAliveInterval: Int32 = 5, keepAliveCount: UInt32 = 3, backoff: Backoff = .init(),
                     livenessCheckInterval: Double = 1, stopTimeout: Double = 10) {
             self.keepAliveInterval = keepAliveInterval
             self.keepAliveCount = keepAliveCount

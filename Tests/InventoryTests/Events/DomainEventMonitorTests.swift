@@ -1,4 +1,5 @@
 import CLibvirt
+import Core
 import Foundation
 import Glibc
 import XCTest
@@ -150,7 +151,7 @@ final class DomainEventMonitorTests: XCTestCase {
         defer { try? FileManager.default.removeItem(at: dir) }
         let node = dir.appendingPathComponent("node.xml").path
         let recorder = EventRecorder()
-        let options = DomainEventMonitor.Options(backoff: ReconnectBackoff(initial: 0.05, maximum: 0.2))
+        let options = DomainEventMonitor.Options(backoff: Backoff(initial: 0.05, maximum: 0.2))
         let monitor = DomainEventMonitor(uri: "test://" + node, options: options, onEvent: recorder.onEvent,
                                          onStateChange: recorder.onStateChange)
         try monitor.start()
@@ -260,7 +261,7 @@ final class DomainEventMonitorTests: XCTestCase {
         try relay.start()
         defer { relay.cut() }
         let recorder = EventRecorder()
-        let options = DomainEventMonitor.Options(backoff: ReconnectBackoff(initial: 0.1, maximum: 0.4))
+        let options = DomainEventMonitor.Options(backoff: Backoff(initial: 0.1, maximum: 0.4))
         let monitor = DomainEventMonitor(uri: relay.uri, options: options, onEvent: recorder.onEvent,
                                          onStateChange: recorder.onStateChange)
         try monitor.start()
@@ -295,7 +296,7 @@ final class DomainEventMonitorTests: XCTestCase {
         defer { relay.cut() }
         let recorder = EventRecorder()
         let options = DomainEventMonitor.Options(keepAliveInterval: 1, keepAliveCount: 1,
-                                                 backoff: ReconnectBackoff(initial: 0.1, maximum: 0.4))
+                                                 backoff: Backoff(initial: 0.1, maximum: 0.4))
         let monitor = DomainEventMonitor(uri: relay.uri, options: options, onEvent: recorder.onEvent,
                                          onStateChange: recorder.onStateChange)
         try monitor.start()

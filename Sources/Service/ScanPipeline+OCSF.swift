@@ -2,7 +2,7 @@ import Core
 import Foundation
 import Reporting
 
-extension ServiceRuntime {
+extension ScanPipeline {
     /// Appends the scan's OCSF events (with first/last-seen times from history) to the OCSF file.
     func writeOCSF(_ report: ScanReport) {
         guard let log = ocsfLog else { return }

@@ -1,14 +1,17 @@
-/// The wait before each attempt to reopen a lost libvirt connection: exponential, capped, with
-/// jitter so that many hosts' services do not hammer a restarted libvirtd in step.
+/// The wait before each retry of something that failed (reopening libvirt, delivering an
+/// alert): exponential, capped, optionally with jitter so that many hosts' services do not
+/// hammer a restarted daemon in step. The one backoff of the code base: the libvirt link
+/// (`Service/LibvirtLink`), the event monitor (`Inventory/Events`) and alert delivery
+/// (`Reporting/AlertDispatcher`) each hold one with their own constants.
 ///
 /// Attempt `n` (0-based) waits `min(maximum, initial * multiplier^n)` seconds, scaled by a
 /// factor drawn uniformly from `[1 - jitter, 1 + jitter]` and capped at `maximum` again.
 /// The default schedule is 0.5 s, 1 s, 2 s, ... 30 s, each ±20 %.
-public struct ReconnectBackoff: Sendable, Hashable {
+public struct Backoff: Sendable, Hashable {
     public var initial: Double
     public var maximum: Double
     public var multiplier: Double
-    /// Fraction of the delay that is randomized, 0...1.
+    /// Fraction of the delay that is randomized, 0...1 (0: deterministic).
     public var jitter: Double
 
     public init(initial: Double = 0.5, maximum: Double = 30, multiplier: Double = 2, jitter: Double = 0.2) {
@@ -17,6 +20,9 @@ public struct ReconnectBackoff: Sendable, Hashable {
         self.multiplier = max(1, multiplier)
         self.jitter = min(1, max(0, jitter))
     }
+
+    /// The libvirt link's schedule: 1 s doubling to 60 s, no jitter (one service, one daemon).
+    public static let libvirtLink = Backoff(initial: 1, maximum: 60, multiplier: 2, jitter: 0)
 
     /// The delay before attempt `attempt` without jitter.
     public func baseDelay(attempt: Int) -> Double {
@@ -37,7 +43,8 @@ public struct ReconnectBackoff: Sendable, Hashable {
         return min(maximum, baseDelay(attempt: attempt) * factor)
     }
 
+    /// The delay before attempt `attempt` (with jitter drawn at random when `jitter > 0`).
     public func delay(attempt: Int) -> Double {
-        delay(attempt: attempt, unit: Double.random(in: 0...1))
+        jitter == 0 ? baseDelay(attempt: attempt) : delay(attempt: attempt, unit: Double.random(in: 0...1))
     }
 }

@@ -1,16 +1,16 @@
 import XCTest
-@testable import Inventory
+@testable import Core
 
-final class ReconnectBackoffTests: XCTestCase {
+final class BackoffTests: XCTestCase {
     func testDefaultScheduleDoublesFromHalfASecondToThirtySeconds() {
-        let b = ReconnectBackoff()
+        let b = Backoff()
         let schedule = (0..<9).map { b.baseDelay(attempt: $0) }
         XCTAssertEqual(schedule, [0.5, 1, 2, 4, 8, 16, 30, 30, 30])
         XCTAssertEqual(b.baseDelay(attempt: 10_000), 30, "a long outage neither overflows nor exceeds the cap")
     }
 
     func testJitterSpansPlusMinusTheFractionAndNeverExceedsTheCap() {
-        let b = ReconnectBackoff(initial: 1, maximum: 10, multiplier: 2, jitter: 0.25)
+        let b = Backoff(initial: 1, maximum: 10, multiplier: 2, jitter: 0.25)
         XCTAssertEqual(b.delay(attempt: 1, unit: 0), 1.5)
         XCTAssertEqual(b.delay(attempt: 1, unit: 0.5), 2)
         XCTAssertEqual(b.delay(attempt: 1, unit: 1), 2.5)
@@ -20,7 +20,7 @@ final class ReconnectBackoffTests: XCTestCase {
     }
 
     func testRandomDelaysStayInsideTheJitterBand() {
-        let b = ReconnectBackoff()
+        let b = Backoff()
         for attempt in 0..<8 {
             let base = b.baseDelay(attempt: attempt)
             for _ in 0..<50 {
@@ -32,13 +32,20 @@ final class ReconnectBackoffTests: XCTestCase {
     }
 
     func testNonsenseParametersAreClamped() {
-        let b = ReconnectBackoff(initial: -1, maximum: -5, multiplier: 0.5, jitter: 3)
+        let b = Backoff(initial: -1, maximum: -5, multiplier: 0.5, jitter: 3)
         XCTAssertEqual(b.initial, 0)
         XCTAssertEqual(b.maximum, 0)
         XCTAssertEqual(b.multiplier, 1)
         XCTAssertEqual(b.jitter, 1)
         XCTAssertEqual(b.delay(attempt: 3, unit: 1), 0)
-        let flat = ReconnectBackoff(initial: 2, maximum: 1)
+        let flat = Backoff(initial: 2, maximum: 1)
         XCTAssertEqual(flat.maximum, 2, "the cap is never below the first delay")
+    }
+}
+
+final class BackoffUsersTests: XCTestCase {
+    func testLibvirtLinkScheduleDoublesFromOneSecondToAMinuteWithoutJitter() {
+        let b = Backoff.libvirtLink
+        XCTAssertEqual((0..<8).map { b.delay(attempt: $0) }, [1, 2, 4, 8, 16, 32, 60, 60])
     }
 }
