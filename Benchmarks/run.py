@@ -217,7 +217,9 @@ def rescan(args, host, n):
 
 
 def http(method, url, timeout=5):
-    req = urllib.request.Request(url, method=method, data=b"" if method == "POST" else None)
+    # A state-changing request carries a JSON content type (the service refuses cross-site forms).
+    req = urllib.request.Request(url, method=method, data=b"{}" if method == "POST" else None,
+                                 headers={"Content-Type": "application/json"} if method == "POST" else {})
     try:
         with urllib.request.urlopen(req, timeout=timeout) as resp:
             return resp.status, resp.read()
