@@ -45,6 +45,8 @@ public final class Auditor: Sendable {
     public let waivers: Waivers
     /// Parsed domain definitions of the last scan, by XML text (see `definitions(_:)`).
     private let definitionCache = Mutex<[String: Result<DomainDefinition, DomainXMLError>]>([:])
+    /// Inventory facts of the last scan by what they were built from (see `inventory(_:)`).
+    private let inventoryCache = Mutex<[InventoryFacts.Inputs: FactBuilder]>([:])
     /// Why a libvirt daemon in another mount namespace could not be listed at the last fetch, by pid.
     private let daemonErrors = Mutex<[Int: String]>([:])
 
@@ -143,7 +145,7 @@ public final class Auditor: Sendable {
         let root = settings.root
         var clock = StageClock()
         let readsBefore = FileReader.readCount.load(ordering: .relaxed)
-        let inventory = InventoryFacts.domains(records, definitions: definitions(records))
+        let inventory = inventory(records)
         clock.lap("xmlParse")
 
         // Host: hygiene probes, libvirt versions, IOMMU (with every domain's hostdevs).
@@ -303,6 +305,16 @@ public final class Auditor: Sendable {
         for (r, d) in zip(records, out) { current[r.xml] = d }
         definitionCache.withLock { $0 = current }
         return out
+    }
+
+    /// Every record's inventory: definitions from `definitions(_:)`, and facts built only for
+    /// domains whose record (XML, state, id, flags) or shared-memory peers differ from the last
+    /// scan's; the others keep the last scan's facts (only the current scan's are kept).
+    func inventory(_ records: [DomainRecord]) -> [InventoryDomain] {
+        let known = inventoryCache.withLock { $0 }
+        let result = InventoryFacts.domains(records, definitions: definitions(records), reusing: known)
+        inventoryCache.withLock { $0 = result.built }
+        return result.domains
     }
 
     /// Remediation text matters where something is to be fixed: passing and not-applicable
