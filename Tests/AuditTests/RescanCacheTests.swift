@@ -1,0 +1,47 @@
+import Audit
+import Core
+import Inventory
+import XCTest
+
+/// A rescan with the same auditor reuses what the last scan parsed and built only while its input
+/// is unchanged: a changed definition or state is read again, never judged from the last scan.
+final class RescanCacheTests: XCTestCase {
+    func record(xml devices: String, id: Int?) -> DomainRecord {
+        let xml = """
+            <domain type='kvm'><name>re</name><uuid>6a0e3c52-9d1b-4f7e-8c2a-3b5d7f9e1c04</uuid><memory>65536</memory>
+              <devices>\(devices)</devices></domain>
+            """
+        return DomainRecord(name: "re", uuid: "6a0e3c52-9d1b-4f7e-8c2a-3b5d7f9e1c04", id: id, state: id == nil ? "shutoff" : "running",
+                            persistent: true, autostart: false, xml: xml)
+    }
+
+    func testAChangedDefinitionOrStateIsJudgedFromTheNewInput() throws {
+        let settings = ScanSettings(uri: "test:///default", root: HostRoot(FixtureHosts.root("storage")),
+                                    policiesDirectory: FixtureHosts.policies)
+        let auditor = try Auditor(settings: settings)
+        let none = Result<LibvirtHostInfo, InventoryError>.failure(.connect(uri: "test", message: "none"))
+        let legacy = record(xml: "<sound model='ich6'/><video><model type='cirrus'/></video>", id: nil)
+        let clean = record(xml: "", id: nil)
+
+        let first = try auditor.assemble(records: [legacy], hostInfo: none).domain("re")
+        XCTAssertEqual(first.facts[path: "surface.legacyCount"], 2)
+        let same = try auditor.assemble(records: [legacy], hostInfo: none).domain("re")
+        XCTAssertEqual(same.facts, first.facts, "an unchanged domain gives the same facts")
+
+        // The XML changes: the new definition is parsed and its facts built.
+        let changed = try auditor.assemble(records: [clean], hostInfo: none).domain("re")
+        XCTAssertEqual(changed.facts[path: "surface.legacyCount"], 0)
+        XCTAssertEqual(changed.facts[path: "surface.legacyDevices"], [])
+
+        // Same XML, the domain started: its state is read again (and its process looked for).
+        let started = try auditor.assemble(records: [record(xml: "", id: 7)], hostInfo: none).domain("re")
+        XCTAssertEqual(started.facts[path: "domain.running"], true)
+        XCTAssertEqual(started.facts[path: "domain.id"], 7)
+        XCTAssertEqual(started.facts[path: "process.located"], false)
+
+        // And back: the first definition again gives the first facts, not the last scan's.
+        let back = try auditor.assemble(records: [legacy], hostInfo: none).domain("re")
+        XCTAssertEqual(back.facts[path: "surface.legacyCount"], 2)
+        XCTAssertEqual(back.facts[path: "domain.running"], false)
+    }
+}
