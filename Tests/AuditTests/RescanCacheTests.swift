@@ -1,4 +1,5 @@
-import Audit
+import Foundation
+@testable import Audit
 import Core
 import Inventory
 import XCTest
@@ -43,5 +44,42 @@ final class RescanCacheTests: XCTestCase {
         let back = try auditor.assemble(records: [legacy], hostInfo: none).domain("re")
         XCTAssertEqual(back.facts[path: "surface.legacyCount"], 2)
         XCTAssertEqual(back.facts[path: "domain.running"], false)
+    }
+}
+
+final class ScanReadsTests: XCTestCase {
+    func testCgroupFilesAreReadOncePerScanAndAgainByTheNextScan() throws {
+        let dir = NSTemporaryDirectory() + "virtaudit-scanreads-\(UUID().uuidString)"
+        let fm = FileManager.default
+        try fm.createDirectory(atPath: dir + "/sys/fs/cgroup/machine.slice", withIntermediateDirectories: true)
+        try fm.createDirectory(atPath: dir + "/proc/42", withIntermediateDirectories: true)
+        defer { try? fm.removeItem(atPath: dir) }
+        let root = HostRoot(dir)
+        let limit = dir + "/sys/fs/cgroup/machine.slice/memory.max"
+        let cgroup = dir + "/proc/42/cgroup"
+        let status = dir + "/proc/42/status"
+        try "max\n".write(toFile: limit, atomically: true, encoding: .utf8)
+        try "0::/machine.slice\n".write(toFile: cgroup, atomically: true, encoding: .utf8)
+        try "Name:\tqemu\n".write(toFile: status, atomically: true, encoding: .utf8)
+
+        let scan = ScanReads(root: root)
+        XCTAssertEqual(try scan.reader.readString(limit), "max\n")
+        XCTAssertTrue(scan.reader.exists(limit))
+        try "1024\n".write(toFile: limit, atomically: true, encoding: .utf8)
+        try "0::/other.slice\n".write(toFile: cgroup, atomically: true, encoding: .utf8)
+        _ = try scan.reader.readString(cgroup)
+        try "Name:\tother\n".write(toFile: status, atomically: true, encoding: .utf8)
+        // Within one scan a shared file is read once; other /proc files are read every time.
+        XCTAssertEqual(try scan.reader.readString(limit), "max\n")
+        XCTAssertEqual(try scan.reader.readString(status), "Name:\tother\n")
+
+        // The next scan reads the host again and sees every change.
+        let next = ScanReads(root: root)
+        XCTAssertEqual(try next.reader.readString(limit), "1024\n")
+        XCTAssertEqual(try next.reader.readString(cgroup), "0::/other.slice\n")
+        try fm.removeItem(atPath: limit)
+        XCTAssertTrue(next.reader.exists(dir + "/sys/fs/cgroup/machine.slice"))
+        XCTAssertFalse(ScanReads(root: root).reader.exists(limit))
+        XCTAssertThrowsError(try ScanReads(root: root).reader.read(limit))
     }
 }
