@@ -418,7 +418,8 @@ final class ScanReads: Sendable {
 
     /// True for the paths read once per scan.
     func shared(_ path: String) -> Bool {
-        path.hasPrefix(cgroupBase) || (path.hasPrefix(procBase) && path.hasSuffix("/cgroup"))
+        let p = path.utf8
+        return p.starts(with: cgroupBase.utf8) || (p.starts(with: procBase.utf8) && p.reversed().starts(with: "/cgroup".utf8.reversed()))
     }
 
     var reader: ProcReader {
@@ -433,7 +434,7 @@ final class ScanReads: Sendable {
             },
             readLink: live.readLink,
             exists: { p in
-                guard p.hasPrefix(self.cgroupBase) else { return live.exists(p) }
+                guard p.utf8.starts(with: self.cgroupBase.utf8) else { return live.exists(p) }
                 if let known = self.present.withLock({ $0[p] }) { return known }
                 let e = live.exists(p)
                 self.present.withLock { $0[p] = e }

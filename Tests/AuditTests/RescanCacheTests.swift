@@ -71,12 +71,15 @@ final class ScanReadsTests: XCTestCase {
         try "Name:\tother\n".write(toFile: status, atomically: true, encoding: .utf8)
         // Within one scan a shared file is read once; other /proc files are read every time.
         XCTAssertEqual(try scan.reader.readString(limit), "max\n")
+        XCTAssertEqual(try scan.reader.readString(cgroup), "0::/other.slice\n")
+        try "0::/third.slice\n".write(toFile: cgroup, atomically: true, encoding: .utf8)
+        XCTAssertEqual(try scan.reader.readString(cgroup), "0::/other.slice\n")
         XCTAssertEqual(try scan.reader.readString(status), "Name:\tother\n")
 
         // The next scan reads the host again and sees every change.
         let next = ScanReads(root: root)
         XCTAssertEqual(try next.reader.readString(limit), "1024\n")
-        XCTAssertEqual(try next.reader.readString(cgroup), "0::/other.slice\n")
+        XCTAssertEqual(try next.reader.readString(cgroup), "0::/third.slice\n")
         try fm.removeItem(atPath: limit)
         XCTAssertTrue(next.reader.exists(dir + "/sys/fs/cgroup/machine.slice"))
         XCTAssertFalse(ScanReads(root: root).reader.exists(limit))
