@@ -45,6 +45,8 @@ public final class Auditor: Sendable {
     public let waivers: Waivers
     /// Parsed domain definitions of the last scan, by XML text (see `definitions(_:)`).
     private let definitionCache = Mutex<[String: Result<DomainDefinition, DomainXMLError>]>([:])
+    /// Inventory facts of the last scan by what they were built from (see `inventory(_:)`).
+    private let inventoryCache = Mutex<[InventoryFacts.Inputs: FactBuilder]>([:])
     /// Why a libvirt daemon in another mount namespace could not be listed at the last fetch, by pid.
     private let daemonErrors = Mutex<[Int: String]>([:])
 
@@ -143,7 +145,7 @@ public final class Auditor: Sendable {
         let root = settings.root
         var clock = StageClock()
         let readsBefore = FileReader.readCount.load(ordering: .relaxed)
-        let inventory = InventoryFacts.domains(records, definitions: definitions(records))
+        let inventory = inventory(records)
         clock.lap("xmlParse")
 
         // Host: hygiene probes, libvirt versions, IOMMU (with every domain's hostdevs).
@@ -186,13 +188,14 @@ public final class Auditor: Sendable {
         let accounts = Accounts.read(root: root)
         let located = forced
         let ksm = Result { () throws(ProbeError) in try KSMState.read(root: root) }
+        let scanReads = ScanReads(root: root)
         var domainFacts = Self.parallelMap(inventory) { d -> FactBuilder in
             var f = d.facts
             Self.collectProcess(d, root: root, hostNamespaces: hostNamespaces, qemuVersion: version,
-                                noAppArmor: noAppArmor, location: located[d.record.uuid], into: &f)
+                                noAppArmor: noAppArmor, location: located[d.record.uuid], base: scanReads.reader, into: &f)
             SecLabelFacts.collect(d, root: root, accounts: accounts, into: &f)
             StorageHostFacts.collect(d, root: root, ksm: ksm, into: &f)
-            CgroupLimitFacts.collect(d, root: root, into: &f)
+            CgroupLimitFacts.collect(d, root: root, reader: scanReads.reader, into: &f)
             ConsoleSecrets.collect(d, root: root, into: &f)
             if let dev = devices.domains[d.record.uuid] { f.absorb(dev) }
             let pid = f.tree[path: "process.pid"]?.intValue
@@ -305,6 +308,16 @@ public final class Auditor: Sendable {
         return out
     }
 
+    /// Every record's inventory: definitions from `definitions(_:)`, and facts built only for
+    /// domains whose record (XML, state, id, flags) or shared-memory peers differ from the last
+    /// scan's; the others keep the last scan's facts (only the current scan's are kept).
+    func inventory(_ records: [DomainRecord]) -> [InventoryDomain] {
+        let known = inventoryCache.withLock { $0 }
+        let result = InventoryFacts.domains(records, definitions: definitions(records), reusing: known)
+        inventoryCache.withLock { $0 = result.built }
+        return result.domains
+    }
+
     /// Not-applicable findings keep no observed values: the rule did not apply, what it would
     /// have looked at says nothing.
     static func compact(_ findings: [Finding]) -> [Finding] {
@@ -319,7 +332,7 @@ public final class Auditor: Sendable {
     /// Locates and probes the domain's qemu process, or says why there is none.
     static func collectProcess(_ d: InventoryDomain, root: HostRoot, hostNamespaces: NamespaceReference,
                                qemuVersion: String?, noAppArmor: Bool = false, location: ProcessLocation? = nil,
-                               into f: inout FactBuilder) {
+                               base: ProcReader = .live, into f: inout FactBuilder) {
         func unknown(_ reason: String) {
             f.set("process.located", .bool(false))
             f.setUnknown("process", reason: reason)
@@ -339,7 +352,7 @@ public final class Auditor: Sendable {
             unknown(reason)
         case .found(let pid, let cmdline, let source):
             ProcessProbe.collect(pid: pid, root: root, hostNamespaces: hostNamespaces, into: &f,
-                                 reader: reader(pid: pid, cmdline: cmdline, root: root, noAppArmor: noAppArmor))
+                                 reader: reader(pid: pid, cmdline: cmdline, root: root, noAppArmor: noAppArmor, base: base))
             f.set("process.located", .bool(true))
             f.set("process.source", .string(source))
             if f.tree["sandbox"]?.objectValue != nil { f.set("sandbox.qemuVersion", .from(qemuVersion)) }
@@ -351,8 +364,8 @@ public final class Auditor: Sendable {
     /// being read twice; on a kernel without AppArmor (`noAppArmor`: no
     /// /sys/module/apparmor, so no /proc/<pid>/attr/apparmor either) that attribute is answered
     /// "not found" without a system call. Every other file is read as usual.
-    static func reader(pid: Int, cmdline: [String], root: HostRoot, noAppArmor: Bool) -> ProcReader {
-        let live = ProcReader.live
+    static func reader(pid: Int, cmdline: [String], root: HostRoot, noAppArmor: Bool, base: ProcReader = .live) -> ProcReader {
+        let live = base
         let cmdlinePath = ProcCmdline.path(pid: pid, root: root)
         let cmdlineBytes = Array((cmdline.joined(separator: "\u{0}") + "\u{0}").utf8)
         let apparmorPath = noAppArmor ? ProcAttr.apparmorPath(pid: pid, root: root) : nil
@@ -383,6 +396,49 @@ public final class Auditor: Sendable {
     }
 }
 
+
+/// Reads that several probes of one scan make of the same file, made once per scan: a qemu's
+/// `/proc/<pid>/cgroup` (the process probe and the cgroup limits both parse it) and the cgroup
+/// files under `/sys/fs/cgroup` (every VM's limits are the tightest up to the root, so
+/// `machine.slice` and the root are read for each). A new `ScanReads` is made for every scan:
+/// nothing is carried from one scan to the next, every scan reads the host again.
+final class ScanReads: Sendable {
+    private let memo = Mutex<[String: Result<[UInt8], ProbeError>]>([:])
+    private let present = Mutex<[String: Bool]>([:])
+    private let cgroupBase: String
+    private let procBase: String
+
+    init(root: HostRoot) {
+        cgroupBase = root.sys("fs/cgroup") + "/"
+        procBase = root.proc("")
+    }
+
+    /// True for the paths read once per scan.
+    func shared(_ path: String) -> Bool {
+        let p = path.utf8
+        return p.starts(with: cgroupBase.utf8) || (p.starts(with: procBase.utf8) && p.reversed().starts(with: "/cgroup".utf8.reversed()))
+    }
+
+    var reader: ProcReader {
+        let live = ProcReader.live
+        return ProcReader(
+            read: { (p: String) throws(ProbeError) -> [UInt8] in
+                guard self.shared(p) else { return try live.read(p) }
+                if let known = self.memo.withLock({ $0[p] }) { return try known.get() }
+                let r = Result { () throws(ProbeError) -> [UInt8] in try live.read(p) }
+                self.memo.withLock { $0[p] = r }
+                return try r.get()
+            },
+            readLink: live.readLink,
+            exists: { p in
+                guard p.utf8.starts(with: self.cgroupBase.utf8) else { return live.exists(p) }
+                if let known = self.present.withLock({ $0[p] }) { return known }
+                let e = live.exists(p)
+                self.present.withLock { $0[p] = e }
+                return e
+            })
+    }
+}
 
 /// Wall-clock time per pipeline stage.
 struct StageClock {

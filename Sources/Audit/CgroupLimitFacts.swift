@@ -6,14 +6,14 @@ import Inventory
 /// its machine cgroup (see `CgroupLimits`). Not running: not applicable (the facts stay unset
 /// and rules reading them carry `when: domain.running`); unreadable: unknown with the reason.
 enum CgroupLimitFacts {
-    static func collect(_ d: InventoryDomain, root: HostRoot, into f: inout FactBuilder) {
+    static func collect(_ d: InventoryDomain, root: HostRoot, reader: ProcReader = .live, into f: inout FactBuilder) {
         guard d.record.isActive else { return }
         guard f.tree[path: "process.located"]?.boolValue == true, let pid = f.tree[path: "process.pid"]?.intValue else {
             f.setUnknown("resources.cgroup", reason: f.unknown["process"] ?? "the domain's qemu process was not found")
             return
         }
         do {
-            let limits = try CgroupLimits.read(try ProcCgroup.read(pid: pid, root: root), root: root)
+            let limits = try CgroupLimits.read(try ProcCgroup.read(pid: pid, root: root, reader: reader), root: root, reader: reader)
             f.set("resources.cgroup.version", .int(limits.version))
             f.set("resources.cgroup.memoryMax", .from(limits.memory.value))
             f.set("resources.cgroup.memoryLimited", .bool(limits.memory.limited))

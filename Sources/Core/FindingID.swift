@@ -34,8 +34,37 @@ public enum FindingID {
     }
 
     public static func make(host: String, target: String, rule: String, subject: String? = nil) -> String {
-        let bytes = Array(([host, target, rule, subject ?? ""].joined(separator: "\u{0}")).utf8)
-        return "va1-" + hex(fnv1a(bytes, basis: 0xcbf2_9ce4_8422_2325)) + hex(fnv1a(bytes, basis: 0x84222325_cbf29ce4))
+        // Both hashes over host NUL target NUL rule NUL subject, without joining the parts.
+        var a = FNV(0xcbf2_9ce4_8422_2325), b = FNV(0x84222325_cbf29ce4)
+        for (i, part) in [host, target, rule, subject ?? ""].enumerated() {
+            if i > 0 { a.add(0); b.add(0) }
+            for byte in part.utf8 { a.add(byte); b.add(byte) }
+        }
+        return String(unsafeUninitializedCapacity: 36) { out in
+            for (i, c) in "va1-".utf8.enumerated() { out[i] = c }
+            hex(a.value, into: out, at: 4)
+            hex(b.value, into: out, at: 20)
+            return 36
+        }
+    }
+
+    /// 64-bit FNV-1a, byte by byte.
+    struct FNV {
+        var value: UInt64
+        init(_ basis: UInt64) { value = basis }
+        @inline(__always) mutating func add(_ byte: UInt8) {
+            value ^= UInt64(byte)
+            value = value &* 0x0000_0100_0000_01b3
+        }
+    }
+
+    /// 16 lower-case hex digits of `v` written at `out[at...]`.
+    static func hex(_ v: UInt64, into out: UnsafeMutableBufferPointer<UInt8>, at: Int) {
+        let digits: StaticString = "0123456789abcdef"
+        for i in 0..<16 {
+            let nibble = Int((v >> UInt64(60 - 4 * i)) & 0xf)
+            out[at + i] = digits.utf8Start[nibble]
+        }
     }
 
     /// Subject of a finding whose rule may report several on one target.

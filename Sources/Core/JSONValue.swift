@@ -14,20 +14,41 @@ extension JSONValue {
     /// Looks a dotted path up (`process.seccomp.mode`). Array elements are addressed by index
     /// (`cmdline.0`). Returns nil when any component is missing.
     public subscript(path path: String) -> JSONValue? {
-        var current = self
-        for component in path.split(separator: ".", omittingEmptySubsequences: false) {
-            switch current {
-            case .object(let dict):
-                guard let next = dict[String(component)] else { return nil }
-                current = next
-            case .array(let items):
-                guard let index = Int(component), items.indices.contains(index) else { return nil }
-                current = items[index]
-            default:
-                return nil
+        var text = path
+        return text.withUTF8 { bytes in
+            var current = self
+            var start = 0
+            while true {
+                var end = start
+                while end < bytes.count && bytes[end] != JSONValue.dot { end += 1 }
+                switch current {
+                case .object(let dict):
+                    guard let next = dict[JSONValue.key(bytes, start, end)] else { return nil }
+                    current = next
+                case .array(let items):
+                    guard let index = JSONValue.index(bytes, start, end), items.indices.contains(index) else { return nil }
+                    current = items[index]
+                default:
+                    return nil
+                }
+                if end == bytes.count { return current }
+                start = end + 1
             }
         }
-        return current
+    }
+
+    static let dot = UInt8(ascii: ".")
+
+    /// The component `bytes[start..<end]` of a dotted path as a dictionary key.
+    @inline(__always)
+    static func key(_ bytes: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) -> String {
+        String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<end]), as: UTF8.self)
+    }
+
+    /// The component as an array index: decimal digits only (as `Int(_:)` reads them, sign
+    /// included), nil otherwise.
+    static func index(_ bytes: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) -> Int? {
+        Int(key(bytes, start, end))
     }
 
     public subscript(key: String) -> JSONValue? {
@@ -79,20 +100,24 @@ extension JSONValue {
     /// Stores `value` at a dotted path, creating intermediate objects (replacing non-objects).
     /// Mutates in place: only the objects on the path are touched, none is copied.
     public mutating func set(_ path: String, to value: JSONValue) {
-        set(component: path[...], to: value)
+        var text = path
+        text.withUTF8 { bytes in set(bytes: bytes, from: 0, to: value) }
     }
 
-    /// Empty components are skipped (`a..b` is `a.b`), as `split(separator:)` does.
-    private mutating func set(component path: Substring, to value: JSONValue) {
-        var rest = path
-        while rest.utf8.first == UInt8(ascii: ".") { rest = rest.dropFirst() }
-        guard !rest.isEmpty else { self = value; return }
-        let end = rest.firstIndex(of: ".") ?? rest.endIndex
+    /// Empty components are skipped (`a..b` is `a.b`), as `split(separator:)` does. Works on the
+    /// path's UTF-8 bytes: a component is cut at an ASCII dot, which never occurs inside a
+    /// multi-byte character, so the keys are those `split(separator: ".")` gives.
+    private mutating func set(bytes: UnsafeBufferPointer<UInt8>, from: Int, to value: JSONValue) {
+        var start = from
+        while start < bytes.count && bytes[start] == JSONValue.dot { start += 1 }
+        guard start < bytes.count else { self = value; return }
+        var end = start
+        while end < bytes.count && bytes[end] != JSONValue.dot { end += 1 }
         var dict: [String: JSONValue]
         if case .object(let d) = self { dict = d } else { dict = [:] }
         // Drop this value's reference so that `dict` is the only owner of its storage.
         self = .null
-        dict[String(rest[..<end]), default: .null].set(component: rest[end...], to: value)
+        dict[JSONValue.key(bytes, start, end), default: .null].set(bytes: bytes, from: end, to: value)
         self = .object(dict)
     }
 

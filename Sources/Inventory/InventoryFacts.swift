@@ -19,14 +19,43 @@ public enum InventoryFacts {
     /// that keeps them between scans passes them instead of having every XML parsed again).
     public static func domains(_ records: [DomainRecord],
                                definitions: [Result<DomainDefinition, DomainXMLError>]? = nil) -> [InventoryDomain] {
+        domains(records, definitions: definitions, reusing: [:]).domains
+    }
+
+    /// What a domain's inventory facts are built from: libvirt's whole record (its XML, state,
+    /// id, flags and their problems) and the domains sharing its `<shmem>` objects. The same
+    /// inputs always give the same facts.
+    public struct Inputs: Hashable, Sendable {
+        public var record: DomainRecord
+        public var shmemSharedWith: [String]
+    }
+
+    /// `domains(_:definitions:)`, taking each domain's facts from `known` when its inputs are
+    /// exactly those of an earlier build (a rescan where the domain did not change) and building
+    /// the others, in parallel. Returns the domains and every domain's facts by inputs, for the
+    /// next call.
+    public static func domains(_ records: [DomainRecord], definitions: [Result<DomainDefinition, DomainXMLError>]?,
+                               reusing known: [Inputs: FactBuilder]) -> (domains: [InventoryDomain], built: [Inputs: FactBuilder]) {
         let parsed = definitions.flatMap { $0.count == records.count ? $0 : nil }
             ?? records.map { DomainFacts.definition(of: $0) }
         let sharing = DomainFacts.shmemSharing(parsed.compactMap { try? $0.get() })
-        return zip(records, parsed).map { record, definition in
-            let name = (try? definition.get())?.name ?? record.name
-            return InventoryDomain(record: record, definition: definition,
-                                   facts: DomainFacts.build(record: record, definition: definition,
-                                                            shmemSharedWith: sharing[name] ?? []))
+        let inputs = zip(records, parsed).map { record, definition in
+            Inputs(record: record, shmemSharedWith: sharing[(try? definition.get())?.name ?? record.name] ?? [])
         }
+        let missing = inputs.indices.filter { known[inputs[$0]] == nil }
+        let fresh = Parallel.map(missing) { i in
+            DomainFacts.build(record: records[i], definition: parsed[i], shmemSharedWith: inputs[i].shmemSharedWith)
+        }
+        var built: [Inputs: FactBuilder] = [:]
+        built.reserveCapacity(records.count)
+        for (i, f) in zip(missing, fresh) { built[inputs[i]] = f }
+        var out: [InventoryDomain] = []
+        out.reserveCapacity(records.count)
+        for i in records.indices {
+            let facts: FactBuilder
+            if let f = built[inputs[i]] { facts = f } else { facts = known[inputs[i]]!; built[inputs[i]] = facts }
+            out.append(InventoryDomain(record: records[i], definition: parsed[i], facts: facts))
+        }
+        return (out, built)
     }
 }

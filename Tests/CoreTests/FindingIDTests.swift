@@ -1,4 +1,4 @@
-import Core
+@testable import Core
 import Foundation
 import XCTest
 
@@ -22,6 +22,23 @@ final class FindingIDTests: XCTestCase {
         // so a change of the derivation is a breaking change.
         XCTAssertEqual(FindingID.make(host: "0123456789abcdef0123456789abcdef", target: "host", rule: "host.selinux-enforcing"),
                        "va1-063e838fa013007f5322dd0afaf8b0e0")
+    }
+
+    func testTheIdIsTheFNVOfThePartsJoinedByNUL() {
+        // The definition, spelled out: both hashes over the UTF-8 of the parts joined by NUL.
+        func reference(_ parts: [String]) -> String {
+            let bytes = Array(parts.joined(separator: "\u{0}").utf8)
+            return "va1-" + FindingID.hex(FindingID.fnv1a(bytes, basis: 0xcbf2_9ce4_8422_2325))
+                + FindingID.hex(FindingID.fnv1a(bytes, basis: 0x84222325_cbf29ce4))
+        }
+        let cases: [[String]] = [
+            ["", "", "", ""], ["h", "u", "r", ""], ["hôte-é", "uuid-ü", "mac.label", "0000:01:00.0"],
+            ["0123456789abcdef0123456789abcdef", "host", "host.selinux-enforcing", ""],
+            [String(repeating: "x", count: 300), "🙂", "r", "s"],
+        ]
+        for c in cases {
+            XCTAssertEqual(FindingID.make(host: c[0], target: c[1], rule: c[2], subject: c[3].isEmpty ? nil : c[3]), reference(c))
+        }
     }
 
     func testMachineIdParsing() {

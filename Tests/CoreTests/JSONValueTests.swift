@@ -76,4 +76,27 @@ final class JSONValueTests: XCTestCase {
         XCTAssertEqual(v, ["process": ["uid": 107, "gid": 0, "pid": 9], "x": [2]])
         XCTAssertEqual(before[path: "process.uid"], 0)
     }
+
+    func testDottedPathsReadAndWriteTheSameKeysAsSplittingOnDots() {
+        var v: JSONValue = [:]
+        v.set("a.b.c", to: 1)
+        v.set("a..b.d", to: 2)          // empty components are skipped when setting
+        v.set(".é.ü", to: "x")          // non-ASCII keys
+        v.set("list", to: [10, 20, [ "k": true ]])
+        XCTAssertEqual(v[path: "a.b.c"], 1)
+        XCTAssertEqual(v[path: "a.b.d"], 2)
+        XCTAssertEqual(v[path: "é.ü"], "x")
+        XCTAssertEqual(v[path: "list.1"], 20)
+        XCTAssertEqual(v[path: "list.2.k"], true)
+        XCTAssertNil(v[path: "list.3"])
+        XCTAssertNil(v[path: "list.x"])
+        XCTAssertNil(v[path: "a..b"])   // reading keeps empty components: there is no "" key
+        XCTAssertNil(v[path: "a.b.c.d"])
+        XCTAssertNil(v[path: "a.b."])
+        var e: JSONValue = ["": 5]
+        XCTAssertEqual(e[path: ""], 5)
+        e.set("", to: 7)                // an empty path replaces the value
+        XCTAssertEqual(e, 7)
+        XCTAssertEqual(JSONValue.object(["a": ["b": 1]]).setting("a.b", to: 2), ["a": ["b": 2]])
+    }
 }
