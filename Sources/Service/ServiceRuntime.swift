@@ -33,7 +33,7 @@ public final class ServiceRuntime: Sendable {
     let scheduler = Scheduler()
     private let monitor = Mutex<DomainEventMonitor?>(nil)
     /// Assigned once, at the end of `init` (its routes need the runtime), never changed.
-    private(set) var server: HTTPServer!
+    nonisolated(unsafe) private(set) var server: HTTPServer!
 
     public init(config: ServiceConfig, logger: Logger) throws {
         self.config = config
