@@ -118,7 +118,10 @@ public struct APIRouter: NonBlockingHTTPHandler {
     private func result(_ request: RouteRequest, _ route: ResultStore.Route,
                         domainQuery: DomainQuery? = nil, findingQuery: FindingQuery? = nil) throws(APIError) -> HTTPResponse {
         if let tag = store.etag(route), ResponseHelpers.ifNoneMatch(request.http, matches: tag) {
-            return ResponseHelpers.stored([], etag: tag)
+            // Result bodies may be served gzipped: the 304 varies on Accept-Encoding like the 200.
+            var unchanged = ResponseHelpers.stored([], etag: tag)
+            unchanged.headers.add("Vary", "Accept-Encoding")
+            return unchanged
         }
         guard let encoded = store.body(route, make: { snapshot, stale in
             Self.encode(route, snapshot, stale: stale, domainQuery: domainQuery, findingQuery: findingQuery)

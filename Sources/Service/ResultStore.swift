@@ -195,21 +195,23 @@ public final class ResultSnapshot: Sendable {
 /// The latest complete scan and the service's state, shared between the scanner and the request
 /// threads. Publishing swaps a prepared snapshot in under a short lock: readers never wait for a
 /// scan and always see either the previous or the new complete result.
-public final class ResultStore: @unchecked Sendable {
-    private let lock = NSLock()
-    private var current: ResultSnapshot?
-    /// Counts every change a response body can show (a published scan, the stale flag).
-    private var generation: UInt64 = 0
-    /// A report document already encoded for history, adopted by the next publish of that scan.
-    private var offered: (scanId: String, bytes: [UInt8])?
+public final class ResultStore: Sendable {
+    private struct State {
+        var current: ResultSnapshot?
+        /// Counts every change a response body can show (a published scan, the stale flag).
+        var generation: UInt64 = 0
+        /// A report document already encoded for history, adopted by the next publish of that scan.
+        var offered: (scanId: String, bytes: [UInt8])?
+        var stale = false
+        var connected = false
+        var records: [ScanRecord] = []
+        var historyProblem: String?
+        var historyPending = 0
+    }
+    private let state = Mutex(State())
     /// Tells this process's tags apart from an earlier run's (generations restart at 1).
     private let epoch = String(UInt32.random(in: 0...UInt32.max), radix: 36)
     let bodies: BodyCache
-    private var stale = false
-    private var connected = false
-    private var records: [ScanRecord] = []
-    private var historyProblem: String?
-    private var historyPending = 0
     private let recordLimit: Int
     let clock: @Sendable () -> Date
 
@@ -227,14 +229,14 @@ public final class ResultStore: @unchecked Sendable {
     /// not stale also means libvirt was reachable.
     public func publish(_ report: ScanReport) {
         let snapshot = ResultSnapshot(report: report, publishedAt: clock())
-        let (g, document) = lock.withLock { () -> (UInt64, [UInt8]?) in
-            let document = offered?.scanId == report.scanId ? offered?.bytes : nil
-            offered = nil
-            current = snapshot
-            stale = report.stale
-            if !report.stale { connected = true }
-            generation += 1
-            return (generation, document)
+        let (g, document) = state.withLock { s -> (UInt64, [UInt8]?) in
+            let document = s.offered?.scanId == report.scanId ? s.offered?.bytes : nil
+            s.offered = nil
+            s.current = snapshot
+            s.stale = report.stale
+            if !report.stale { s.connected = true }
+            s.generation += 1
+            return (s.generation, document)
         }
         bodies.reset(generation: g)
         // The document history was written from is the default `GET /api/v1/report` body:
@@ -248,47 +250,47 @@ public final class ResultStore: @unchecked Sendable {
     /// The report document encoded for history (`ResultsJSON.report`, problems listed) of the scan
     /// about to be published: its publish serves these bytes as the report body.
     public func offerReportDocument(scanId: String, bytes: [UInt8]) {
-        lock.withLock { offered = (scanId, bytes) }
+        state.withLock { s in s.offered = (scanId, bytes) }
     }
 
     /// The current result, nil before the first scan completes.
-    public var snapshot: ResultSnapshot? { lock.withLock { current } }
+    public var snapshot: ResultSnapshot? { state.withLock { s in s.current } }
 
     /// Marks the current result as outdated (a scan failed, libvirt went away) or fresh again.
     public func setStale(_ value: Bool) {
-        let g: UInt64? = lock.withLock {
-            guard stale != value else { return nil }
-            stale = value
-            generation += 1
-            return generation
+        let g: UInt64? = state.withLock { s in
+            guard s.stale != value else { return nil }
+            s.stale = value
+            s.generation += 1
+            return s.generation
         }
         if let g { bodies.reset(generation: g) }
     }
 
-    public func setLibvirtConnected(_ value: Bool) { lock.withLock { connected = value } }
+    public func setLibvirtConnected(_ value: Bool) { state.withLock { s in s.connected = value } }
 
-    public var isStale: Bool { lock.withLock { stale } }
-    public var isLibvirtConnected: Bool { lock.withLock { connected } }
+    public var isStale: Bool { state.withLock { s in s.stale } }
+    public var isLibvirtConnected: Bool { state.withLock { s in s.connected } }
 
     /// What history says after each write: scans waiting to be written and why (nil: all written).
     public func setHistoryState(pending: Int, problem: String?) {
-        lock.withLock {
-            historyPending = pending
-            historyProblem = problem
+        state.withLock { s in
+            s.historyPending = pending
+            s.historyProblem = problem
         }
     }
 
     /// Scans held in memory because history could not take them, and the reason.
-    public var historyState: (pending: Int, problem: String?) { lock.withLock { (historyPending, historyProblem) } }
+    public var historyState: (pending: Int, problem: String?) { state.withLock { s in (s.historyPending, s.historyProblem) } }
 
     /// Scans written to history after their record was final: their records say so now.
     public func markPersisted(scanIDs: [String]) {
         guard !scanIDs.isEmpty else { return }
         let ids = Set(scanIDs)
-        lock.withLock {
-            for i in records.indices where ids.contains(records[i].id) {
-                records[i].persisted = true
-                records[i].persistError = nil
+        state.withLock { s in
+            for i in s.records.indices where ids.contains(s.records[i].id) {
+                s.records[i].persisted = true
+                s.records[i].persistError = nil
             }
         }
     }
@@ -322,7 +324,7 @@ public final class ResultStore: @unchecked Sendable {
     /// The entity tag of a body: derived from the result generation, the route and its query,
     /// without encoding or hashing the body. It changes when the results change and not otherwise.
     public func etag(_ route: Route) -> String? {
-        lock.withLock { current == nil ? nil : etag(route, generation: generation) }
+        state.withLock { s in s.current == nil ? nil : etag(route, generation: s.generation) }
     }
 
     private func etag(_ route: Route, generation: UInt64) -> String {
@@ -338,7 +340,7 @@ public final class ResultStore: @unchecked Sendable {
     /// The body of `route` for the current result, encoded by `make` on first use in this
     /// generation and kept in the bounded cache; nil before the first scan.
     public func body(_ route: Route, make: (ResultSnapshot, _ stale: Bool) -> [UInt8]) -> EncodedBody? {
-        guard let (snapshot, g, isStale) = lock.withLock({ current.map { ($0, generation, stale) } }) else { return nil }
+        guard let (snapshot, g, isStale) = state.withLock({ s in s.current.map { ($0, s.generation, s.stale) } }) else { return nil }
         return bodies.body(route.key, generation: g, etag: etag(route, generation: g)) { make(snapshot, isStale) }
     }
 
@@ -351,26 +353,26 @@ public final class ResultStore: @unchecked Sendable {
 
     /// Adds a record or replaces the one with the same id.
     public func upsert(_ record: ScanRecord) {
-        lock.withLock {
-            if let i = records.firstIndex(where: { $0.id == record.id }) {
-                records[i] = record
+        state.withLock { s in
+            if let i = s.records.firstIndex(where: { $0.id == record.id }) {
+                s.records[i] = record
             } else {
-                records.append(record)
-                while records.count > recordLimit,
-                      let oldest = records.firstIndex(where: { !$0.isActive }) {
-                    records.remove(at: oldest)
+                s.records.append(record)
+                while s.records.count > recordLimit,
+                      let oldest = s.records.firstIndex(where: { !$0.isActive }) {
+                    s.records.remove(at: oldest)
                 }
             }
         }
     }
 
-    public func record(id: String) -> ScanRecord? { lock.withLock { records.first { $0.id == id } } }
+    public func record(id: String) -> ScanRecord? { state.withLock { s in s.records.first { $0.id == id } } }
 
     /// The newest records first.
     public func recentRecords(limit: Int = 20) -> [ScanRecord] {
-        lock.withLock { Array(records.suffix(max(0, limit)).reversed()) }
+        state.withLock { s in Array(s.records.suffix(max(0, limit)).reversed()) }
     }
 
     /// The queued or running scan, if any.
-    public func activeRecord() -> ScanRecord? { lock.withLock { records.last { $0.isActive } } }
+    public func activeRecord() -> ScanRecord? { state.withLock { s in s.records.last { $0.isActive } } }
 }

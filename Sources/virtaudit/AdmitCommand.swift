@@ -2,6 +2,7 @@ import ArgumentParser
 import Audit
 import Core
 import Foundation
+import Synchronization
 import History
 import Reporting
 import Service
@@ -186,12 +187,11 @@ struct AdmitCommand: ParsableCommand {
 }
 
 /// The evaluation thread's result.
-private final class AdmitResult: @unchecked Sendable {
-    enum Value { case success(Admission.Verdict), failure(String) }
-    private let lock = NSLock()
-    private var value: Value?
-    func set(_ v: Value) { lock.lock(); value = v; lock.unlock() }
-    func get() -> Value? { lock.lock(); defer { lock.unlock() }; return value }
+private final class AdmitResult: Sendable {
+    enum Value: Sendable { case success(Admission.Verdict), failure(String) }
+    private let value = Mutex<Value?>(nil)
+    func set(_ v: Value) { value.withLock { $0 = v } }
+    func get() -> Value? { value.withLock { $0 } }
 }
 
 /// A crash inside the hook (a trap, a bad access) follows the failure policy instead of

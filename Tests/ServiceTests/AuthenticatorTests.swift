@@ -104,7 +104,7 @@ final class AuthenticatorCheckTests: XCTestCase {
     }
 
     func testCheckPerAccessLevel() throws {
-        let read = try TokenStore.newToken(role: .read)
+        let read = TokenStore.newToken(role: .read)
         let tokens = Authenticator(tokens: try TokenStore.parse(read.line), logger: LogCapture().logger)
         let open = Authenticator(tokens: TokenStore(), logger: LogCapture().logger, port: 8470)
         let anonymous = HTTPRequest.get("/x", remote: "192.0.2.1")
