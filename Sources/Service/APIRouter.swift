@@ -7,7 +7,8 @@ import Logging
 /// alerts and metrics in `ServiceRoutes`), one access check before any handler, one error
 /// shape (`APIError`), then the HTTP layer's ETag/304/gzip path. Paths outside the table and
 /// `/api/` go to the static file handler. Routes placed `.inline` are answered on the event
-/// loop (they read memory only); the others on the worker pool.
+/// loop (they read memory only); result routes (`.encoded`) there too when their body is
+/// encoded already, on the worker pool when it must be encoded; the others on the worker pool.
 public struct APIRouter: NonBlockingHTTPHandler {
     let store: ResultStore
     let trigger: (any ScanTrigger)?
@@ -49,13 +50,13 @@ public struct APIRouter: NonBlockingHTTPHandler {
     /// The result, scan and document endpoints (answered from memory) and `/healthz`.
     static let routes: [Route] = [
         Route("GET", "/healthz", .inline, .open) { r, _ in r.health() },
-        Route("GET", "/api/v1/summary", .inline, .read) { r, q in try r.summary(q) },
-        Route("GET", "/api/v1/report", .inline, .read) { r, q in try r.report(q) },
-        Route("GET", "/api/v1/domains", .inline, .read) { r, q in try r.domains(q) },
-        Route("GET", "/api/v1/domains/{id}", .inline, .read) { r, q in try r.domain(q) },
-        Route("GET", "/api/v1/domains/{id}/facts", .inline, .read) { r, q in try r.domainFacts(q) },
-        Route("GET", "/api/v1/host", .inline, .read) { r, q in try r.host(q) },
-        Route("GET", "/api/v1/findings", .inline, .read) { r, q in try r.findings(q) },
+        Route("GET", "/api/v1/summary", .encoded, .read) { r, q in try r.summary(q) },
+        Route("GET", "/api/v1/report", .encoded, .read) { r, q in try r.report(q) },
+        Route("GET", "/api/v1/domains", .encoded, .read) { r, q in try r.domains(q) },
+        Route("GET", "/api/v1/domains/{id}", .encoded, .read) { r, q in try r.domain(q) },
+        Route("GET", "/api/v1/domains/{id}/facts", .encoded, .read) { r, q in try r.domainFacts(q) },
+        Route("GET", "/api/v1/host", .encoded, .read) { r, q in try r.host(q) },
+        Route("GET", "/api/v1/findings", .encoded, .read) { r, q in try r.findings(q) },
         Route("GET", "/api/v1/policies", .inline, .read) { r, _ in r.stored(EncodedBody(r.policies())) },
         Route("GET", "/api/v1/scans", .inline, .read) { r, q in try r.scans(q) },
         Route("POST", "/api/v1/scans", .inline, .admin(action: "start scans")) { r, _ in r.startScan() },
@@ -68,12 +69,25 @@ public struct APIRouter: NonBlockingHTTPHandler {
         },
     ]
 
-    /// Routes placed on the worker pool, and the dashboard's files, are left to `handle` there.
+    /// Routes placed on the worker pool, the dashboard's files, and result bodies not encoded
+    /// yet are left to `handle` there.
     public func handleInline(_ request: HTTPRequest) -> HTTPResponse? {
-        table.placement(of: request) == .inline ? handle(request) : nil
+        switch table.placement(of: request) {
+        case .worker: return nil
+        case .inline: return handle(request, mayEncode: true)
+        case .encoded: return handle(request, mayEncode: false)
+        }
     }
 
     public func handle(_ request: HTTPRequest) -> HTTPResponse {
+        handle(request, mayEncode: true) ?? APIError.internalError().response
+    }
+
+    /// Thrown by a result route asked not to encode when its body is not held.
+    private struct NotEncoded: Error {}
+
+    /// The response; nil when `mayEncode` is false and the body would have to be encoded.
+    private func handle(_ request: HTTPRequest, mayEncode: Bool) -> HTTPResponse? {
         switch table.match(request) {
         case .page:
             if let refusal = auth.check(request, .page) { return refusal.error.response }
@@ -90,9 +104,13 @@ public struct APIRouter: NonBlockingHTTPHandler {
                 return APIError(status: 413, code: "content_too_large",
                                 message: "request body larger than \(maxBodyBytes) bytes").response
             }
+            var routeRequest = routeRequest
+            routeRequest.mayEncode = mayEncode
             let response: HTTPResponse
             do {
                 response = try route.handler(self, routeRequest)
+            } catch is NotEncoded {
+                return nil
             } catch let error as APIError {
                 return error.response
             } catch {
@@ -116,16 +134,19 @@ public struct APIRouter: NonBlockingHTTPHandler {
     /// A result body from the store's bounded cache, encoded on demand through `ResultsJSON`.
     /// The tag is known without the body: a client holding it gets its 304 with nothing encoded.
     private func result(_ request: RouteRequest, _ route: ResultStore.Route,
-                        domainQuery: DomainQuery? = nil, findingQuery: FindingQuery? = nil) throws(APIError) -> HTTPResponse {
+                        domainQuery: DomainQuery? = nil, findingQuery: FindingQuery? = nil) throws -> HTTPResponse {
         if let tag = store.etag(route), ResponseHelpers.ifNoneMatch(request.http, matches: tag) {
             // Result bodies may be served gzipped: the 304 varies on Accept-Encoding like the 200.
             var unchanged = ResponseHelpers.stored([], etag: tag)
             unchanged.headers.add("Vary", "Accept-Encoding")
             return unchanged
         }
+        // On the event loop only what is encoded already: encoding a large report there would
+        // hold up every other connection (and `/healthz`).
+        if !request.mayEncode && !store.holds(route) { throw NotEncoded() }
         guard let encoded = store.body(route, make: { snapshot, stale in
             Self.encode(route, snapshot, stale: stale, domainQuery: domainQuery, findingQuery: findingQuery)
-        }) else { _ = try results(); throw .internalError("results missing") }
+        }) else { _ = try results(); throw APIError.internalError("results missing") }
         return stored(encoded)
     }
 
@@ -135,44 +156,44 @@ public struct APIRouter: NonBlockingHTTPHandler {
         return FindingsListing(rawValue: raw) ?? .problems
     }
 
-    func summary(_ request: RouteRequest) throws(APIError) -> HTTPResponse {
+    func summary(_ request: RouteRequest) throws -> HTTPResponse {
         _ = try results()
         return try result(request, .summary)
     }
 
-    func report(_ request: RouteRequest) throws(APIError) -> HTTPResponse {
+    func report(_ request: RouteRequest) throws -> HTTPResponse {
         let listing = try Self.listing(request)
         _ = try results()
         return try result(request, .report(listing: listing))
     }
 
-    func host(_ request: RouteRequest) throws(APIError) -> HTTPResponse {
+    func host(_ request: RouteRequest) throws -> HTTPResponse {
         let listing = try Self.listing(request)
         _ = try results()
         return try result(request, .host(listing: listing))
     }
 
-    func domains(_ request: RouteRequest) throws(APIError) -> HTTPResponse {
+    func domains(_ request: RouteRequest) throws -> HTTPResponse {
         // Parameters are checked before results are needed.
         let domainQuery = try DomainQuery(query: request.http.query)
         _ = try results()
         return try result(request, .domains(query: Self.canonical(request.http.query)), domainQuery: domainQuery)
     }
 
-    func domain(_ request: RouteRequest) throws(APIError) -> HTTPResponse {
+    func domain(_ request: RouteRequest) throws -> HTTPResponse {
         let listing = try Self.listing(request)
         let snapshot = try results()
         guard let index = snapshot.domainIndex(request.id) else { throw unknownDomain(request.id) }
         return try result(request, .domain(index, listing: listing))
     }
 
-    func domainFacts(_ request: RouteRequest) throws(APIError) -> HTTPResponse {
+    func domainFacts(_ request: RouteRequest) throws -> HTTPResponse {
         let snapshot = try results()
         guard let index = snapshot.domainIndex(request.id) else { throw unknownDomain(request.id) }
         return try result(request, .domainFacts(index))
     }
 
-    func findings(_ request: RouteRequest) throws(APIError) -> HTTPResponse {
+    func findings(_ request: RouteRequest) throws -> HTTPResponse {
         let findingQuery = try FindingQuery(query: request.http.query)
         _ = try results()
         return try result(request, .findings(query: Self.canonical(request.http.query)), findingQuery: findingQuery)

@@ -27,7 +27,16 @@ public struct EncodedBody: Sendable, Equatable {
 /// Response bodies encoded on demand, most recently used kept up to a byte limit. Entries
 /// belong to one result generation: a new scan (or a change of the stale flag) leaves old
 /// entries unreachable, and they are dropped at once.
-final class BodyCache: Sendable {
+///
+/// A body is encoded once however many requests ask for it at the same time: the first
+/// encodes, the others wait for it and share its bytes (a burst of requests for a large report
+/// costs one encoding and one copy in memory). The newest entry is kept even when it alone is
+/// over the limit, so a report larger than the limit is still encoded once per generation;
+/// it goes when the next body is encoded.
+///
+/// Locking: one `NSCondition` guards `state` (a `Mutex` cannot be waited on); it is held only
+/// to look up and store, never while encoding.
+final class BodyCache: @unchecked Sendable {
     struct State {
         var generation: UInt64 = 0
         var entries: [String: (body: EncodedBody, use: UInt64)] = [:]
@@ -35,62 +44,93 @@ final class BodyCache: Sendable {
         var clock: UInt64 = 0
         var hits = 0
         var misses = 0
+        /// Keys being encoded, with the generation they are encoded for.
+        var encoding: Set<Flight> = []
+    }
+
+    struct Flight: Hashable {
+        let key: String
+        let generation: UInt64
     }
 
     let limitBytes: Int
-    private let state = Mutex(State())
+    private let condition = NSCondition()
+    private var state = State()
 
     init(limitBytes: Int) { self.limitBytes = max(0, limitBytes) }
 
-    /// The body for `key` in `generation`, encoded by `make` when not held. Bodies larger than
-    /// the whole limit are served but not kept.
+    private func locked<T>(_ read: () -> T) -> T {
+        condition.lock()
+        defer { condition.unlock() }
+        return read()
+    }
+
+    /// The body for `key` in `generation`, encoded by `make` when not held (or waited for when
+    /// another thread is encoding it).
     func body(_ key: String, generation: UInt64, etag: String, make: () -> [UInt8]) -> EncodedBody {
-        let held: EncodedBody? = state.withLock { s in
-            guard s.generation == generation, let e = s.entries[key] else { return nil }
-            s.clock += 1
-            s.entries[key]?.use = s.clock
-            s.hits += 1
-            return e.body
+        let flight = Flight(key: key, generation: generation)
+        condition.lock()
+        while true {
+            if state.generation == generation, let e = state.entries[key] {
+                state.clock += 1
+                let now = state.clock
+                state.entries[key]?.use = now
+                state.hits += 1
+                condition.unlock()
+                return e.body
+            }
+            if !state.encoding.contains(flight) { break }
+            condition.wait()
         }
-        if let held { return held }
+        state.encoding.insert(flight)
+        condition.unlock()
         // Encoded outside the lock: other requests are not held up by a large document.
         let body = EncodedBody(bytes: make(), etag: etag)
-        state.withLock { s in
-            s.misses += 1
-            if s.generation != generation {
-                guard generation > s.generation else { return }
-                s.generation = generation
-                s.entries = [:]
-                s.bytes = 0
-            }
-            guard body.bytes.count <= limitBytes else { return }
-            if let old = s.entries[key] { s.bytes -= old.body.bytes.count }
-            s.clock += 1
-            s.entries[key] = (body, s.clock)
-            s.bytes += body.bytes.count
-            while s.bytes > limitBytes, let oldest = s.entries.min(by: { $0.value.use < $1.value.use }) {
-                s.entries[oldest.key] = nil
-                s.bytes -= oldest.value.body.bytes.count
-            }
+        condition.lock()
+        defer {
+            state.encoding.remove(flight)
+            condition.broadcast()
+            condition.unlock()
+        }
+        state.misses += 1
+        if state.generation != generation {
+            guard generation > state.generation else { return body }
+            state.generation = generation
+            state.entries = [:]
+            state.bytes = 0
+        }
+        if let old = state.entries[key] { state.bytes -= old.body.bytes.count }
+        state.clock += 1
+        state.entries[key] = (body, state.clock)
+        state.bytes += body.bytes.count
+        while state.bytes > limitBytes, state.entries.count > 1,
+              let oldest = state.entries.min(by: { $0.value.use < $1.value.use }) {
+            state.entries[oldest.key] = nil
+            state.bytes -= oldest.value.body.bytes.count
         }
         return body
     }
 
+    /// Whether `key` is held for `generation` (a request for it is answered without encoding).
+    func holds(_ key: String, generation: UInt64) -> Bool {
+        locked { state.generation == generation && state.entries[key] != nil }
+    }
+
     /// Forgets every entry (the results changed).
     func reset(generation: UInt64) {
-        state.withLock { s in
-            guard generation > s.generation else { return }
-            s.generation = generation
-            s.entries = [:]
-            s.bytes = 0
+        locked {
+            guard generation > state.generation else { return }
+            state.generation = generation
+            state.entries = [:]
+            state.bytes = 0
         }
     }
 
     var stats: (entries: Int, bytes: Int, hits: Int, misses: Int) {
-        state.withLock { ($0.entries.count, $0.bytes, $0.hits, $0.misses) }
+        locked { (state.entries.count, state.bytes, state.hits, state.misses) }
     }
 
-    func contains(_ key: String) -> Bool { state.withLock { $0.entries[key] != nil } }
+    func contains(_ key: String) -> Bool { locked { state.entries[key] != nil } }
 }
 
 /// One complete scan, immutable, held compactly between scans: findings without rule texts
@@ -342,6 +382,13 @@ public final class ResultStore: Sendable {
     public func body(_ route: Route, make: (ResultSnapshot, _ stale: Bool) -> [UInt8]) -> EncodedBody? {
         guard let (snapshot, g, isStale) = state.withLock({ s in s.current.map { ($0, s.generation, s.stale) } }) else { return nil }
         return bodies.body(route.key, generation: g, etag: etag(route, generation: g)) { make(snapshot, isStale) }
+    }
+
+    /// Whether the current result's body for `route` is encoded already (answering it costs no
+    /// encoding: it can be sent from the event loop).
+    public func holds(_ route: Route) -> Bool {
+        guard let g = state.withLock({ s in s.current == nil ? nil : s.generation }) else { return false }
+        return bodies.holds(route.key, generation: g)
     }
 
     /// The encoded `GET /api/v1/summary` body, nil before the first scan.

@@ -6,6 +6,9 @@ enum Placement: Sendable {
     case inline
     /// On the worker pool: reads SQLite or the disk.
     case worker
+    /// A result body: on the event loop when it is encoded already (or the answer is a 304 or
+    /// an error), otherwise on the worker pool, which encodes it.
+    case encoded
 }
 
 /// Who may call a route. `Authenticator.check` enforces it before any handler runs.
@@ -67,6 +70,9 @@ struct RouteRequest: Sendable {
     let http: HTTPRequest
     let parameters: [String]
     var query: QueryParser { QueryParser(http.query) }
+    /// False on the event loop: a result route whose body is not encoded yet hands the request
+    /// to a worker instead of encoding it there.
+    var mayEncode = true
     /// The `{id}` of the path.
     var id: String { parameters.first ?? "" }
 }

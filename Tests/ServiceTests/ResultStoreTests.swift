@@ -95,8 +95,65 @@ final class ResultStoreTests: XCTestCase {
         XCTAssertLessThanOrEqual(cache.stats.bytes, 100)
         let big = cache.body("d", generation: 1, etag: "\"d\"") { Array(repeating: 4, count: 101) }
         XCTAssertEqual(big.bytes.count, 101, "a body over the limit is served")
-        XCTAssertFalse(cache.contains("d"), "but not kept")
-        XCTAssertEqual(cache.stats.entries, 2)
+        XCTAssertTrue(cache.contains("d"), "and kept while it is the newest, so it is encoded once")
+        XCTAssertEqual(cache.stats.entries, 1, "everything older goes to make room")
+        _ = cache.body("d", generation: 1, etag: "\"d\"") { XCTFail("d is held"); return [] }
+        _ = cache.body("e", generation: 1, etag: "\"e\"") { Array(repeating: 5, count: 10) }
+        XCTAssertFalse(cache.contains("d"), "the next body pushes the oversized one out")
+        XCTAssertEqual(cache.stats.bytes, 10)
+    }
+
+    func testConcurrentRequestsForOneBodyEncodeItOnce() {
+        let cache = BodyCache(limitBytes: 10)
+        let calls = Mutex(0)
+        let started = DispatchSemaphore(value: 0)
+        let release = DispatchSemaphore(value: 0)
+        let group = DispatchGroup()
+        let lengths = Mutex<[Int]>([])
+        DispatchQueue.global().async(group: group) {
+            let b = cache.body("r", generation: 1, etag: "\"r\"") {
+                calls.withLock { $0 += 1 }
+                started.signal()
+                release.wait()
+                return Array(repeating: 7, count: 1000)
+            }
+            lengths.withLock { $0.append(b.bytes.count) }
+        }
+        started.wait()
+        for _ in 0..<8 {
+            DispatchQueue.global().async(group: group) {
+                let b = cache.body("r", generation: 1, etag: "\"r\"") {
+                    calls.withLock { $0 += 1 }
+                    return Array(repeating: 7, count: 1000)
+                }
+                lengths.withLock { $0.append(b.bytes.count) }
+            }
+        }
+        Thread.sleep(forTimeInterval: 0.2)
+        XCTAssertEqual(lengths.withLock { $0.count }, 0, "the others wait for the encoding under way")
+        release.signal()
+        XCTAssertEqual(group.wait(timeout: .now() + 10), .success)
+        XCTAssertEqual(calls.withLock { $0 }, 1, "nine requests, one encoding (the body is over the limit)")
+        XCTAssertEqual(lengths.withLock { $0 }, Array(repeating: 1000, count: 9))
+    }
+
+    func testAnotherGenerationDoesNotWaitForAnOlderEncoding() {
+        let cache = BodyCache(limitBytes: 1 << 20)
+        let started = DispatchSemaphore(value: 0)
+        let release = DispatchSemaphore(value: 0)
+        let done = DispatchSemaphore(value: 0)
+        DispatchQueue.global().async {
+            _ = cache.body("r", generation: 1, etag: "\"1\"") { started.signal(); release.wait(); return [1] }
+            done.signal()
+        }
+        started.wait()
+        cache.reset(generation: 2)
+        let fresh = cache.body("r", generation: 2, etag: "\"2\"") { [2] }
+        XCTAssertEqual(fresh.bytes, [2])
+        release.signal()
+        done.wait()
+        XCTAssertEqual(cache.body("r", generation: 2, etag: "\"2\"") { [9] }.bytes, [2],
+                       "the late encoding of generation 1 does not replace generation 2's body")
     }
 
     func testCacheDropsEntriesOfEarlierGenerations() {

@@ -31,10 +31,14 @@ final class RouteTableTests: XCTestCase {
         for route in table.routes {
             let readsHistory = ["/metrics", "/api/v1/history", "/api/v1/diff", "/api/v1/alerts", "/api/v1/admissions"]
                 .contains(route.pattern.description)
-            XCTAssertEqual(route.placement, readsHistory ? .worker : .inline, route.pattern.description)
+            let resultBody = ["/api/v1/summary", "/api/v1/report", "/api/v1/domains", "/api/v1/domains/{id}",
+                              "/api/v1/domains/{id}/facts", "/api/v1/host", "/api/v1/findings"]
+                .contains(route.pattern.description) && route.method == "GET"
+            XCTAssertEqual(route.placement, readsHistory ? .worker : resultBody ? .encoded : .inline,
+                           "\(route.method) \(route.pattern)")
         }
         XCTAssertEqual(table.placement(of: .get("/index.html")), .worker, "static files read the disk")
-        XCTAssertEqual(table.placement(of: .get("/api/v1/domains/web01/facts")), .inline)
+        XCTAssertEqual(table.placement(of: .get("/api/v1/domains/web01/facts")), .encoded)
         XCTAssertEqual(table.placement(of: .get("/api/v1/nope")), .inline, "a 404 needs no disk")
         XCTAssertEqual(table.placement(of: .get("/api/v1/history", method: "POST")), .inline, "a 405 needs no database")
     }
@@ -48,6 +52,25 @@ final class RouteTableTests: XCTestCase {
         XCTAssertNil(router.handleInline(.get("/metrics")))
         XCTAssertNil(router.handleInline(.get("/index.html")))
         XCTAssertEqual(router.handle(.get("/api/v1/history")).status, 503, "no service behind this router")
+    }
+
+    func testResultBodiesAreEncodedOnWorkersAndServedFromTheLoopOnceHeld() {
+        let store = ResultStore()
+        store.publish(Sample.report())
+        let router = APIRouter(store: store, trigger: nil, tokens: TokenStore(), logger: LogCapture().logger)
+        XCTAssertNil(router.handleInline(.get("/api/v1/report")), "not encoded yet: left to a worker")
+        XCTAssertEqual(store.bodies.stats.misses, 0, "and nothing encoded on the loop")
+        let encoded = router.handle(.get("/api/v1/report"))
+        XCTAssertEqual(encoded.status, 200)
+        let held = router.handleInline(.get("/api/v1/report"))
+        XCTAssertEqual(held?.status, 200, "held now: answered on the loop")
+        XCTAssertEqual(held?.body, encoded.body)
+        XCTAssertNil(router.handleInline(.get("/api/v1/report?findings=all")), "another body is not held")
+        XCTAssertEqual(router.handleInline(.get("/api/v1/report?findings=bogus"))?.status, 400, "errors need no encoding")
+        XCTAssertEqual(router.handleInline(.get("/api/v1/domains/nope"))?.status, 404)
+        let conditional = HTTPRequest.get("/api/v1/report?findings=all",
+                                          headers: [("If-None-Match", store.etag(.report(listing: .all)) ?? "")])
+        XCTAssertEqual(router.handleInline(conditional)?.status, 304, "a 304 needs no body")
     }
 
     func testAccessOnlyHealthIsOpenOnlyStartingAScanNeedsAdmin() {
