@@ -29,14 +29,12 @@ public struct EncodedBody: Sendable, Equatable {
 /// entries unreachable, and they are dropped at once.
 ///
 /// A body is encoded once however many requests ask for it at the same time: the first
-/// encodes, the others wait for it and share its bytes (a burst of requests for a large report
-/// costs one encoding and one copy in memory). The newest entry is kept even when it alone is
-/// over the limit, so a report larger than the limit is still encoded once per generation;
-/// it goes when the next body is encoded.
-///
-/// Locking: one `NSCondition` guards `state` (a `Mutex` cannot be waited on); it is held only
-/// to look up and store, never while encoding.
-final class BodyCache: @unchecked Sendable {
+/// encodes, the others wait for it (each on a semaphore the encoder signals, as `Scheduler`
+/// pairs its `Mutex` with one) and share its bytes, so a burst of requests for a large report
+/// costs one encoding and one copy in memory. The newest entry is kept even when it alone is
+/// over the limit, so a report larger than the limit is still encoded once per generation; it
+/// goes when the next body is encoded. The lock is never held while encoding.
+final class BodyCache: Sendable {
     struct State {
         var generation: UInt64 = 0
         var entries: [String: (body: EncodedBody, use: UInt64)] = [:]
@@ -44,8 +42,8 @@ final class BodyCache: @unchecked Sendable {
         var clock: UInt64 = 0
         var hits = 0
         var misses = 0
-        /// Keys being encoded, with the generation they are encoded for.
-        var encoding: Set<Flight> = []
+        /// Bodies being encoded, with the requests waiting for them.
+        var encoding: [Flight: [DispatchSemaphore]] = [:]
     }
 
     struct Flight: Hashable {
@@ -54,83 +52,92 @@ final class BodyCache: @unchecked Sendable {
     }
 
     let limitBytes: Int
-    private let condition = NSCondition()
-    private var state = State()
+    private let state = Mutex(State())
 
     init(limitBytes: Int) { self.limitBytes = max(0, limitBytes) }
 
-    private func locked<T>(_ read: () -> T) -> T {
-        condition.lock()
-        defer { condition.unlock() }
-        return read()
+    private enum Lookup {
+        case held(EncodedBody)
+        case wait(DispatchSemaphore)
+        case encode
     }
 
     /// The body for `key` in `generation`, encoded by `make` when not held (or waited for when
     /// another thread is encoding it).
     func body(_ key: String, generation: UInt64, etag: String, make: () -> [UInt8]) -> EncodedBody {
         let flight = Flight(key: key, generation: generation)
-        condition.lock()
         while true {
-            if state.generation == generation, let e = state.entries[key] {
-                state.clock += 1
-                let now = state.clock
-                state.entries[key]?.use = now
-                state.hits += 1
-                condition.unlock()
-                return e.body
+            let lookup: Lookup = state.withLock { s in
+                if s.generation == generation, let e = s.entries[key] {
+                    s.clock += 1
+                    s.entries[key]?.use = s.clock
+                    s.hits += 1
+                    return .held(e.body)
+                }
+                if s.encoding[flight] != nil {
+                    let waiter = DispatchSemaphore(value: 0)
+                    s.encoding[flight]?.append(waiter)
+                    return .wait(waiter)
+                }
+                s.encoding[flight] = []
+                return .encode
             }
-            if !state.encoding.contains(flight) { break }
-            condition.wait()
+            switch lookup {
+            case .held(let body): return body
+            case .wait(let waiter): waiter.wait()   // then look again: held, or encode it here
+            case .encode: return encode(flight, etag: etag, make: make)
+            }
         }
-        state.encoding.insert(flight)
-        condition.unlock()
+    }
+
+    private func encode(_ flight: Flight, etag: String, make: () -> [UInt8]) -> EncodedBody {
         // Encoded outside the lock: other requests are not held up by a large document.
         let body = EncodedBody(bytes: make(), etag: etag)
-        condition.lock()
-        defer {
-            state.encoding.remove(flight)
-            condition.broadcast()
-            condition.unlock()
+        let waiters: [DispatchSemaphore] = state.withLock { s in
+            let waiters = s.encoding.removeValue(forKey: flight) ?? []
+            s.misses += 1
+            if s.generation != flight.generation {
+                // A body of an earlier generation is not kept (its waiters encode their own).
+                guard flight.generation > s.generation else { return waiters }
+                s.generation = flight.generation
+                s.entries = [:]
+                s.bytes = 0
+            }
+            if let old = s.entries[flight.key] { s.bytes -= old.body.bytes.count }
+            s.clock += 1
+            s.entries[flight.key] = (body, s.clock)
+            s.bytes += body.bytes.count
+            while s.bytes > limitBytes, s.entries.count > 1,
+                  let oldest = s.entries.min(by: { $0.value.use < $1.value.use }) {
+                s.entries[oldest.key] = nil
+                s.bytes -= oldest.value.body.bytes.count
+            }
+            return waiters
         }
-        state.misses += 1
-        if state.generation != generation {
-            guard generation > state.generation else { return body }
-            state.generation = generation
-            state.entries = [:]
-            state.bytes = 0
-        }
-        if let old = state.entries[key] { state.bytes -= old.body.bytes.count }
-        state.clock += 1
-        state.entries[key] = (body, state.clock)
-        state.bytes += body.bytes.count
-        while state.bytes > limitBytes, state.entries.count > 1,
-              let oldest = state.entries.min(by: { $0.value.use < $1.value.use }) {
-            state.entries[oldest.key] = nil
-            state.bytes -= oldest.value.body.bytes.count
-        }
+        for waiter in waiters { waiter.signal() }
         return body
     }
 
     /// Whether `key` is held for `generation` (a request for it is answered without encoding).
     func holds(_ key: String, generation: UInt64) -> Bool {
-        locked { state.generation == generation && state.entries[key] != nil }
+        state.withLock { $0.generation == generation && $0.entries[key] != nil }
     }
 
     /// Forgets every entry (the results changed).
     func reset(generation: UInt64) {
-        locked {
-            guard generation > state.generation else { return }
-            state.generation = generation
-            state.entries = [:]
-            state.bytes = 0
+        state.withLock { s in
+            guard generation > s.generation else { return }
+            s.generation = generation
+            s.entries = [:]
+            s.bytes = 0
         }
     }
 
     var stats: (entries: Int, bytes: Int, hits: Int, misses: Int) {
-        locked { (state.entries.count, state.bytes, state.hits, state.misses) }
+        state.withLock { ($0.entries.count, $0.bytes, $0.hits, $0.misses) }
     }
 
-    func contains(_ key: String) -> Bool { locked { state.entries[key] != nil } }
+    func contains(_ key: String) -> Bool { state.withLock { $0.entries[key] != nil } }
 }
 
 /// One complete scan, immutable, held compactly between scans: findings without rule texts
