@@ -18,6 +18,28 @@ public struct FindingTarget: Sendable, Hashable {
     public static func domain(_ d: DomainReport) -> FindingTarget { FindingTarget(kind: "domain", name: d.name, uuid: d.uuid) }
 }
 
+/// A scan's facts encoded once (compact JSON, the bytes `JSONWriter` writes for each tree), so
+/// documents written from the same scan (the history row, API bodies) copy them instead of
+/// encoding the trees again. Only compact documents use them: pretty output indents the trees.
+public struct EncodedFacts: Sendable {
+    public let host: [UInt8]
+    /// Each domain's facts, in report order.
+    public let domains: [[UInt8]]
+
+    public init(host: [UInt8], domains: [[UInt8]]) {
+        self.host = host
+        self.domains = domains
+    }
+
+    /// Encodes the report's facts (the domains on several threads).
+    public init(of r: ScanReport) {
+        host = JSONWriter.bytes(r.host.facts)
+        domains = Parallel.map(r.domains, minimumPerWorker: 32) { JSONWriter.bytes($0.facts) }
+    }
+
+    func domain(_ index: Int) -> [UInt8]? { domains.indices.contains(index) ? domains[index] : nil }
+}
+
 /// The one encoder of results (format 2, Docs/pipeline-formats.md): the model is written straight
 /// to bytes, every documented key present (absent values as `null`), rule texts once per document
 /// under `rules`, holding exactly the rules of the findings listed. `scan`, `report`, history,
@@ -28,20 +50,22 @@ public enum ResultsJSON {
     // MARK: documents
 
     /// A whole scan. The listing is never wider than what the report holds (`findingsListed`).
-    public static func report(_ r: ScanReport, listing: FindingsListing = .problems, pretty: Bool = false) -> [UInt8] {
+    /// `facts`, when given (and not `pretty`), are written in place of the report's fact trees.
+    public static func report(_ r: ScanReport, listing: FindingsListing = .problems, pretty: Bool = false,
+                              facts: EncodedFacts? = nil) -> [UInt8] {
         var s = JSONStream(pretty: pretty, capacity: 1 << 16)
-        writeReport(r, listing: listing, into: &s)
+        writeReport(r, listing: listing, facts: facts, into: &s)
         return s.bytes
     }
 
     /// A domain's detail (`GET /api/v1/domains/{id}`): the domain with facts and listed findings,
     /// and `rules` for those findings.
     public static func domain(_ d: DomainReport, rules: [String: RuleText], listing: FindingsListing = .problems,
-                              pretty: Bool = false) -> [UInt8] {
+                              pretty: Bool = false, facts: [UInt8]? = nil) -> [UInt8] {
         var s = JSONStream(pretty: pretty)
         s.beginObject()
         writeDomainFields(d, into: &s)
-        s.key("facts"); s.value(d.facts)
+        s.key("facts"); writeFacts(d.facts, encoded: facts, into: &s)
         s.key("findings"); writeFindings(d.findings, listing: listing, into: &s)
         s.key("rules"); writeRules(referencedBy: [d.findings], listing: listing, from: rules, into: &s)
         s.endObject()
@@ -70,10 +94,10 @@ public enum ResultsJSON {
 
     /// The host's results (`GET /api/v1/host`) with `rules` for its listed findings.
     public static func host(_ h: HostReport, rules: [String: RuleText], listing: FindingsListing = .problems,
-                            pretty: Bool = false) -> [UInt8] {
+                            pretty: Bool = false, facts: [UInt8]? = nil) -> [UInt8] {
         var s = JSONStream(pretty: pretty)
         s.beginObject()
-        writeHostFields(h, listing: listing, into: &s)
+        writeHostFields(h, listing: listing, facts: facts, into: &s)
         s.key("rules"); writeRules(referencedBy: [h.findings], listing: listing, from: rules, into: &s)
         s.endObject()
         return s.bytes
@@ -172,7 +196,8 @@ public enum ResultsJSON {
 
     // MARK: parts, for documents that embed results
 
-    public static func writeReport(_ r: ScanReport, listing requested: FindingsListing, into s: inout JSONStream) {
+    public static func writeReport(_ r: ScanReport, listing requested: FindingsListing, facts: EncodedFacts? = nil,
+                                   into s: inout JSONStream) {
         let listing: FindingsListing = r.findingsListed == .problems ? .problems : requested
         s.beginObject()
         s.field("format", format)
@@ -189,8 +214,8 @@ public enum ResultsJSON {
         s.field("findingsListed", listing.rawValue)
         s.key("rules")
         writeRules(referencedBy: [r.host.findings] + r.domains.map(\.findings), listing: listing, from: r.rules, into: &s)
-        s.key("host"); writeHost(r.host, listing: listing, into: &s)
-        s.key("domains"); writeDomains(r.domains, listing: listing, into: &s)
+        s.key("host"); writeHost(r.host, listing: listing, facts: facts?.host, into: &s)
+        s.key("domains"); writeDomains(r.domains, listing: listing, facts: facts, into: &s)
         s.key("stats")
         if let st = r.stats {
             s.beginObject()
@@ -210,7 +235,8 @@ public enum ResultsJSON {
 
     /// The domains of a report, each with facts and listed findings; large lists are encoded on
     /// several threads and joined.
-    public static func writeDomains(_ domains: [DomainReport], listing: FindingsListing, into s: inout JSONStream) {
+    public static func writeDomains(_ domains: [DomainReport], listing: FindingsListing, facts: EncodedFacts? = nil,
+                                    into s: inout JSONStream) {
         s.beginArray()
         if domains.count >= 64 {
             let parts = ParallelSlots<[UInt8]>(count: domains.count)
@@ -219,7 +245,7 @@ public enum ResultsJSON {
             Parallel.forEachChunk(domains.count) { range in
                 for i in range {
                     var part = JSONStream(pretty: pretty, depth: depth, capacity: 8192)
-                    writeDomain(domains[i], listing: listing, into: &part)
+                    writeDomain(domains[i], listing: listing, facts: facts?.domain(i), into: &part)
                     parts.set(i, part.bytes)
                 }
             }
@@ -228,19 +254,20 @@ public enum ResultsJSON {
                 s.raw(part)
             }
         } else {
-            for d in domains {
+            for (i, d) in domains.enumerated() {
                 s.element()
-                writeDomain(d, listing: listing, into: &s)
+                writeDomain(d, listing: listing, facts: facts?.domain(i), into: &s)
             }
         }
         s.endArray()
     }
 
     /// A domain with facts and listed findings (as in a report, without `rules`).
-    public static func writeDomain(_ d: DomainReport, listing: FindingsListing, into s: inout JSONStream) {
+    public static func writeDomain(_ d: DomainReport, listing: FindingsListing, facts: [UInt8]? = nil,
+                                   into s: inout JSONStream) {
         s.beginObject()
         writeDomainFields(d, into: &s)
-        s.key("facts"); s.value(d.facts)
+        s.key("facts"); writeFacts(d.facts, encoded: facts, into: &s)
         s.key("findings"); writeFindings(d.findings, listing: listing, into: &s)
         s.endObject()
     }
@@ -256,13 +283,20 @@ public enum ResultsJSON {
     }
 
     /// The host with facts and listed findings (as in a report, without `rules`).
-    public static func writeHost(_ h: HostReport, listing: FindingsListing, into s: inout JSONStream) {
+    public static func writeHost(_ h: HostReport, listing: FindingsListing, facts: [UInt8]? = nil,
+                                 into s: inout JSONStream) {
         s.beginObject()
-        writeHostFields(h, listing: listing, into: &s)
+        writeHostFields(h, listing: listing, facts: facts, into: &s)
         s.endObject()
     }
 
-    private static func writeHostFields(_ h: HostReport, listing: FindingsListing, into s: inout JSONStream) {
+    /// A fact tree, or the bytes it was encoded to once (compact documents only).
+    private static func writeFacts(_ tree: JSONValue, encoded: [UInt8]?, into s: inout JSONStream) {
+        if let encoded, !s.pretty { s.raw(encoded) } else { s.value(tree) }
+    }
+
+    private static func writeHostFields(_ h: HostReport, listing: FindingsListing, facts: [UInt8]? = nil,
+                                        into s: inout JSONStream) {
         s.field("hostname", h.hostname)
         s.field("score", h.score)
         s.field("grade", h.grade)
@@ -270,7 +304,7 @@ public enum ResultsJSON {
         s.field("layersStanding", h.layersStanding)
         s.field("layersTotal", h.layersTotal)
         s.key("failing"); writeFailing(h.failing, into: &s)
-        s.key("facts"); s.value(h.facts)
+        s.key("facts"); writeFacts(h.facts, encoded: facts, into: &s)
         s.key("findings"); writeFindings(h.findings, listing: listing, into: &s)
     }
 

@@ -217,14 +217,16 @@ public struct APIRouter: NonBlockingHTTPHandler {
             }
             return JSONWriter.bytes(ResultSnapshot.domainsList(DomainQuery.sorted(snapshot.domainSummaries,
                                                                                  by: .init(key: .name, descending: false))))
+        // Facts are copied from their encoded bytes, never decoded to be encoded again.
         case .domain(let index, let listing):
-            return ResultsJSON.domain(snapshot.domain(index), rules: rules, listing: listing)
+            return ResultsJSON.domain(snapshot.summaryReport.domains[index], rules: rules, listing: listing,
+                                      facts: snapshot.facts.domains[index])
         case .domainFacts(let index):
-            return snapshot.domainFacts[index]
+            return snapshot.facts.domains[index]
         case .host(let listing):
-            return ResultsJSON.host(snapshot.host, rules: rules, listing: listing)
+            return ResultsJSON.host(snapshot.summaryReport.host, rules: rules, listing: listing, facts: snapshot.facts.host)
         case .report(let listing):
-            return ResultsJSON.report(snapshot.report, listing: listing)
+            return ResultsJSON.report(snapshot.summaryReport, listing: listing, facts: snapshot.facts)
         case .findings:
             let items = findingQuery.map { $0.apply(snapshot) } ?? snapshot.findings.map { ($0.finding, $0.target) }
             return ResultSnapshot.findingsList(items, rules: rules)

@@ -148,29 +148,26 @@ public final class ResultSnapshot: Sendable {
     public let summaryReport: ScanReport
     /// When the store received it.
     public let publishedAt: Date
-    /// The host's facts, encoded.
-    let hostFacts: [UInt8]
-    /// Each domain's facts, encoded, in report order.
-    let domainFacts: [[UInt8]]
+    /// The facts, encoded once (for history and the API alike).
+    let facts: EncodedFacts
     private let indexByUUID: [String: Int]
     private let indexByName: [String: Int]
 
-    public init(report: ScanReport, publishedAt: Date) {
+    /// - Parameter facts: the report's facts already encoded (for its history row); encoded here
+    ///   when nil.
+    public init(report: ScanReport, publishedAt: Date, facts: EncodedFacts? = nil) {
         self.publishedAt = publishedAt
+        let facts = facts.flatMap { $0.domains.count == report.domains.count ? $0 : nil } ?? EncodedFacts(of: report)
         var kept = report
-        hostFacts = JSONWriter.bytes(report.host.facts)
         kept.host.facts = Self.retained(report.host.facts)
-        var facts: [[UInt8]] = []
-        facts.reserveCapacity(report.domains.count)
         var uuids: [String: Int] = [:]
         var names: [String: Int] = [:]
         for (i, d) in report.domains.enumerated() {
-            facts.append(JSONWriter.bytes(d.facts))
             kept.domains[i].facts = Self.retained(d.facts)
             uuids[d.uuid.lowercased()] = uuids[d.uuid.lowercased()] ?? i
             names[d.name] = names[d.name] ?? i
         }
-        domainFacts = facts
+        self.facts = facts
         summaryReport = kept
         indexByUUID = uuids
         indexByName = names
@@ -185,21 +182,21 @@ public final class ResultSnapshot: Sendable {
     /// The whole scan, facts included (decoded from their bytes: for the rare full document).
     public var report: ScanReport {
         var r = summaryReport
-        r.host.facts = Self.decode(hostFacts)
-        for i in r.domains.indices { r.domains[i].facts = Self.decode(domainFacts[i]) }
+        r.host.facts = Self.decode(facts.host)
+        for i in r.domains.indices { r.domains[i].facts = Self.decode(facts.domains[i]) }
         return r
     }
 
     /// One domain with its facts.
     func domain(_ index: Int) -> DomainReport {
         var d = summaryReport.domains[index]
-        d.facts = Self.decode(domainFacts[index])
+        d.facts = Self.decode(facts.domains[index])
         return d
     }
 
     var host: HostReport {
         var h = summaryReport.host
-        h.facts = Self.decode(hostFacts)
+        h.facts = Self.decode(facts.host)
         return h
     }
 
@@ -247,8 +244,9 @@ public final class ResultStore: Sendable {
         var current: ResultSnapshot?
         /// Counts every change a response body can show (a published scan, the stale flag).
         var generation: UInt64 = 0
-        /// A report document already encoded for history, adopted by the next publish of that scan.
-        var offered: (scanId: String, bytes: [UInt8])?
+        /// A report document and its facts already encoded for history, adopted by the next
+        /// publish of that scan.
+        var offered: (scanId: String, bytes: [UInt8], facts: EncodedFacts)?
         var stale = false
         var connected = false
         var records: [ScanRecord] = []
@@ -275,15 +273,16 @@ public final class ResultStore: Sendable {
     /// Makes `report` the current result. Its `stale` flag becomes the store's; a report that is
     /// not stale also means libvirt was reachable.
     public func publish(_ report: ScanReport) {
-        let snapshot = ResultSnapshot(report: report, publishedAt: clock())
-        let (g, document) = state.withLock { s -> (UInt64, [UInt8]?) in
-            let document = s.offered?.scanId == report.scanId ? s.offered?.bytes : nil
+        let offer = state.withLock { s in s.offered?.scanId == report.scanId ? s.offered : nil }
+        let snapshot = ResultSnapshot(report: report, publishedAt: clock(), facts: offer?.facts)
+        let document = offer?.bytes
+        let g = state.withLock { s -> UInt64 in
             s.offered = nil
             s.current = snapshot
             s.stale = report.stale
             if !report.stale { s.connected = true }
             s.generation += 1
-            return (s.generation, document)
+            return s.generation
         }
         bodies.reset(generation: g)
         // The document history was written from is the default `GET /api/v1/report` body:
@@ -295,9 +294,10 @@ public final class ResultStore: Sendable {
     }
 
     /// The report document encoded for history (`ResultsJSON.report`, problems listed) of the scan
-    /// about to be published: its publish serves these bytes as the report body.
-    public func offerReportDocument(scanId: String, bytes: [UInt8]) {
-        state.withLock { s in s.offered = (scanId, bytes) }
+    /// about to be published, and the facts it was written from: its publish serves these bytes
+    /// as the report body and keeps these facts instead of encoding them again.
+    public func offerReportDocument(scanId: String, bytes: [UInt8], facts: EncodedFacts) {
+        state.withLock { s in s.offered = (scanId, bytes, facts) }
     }
 
     /// The current result, nil before the first scan completes.

@@ -117,8 +117,10 @@ final class ScanPipeline: Sendable {
     /// `/healthz` and raises one alert per outage. Returns why the scan is not written, or nil.
     func persist(_ report: ScanReport) -> String? {
         // Encoded once: the history row and the default `GET /api/v1/report` body are these bytes.
-        let document = ResultsJSON.report(report, listing: .problems)
-        store.offerReportDocument(scanId: report.scanId, bytes: document)
+        // Facts too: the store keeps these bytes, not a second encoding of the trees.
+        let facts = EncodedFacts(of: report)
+        let document = ResultsJSON.report(report, listing: .problems, facts: facts)
+        store.offerReportDocument(scanId: report.scanId, bytes: document, facts: facts)
         let outcome = history.persist(report, document: document)
         store.markPersisted(scanIDs: outcome.writtenLate)
         if outcome.dropped > 0 {

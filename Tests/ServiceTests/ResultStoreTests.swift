@@ -22,7 +22,7 @@ final class ResultStoreTests: XCTestCase {
         let snapshot = try XCTUnwrap(store.snapshot)
         XCTAssertEqual(store.bodies.stats.entries, 0, "nothing is encoded before it is asked for")
         for (i, d) in report.domains.enumerated() {
-            XCTAssertEqual(try JSONValue(parsing: Data(snapshot.domainFacts[i])), d.facts)
+            XCTAssertEqual(try JSONValue(parsing: Data(snapshot.facts.domains[i])), d.facts)
             XCTAssertEqual(snapshot.summaryReport.domains[i].facts, ResultSnapshot.retained(d.facts))
         }
         XCTAssertEqual(snapshot.report, report, "the whole scan comes back from the compact form")
@@ -177,11 +177,21 @@ final class ResultStoreTests: XCTestCase {
         let history = try HistoryStore(directory: dir)
         let store = ResultStore()
         let report = Sample.report(scanId: "scan-h")
-        let document = ResultsJSON.report(report, listing: .problems)
-        store.offerReportDocument(scanId: report.scanId, bytes: document)
+        let facts = EncodedFacts(of: report)
+        let document = ResultsJSON.report(report, listing: .problems, facts: facts)
+        XCTAssertEqual(document, ResultsJSON.report(report, listing: .problems), "facts copied as encoded = facts encoded")
+        store.offerReportDocument(scanId: report.scanId, bytes: document, facts: facts)
         XCTAssertTrue(history.persist(report, document: document).persisted)
         store.publish(report)
         XCTAssertTrue(store.bodies.contains(ResultStore.Route.report(listing: .problems).key), "the written bytes are adopted")
+        XCTAssertEqual(store.snapshot?.facts.domains, facts.domains, "and the facts they were written from")
+        XCTAssertEqual(router(store).handle(.get("/api/v1/report?findings=all")).body,
+                       ResultsJSON.report(report, listing: .all), "another listing: facts copied from the store's bytes")
+        let first = try XCTUnwrap(report.domains.first)
+        XCTAssertEqual(router(store).handle(.get("/api/v1/domains/\(first.uuid)")).body,
+                       ResultsJSON.domain(first, rules: report.rules))
+        XCTAssertEqual(router(store).handle(.get("/api/v1/host?findings=all")).body,
+                       ResultsJSON.host(report.host, rules: report.rules, listing: .all))
         let logs = LogCapture()
         let router = APIRouter(store: store, trigger: nil, tokens: TokenStore(), logger: logs.logger)
         let served = router.handle(.get("/api/v1/report"))
@@ -195,9 +205,13 @@ final class ResultStoreTests: XCTestCase {
         XCTAssertEqual(again.body, Array(row))
     }
 
+    private func router(_ store: ResultStore) -> APIRouter {
+        APIRouter(store: store, trigger: nil, tokens: TokenStore(), logger: LogCapture().logger)
+    }
+
     func testAnOfferForAnotherScanIsNotServed() throws {
         let store = ResultStore()
-        store.offerReportDocument(scanId: "other", bytes: Array("{}".utf8))
+        store.offerReportDocument(scanId: "other", bytes: Array("{}".utf8), facts: EncodedFacts(host: [], domains: []))
         store.publish(Sample.report(scanId: "scan-1"))
         XCTAssertFalse(store.bodies.contains(ResultStore.Route.report(listing: .problems).key))
     }
@@ -226,7 +240,7 @@ final class ResultStoreTests: XCTestCase {
                 store.publish(Sample.report(scanId: "scan-\(i)"))
             } else {
                 let snapshot = store.snapshot
-                XCTAssertEqual(snapshot?.domainFacts.count, 3)
+                XCTAssertEqual(snapshot?.facts.domains.count, 3)
                 XCTAssertNotNil(store.summary())
             }
         }
