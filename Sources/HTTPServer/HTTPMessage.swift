@@ -1,3 +1,5 @@
+import Core
+
 /// Header fields in arrival order; names compare case-insensitively.
 public struct HTTPHeaders: Sendable, Hashable, Sequence {
     public private(set) var fields: [(name: String, value: String)] = []

@@ -144,13 +144,9 @@ public enum DomainFacts {
         case "network": return true
         case "address":
             guard let a = g.listen, !a.isEmpty else { return nil }
-            return !isLoopback(a)
+            return !IPAddress.isLoopbackListen(a)
         default: return nil
         }
-    }
-
-    static func isLoopback(_ address: String) -> Bool {
-        address.hasPrefix("127.") || address == "::1" || address == "localhost" || address == "[::1]"
     }
 
     private static func setOrUnknown(_ f: inout FactBuilder, _ path: String, _ value: JSONValue, _ problem: String?) {

@@ -71,6 +71,16 @@ final class IPAddressTests: XCTestCase {
         }
     }
 
+    func testListenAddressesTakeBracketsAndLocalhostButNoOtherName() {
+        for host in ["127.0.0.1", "::1", "[::1]", "::ffff:127.0.0.1", "[::ffff:7f00:1]", "localhost", "LOCALHOST"] {
+            XCTAssertTrue(IPAddress.isLoopbackListen(host), host)
+        }
+        for host in ["0.0.0.0", "", "[]", "127.evil.example", "localhost.evil.example", "[127.0.0.1", "::ffff:10.0.0.1",
+                     "[::]", "192.0.2.1"] {
+            XCTAssertFalse(IPAddress.isLoopbackListen(host), host)
+        }
+    }
+
     func testNumericAddresses() {
         for address in ["127.0.0.1", "0.0.0.0", "::", "fe80::1", "::ffff:1.2.3.4"] { XCTAssertTrue(IPAddress.isNumeric(address), address) }
         for address in ["localhost", "", "1.2.3", "[::1]", "::g"] { XCTAssertFalse(IPAddress.isNumeric(address), address) }

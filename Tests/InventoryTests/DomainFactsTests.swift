@@ -12,6 +12,19 @@ final class DomainFactsTests: XCTestCase {
         return out
     }
 
+    func testDisplayListenAddressesUseTheOneLoopbackCheck() {
+        let cases: [(String?, String?, Bool?)] = [
+            ("address", "127.0.0.1", false), ("address", "::ffff:127.0.0.1", false), ("address", "[::1]", false),
+            ("address", "localhost", false), ("address", "127.evil.example", true), ("address", "0.0.0.0", true),
+            ("address", "::", true), ("address", nil, nil), ("network", "default", true), ("socket", "/run/vnc", false),
+            (nil, nil, nil),
+        ]
+        for (listenType, listen, expected) in cases {
+            let g = DomainDefinition.Graphics(type: "vnc", listenType: listenType, listen: listen)
+            XCTAssertEqual(DomainFacts.nonLoopback(g), expected, "\(String(describing: listenType)) \(String(describing: listen))")
+        }
+    }
+
     func testLegacyGuestSurface() throws {
         let f = try XCTUnwrap(try nodeFacts()["legacy-qemu"])
         let legacy = Set(f[path: "surface.legacyDevices"]?.arrayValue?.compactMap(\.stringValue) ?? [])

@@ -113,7 +113,7 @@ struct QemuInvocation: Sendable, Hashable {
             } else {
                 host = display.split(separator: ":", omittingEmptySubsequences: false).dropLast().joined(separator: ":")
             }
-            out.append(("vnc", "address", host.isEmpty ? "0.0.0.0" : host, !Self.isLoopback(host)))
+            out.append(("vnc", "address", host.isEmpty ? "0.0.0.0" : host, !IPAddress.isLoopbackListen(host)))
         }
         for v in values(of: "-spice") {
             let opts = Dictionary(QemuSandbox.options(v, implied: "port"), uniquingKeysWith: { a, _ in a })
@@ -123,7 +123,7 @@ struct QemuInvocation: Sendable, Hashable {
             }
             if opts["port"] == nil && opts["tls-port"] == nil { continue }
             let host = opts["addr"] ?? ""
-            out.append(("spice", "address", host.isEmpty ? "0.0.0.0" : host, !Self.isLoopback(host)))
+            out.append(("spice", "address", host.isEmpty ? "0.0.0.0" : host, !IPAddress.isLoopbackListen(host)))
         }
         return out
     }
@@ -140,10 +140,6 @@ struct QemuInvocation: Sendable, Hashable {
             "memoryBackends": .array(memoryBackends.map { .object($0.mapValues { .string($0) }) }),
             "sandbox": .from(values(of: "-sandbox").last),
         ])
-    }
-
-    static func isLoopback(_ host: String) -> Bool {
-        host.hasPrefix("127.") || host == "::1" || host == "localhost"
     }
 
     /// `-overcommit mem-lock=on|off|on-fault,cpu-pm=on|off`.

@@ -21,9 +21,7 @@ public struct ProcNetTCP: Sendable, Hashable {
         public let uid: Int
 
         /// Bound to a loopback address (127.0.0.0/8, ::1, ::ffff:127.x.x.x).
-        public var loopback: Bool {
-            address.hasPrefix("127.") || address == "::1" || address.hasPrefix("::ffff:127.")
-        }
+        public var loopback: Bool { IPAddress.isLoopback(address) }
     }
 
     public static func path(pid: String, family: String) -> String { "/proc/\(pid)/net/\(family)" }

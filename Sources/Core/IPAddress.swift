@@ -20,6 +20,18 @@ public enum IPAddress {
         }
     }
 
+    /// True when a listen address, as a domain's XML or a qemu command line gives it, is on the
+    /// loopback interface: a loopback address (as `isLoopback`), also in brackets (`[::1]`), or
+    /// `localhost` (which the resolver maps to loopback). Any other name is not: `127.evil.example`
+    /// may resolve anywhere.
+    public static func isLoopbackListen(_ host: String) -> Bool {
+        if host.lowercased() == "localhost" { return true }
+        if host.hasPrefix("[") && host.hasSuffix("]") && host.count > 2 {
+            return isLoopback(String(host.dropFirst().dropLast()))
+        }
+        return isLoopback(host)
+    }
+
     /// True when `address` is a numeric IPv4 or IPv6 address.
     public static func isNumeric(_ address: String) -> Bool {
         var v4 = in_addr()
