@@ -42,7 +42,7 @@ final class AlertmanagerFeed: Sendable {
         self.unreachableAfter = unreachableAfter
         self.history = history
         self.logger = logger
-        let policy = AlertmanagerPolicy(severities: Set(config.severities.compactMap(Severity.init(rawValue:))),
+        let policy = AlertmanagerPolicy(severities: Set(config.severities),
                                         dashboardURL: config.dashboardURL)
         shared = Mutex(Shared(state: AlertmanagerState(policy: policy)))
     }

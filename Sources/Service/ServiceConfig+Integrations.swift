@@ -12,7 +12,7 @@ extension ServiceConfig {
         public var urls: [String] = []
         /// File holding a bearer token sent as `Authorization: Bearer <token>`.
         public var bearerTokenFile: String? = nil
-        public var severities: [String] = ["critical", "high"]
+        public var severities: [Severity] = [.critical, .high]
         /// Seconds between re-sends of the firing set; keep it below Alertmanager's `resolve_timeout` (5m).
         public var resendSeconds: Int = 60
         public var timeoutSeconds: Int = 10
@@ -69,13 +69,7 @@ extension ServiceConfig {
                 }
                 am.urls = list
             case "bearer_token_file": am.bearerTokenFile = try reader.optionalString(k, value)
-            case "severities":
-                let list = try reader.stringList(k, value)
-                for sev in list where Severity(rawValue: sev) == nil {
-                    throw ServiceConfigError.invalidValue(file: reader.file, key: k, line: YAMLTree.line(value),
-                                                          message: "severities are critical, high, medium, low and info, got '\(sev)'")
-                }
-                am.severities = list
+            case "severities": am.severities = try reader.severities(k, value)
             case "resend_seconds": am.resendSeconds = try reader.int(k, value, in: 5...3600)
             case "timeout_seconds": am.timeoutSeconds = try reader.int(k, value, in: 1...300)
             case "dashboard_url":

@@ -1,7 +1,9 @@
+import Audit
 import Core
 import Foundation
 import HTTPServer
 import Logging
+import Reporting
 import Yams
 
 /// The service's settings. Every option has a built-in default, so no configuration file is needed;
@@ -51,14 +53,14 @@ public struct ServiceConfig: Sendable, Equatable {
         public var directory: String? = nil
         /// Seconds between reports; 0 writes none (`virtaudit report` still works).
         public var intervalSeconds: Int = 86_400
-        public var formats: [String] = ["json", "html", "markdown"]
+        public var formats: [ReportWriter.Format] = [.json, .html, .markdown]
         /// Reports kept (older ones are deleted).
         public var keep: Int = 30
         public init() {}
     }
 
     public struct Alerts: Sendable, Equatable {
-        public var newFindingSeverities: [String] = ["critical", "high"]
+        public var newFindingSeverities: [Severity] = [.critical, .high]
         /// A VM whose grade falls below this letter; nil turns the alert off.
         public var gradeBelow: String? = "C"
         public var hostScoreDrop: Int? = 10
@@ -80,14 +82,12 @@ public struct ServiceConfig: Sendable, Equatable {
     }
 
     public struct AdmissionOptions: Sendable, Equatable {
-        public static let modes = ["enforce", "warn", "dryrun"]
-        public static let failurePolicies = ["fail-open", "fail-closed"]
         /// enforce (deny), warn (admit, record, alert) or dryrun (admit, record); `--mode` wins.
-        public var mode: String = "warn"
+        public var mode: AdmissionMode = .warn
         /// Severities whose failing rules deny.
-        public var denySeverities: [String] = ["critical"]
+        public var denySeverities: [Severity] = [.critical]
         /// What a bad policy file, a crash or a timeout does: fail-open admits, fail-closed denies.
-        public var failurePolicy: String = "fail-open"
+        public var failurePolicy: AdmissionFailurePolicy = .failOpen
         /// The hook's hard time budget in milliseconds; past it the failure policy applies.
         public var timeoutMs: Int = 800
         public init() {}
@@ -185,12 +185,13 @@ public struct ServiceConfig: Sendable, Equatable {
                     let k = "reports.\(sub)"
                     switch sub {
                     case "formats":
-                        let list = try reader.stringList(k, node)
-                        for f in list where !["json", "html", "markdown", "sarif", "junit", "ocsf"].contains(f) {
-                            throw ServiceConfigError.invalidValue(file: file, key: k, line: YAMLTree.line(node),
-                                message: "formats are json, html, markdown, sarif, junit and ocsf, got '\(f)'")
+                        config.reports.formats = try reader.stringList(k, node).map { f in
+                            guard let format = ReportWriter.Format(rawValue: f) else {
+                                throw ServiceConfigError.invalidValue(file: file, key: k, line: YAMLTree.line(node),
+                                    message: "formats are json, html, markdown, sarif, junit and ocsf, got '\(f)'")
+                            }
+                            return format
                         }
-                        config.reports.formats = list
                     default: return try Self.applyTable(k, node, reader: reader, to: &config)
                     }
                     return true
@@ -256,8 +257,17 @@ public struct ServiceConfig: Sendable, Equatable {
         case bool(WritableKeyPath<ServiceConfig, Bool>)
         /// 0 (off) or a number of seconds in `minimum...maximum`; `off` names what 0 turns off.
         case secondsOrOff(WritableKeyPath<ServiceConfig, Int>, minimum: Int, maximum: Int, off: String)
-        case severities(WritableKeyPath<ServiceConfig, [String]>)
-        case oneOf(WritableKeyPath<ServiceConfig, String>, [String])
+        case severities(WritableKeyPath<ServiceConfig, [Severity]>)
+        /// One of `allowed`; `set` stores it as the option's type, `get` reads it back as text.
+        case oneOf([String], get: (ServiceConfig) -> String, set: (inout ServiceConfig, String) -> Void)
+
+        /// One of an enumeration's values, stored as that value.
+        static func choice<E: RawRepresentable & CaseIterable>(_ path: WritableKeyPath<ServiceConfig, E>) -> Option
+        where E.RawValue == String {
+            .oneOf(E.allCases.map(\.rawValue), get: { $0[keyPath: path].rawValue }, set: { config, raw in
+                if let value = E(rawValue: raw) { config[keyPath: path] = value }
+            })
+        }
     }
 
     /// The options by dotted key (`section.key`): type, accepted values and destination. The few
@@ -302,8 +312,8 @@ public struct ServiceConfig: Sendable, Equatable {
                                                       off: "periodic reports"),
             "alerts.new_finding_severities": .severities(\.alerts.newFindingSeverities),
             "admission.deny_severities": .severities(\.admission.denySeverities),
-            "admission.mode": .oneOf(\.admission.mode, AdmissionOptions.modes),
-            "admission.failure_policy": .oneOf(\.admission.failurePolicy, AdmissionOptions.failurePolicies),
+            "admission.mode": .choice(\.admission.mode),
+            "admission.failure_policy": .choice(\.admission.failurePolicy),
         ]
     }
 
@@ -328,13 +338,13 @@ public struct ServiceConfig: Sendable, Equatable {
             }
             config[keyPath: path] = v
         case .severities(let path): config[keyPath: path] = try reader.severities(key, node)
-        case .oneOf(let path, let allowed):
+        case .oneOf(let allowed, _, let set):
             let v = try reader.string(key, node)
             guard allowed.contains(v) else {
                 throw ServiceConfigError.invalidValue(file: reader.file, key: key, line: YAMLTree.line(node),
                     message: "must be one of \(allowed.joined(separator: ", ")), got '\(v)'")
             }
-            config[keyPath: path] = v
+            set(&config, v)
         }
         return true
     }
@@ -420,12 +430,13 @@ struct OptionReader {
     }
 
     /// A list of severity names.
-    func severities(_ key: String, _ node: Node) throws -> [String] {
-        let list = try stringList(key, node)
-        for sev in list where !["critical", "high", "medium", "low", "info"].contains(sev) {
-            throw invalid(key, node, "severities are critical, high, medium, low and info, got '\(sev)'")
+    func severities(_ key: String, _ node: Node) throws -> [Severity] {
+        try stringList(key, node).map { sev in
+            guard let severity = Severity(rawValue: sev) else {
+                throw invalid(key, node, "severities are critical, high, medium, low and info, got '\(sev)'")
+            }
+            return severity
         }
-        return list
     }
 
     func int(_ key: String, _ node: Node, in range: ClosedRange<Int>) throws -> Int {

@@ -65,7 +65,7 @@ public final class ServiceRuntime: Sendable {
         dispatcher = AlertDispatcher(store: history, sinks: sinks, baseDelay: TimeInterval(config.alerts.retryBaseSeconds),
                                      maxDelay: TimeInterval(config.alerts.retryMaxSeconds),
                                      ttl: TimeInterval(config.alerts.expireHours) * 3600)
-        alertPolicy = AlertPolicy(newFindingSeverities: config.alerts.newFindingSeverities.compactMap(Severity.init(rawValue:)),
+        alertPolicy = AlertPolicy(newFindingSeverities: config.alerts.newFindingSeverities,
                                   gradeBelow: config.alerts.gradeBelow, hostScoreDrop: config.alerts.hostScoreDrop,
                                   libvirtUnreachableSeconds: config.alerts.libvirtUnreachableSeconds.map(Double.init))
         if let am = config.alerts.alertmanager {
@@ -79,7 +79,7 @@ public final class ServiceRuntime: Sendable {
             : nil
         reportWriter = config.reports.intervalSeconds > 0
             ? ReportWriter(directory: config.reports.directory ?? config.dataDir + "/reports",
-                           formats: config.reports.formats.compactMap(ReportWriter.Format.init(rawValue:)),
+                           formats: config.reports.formats,
                            keep: config.reports.keep, rules: RuleText.all(auditor.policies))
             : nil
 

@@ -129,9 +129,9 @@ struct AdmitCommand: ParsableCommand {
     }
 
     static func settings(_ o: ServiceConfig.AdmissionOptions, mode: AdmissionMode?) -> AdmissionSettings {
-        AdmissionSettings(mode: mode ?? AdmissionMode(rawValue: o.mode) ?? .warn,
-                          denySeverities: Set(o.denySeverities.compactMap(Severity.init(rawValue:))),
-                          failurePolicy: AdmissionFailurePolicy(rawValue: o.failurePolicy) ?? .failOpen,
+        AdmissionSettings(mode: mode ?? o.mode,
+                          denySeverities: Set(o.denySeverities),
+                          failurePolicy: o.failurePolicy,
                           timeoutMs: o.timeoutMs)
     }
 

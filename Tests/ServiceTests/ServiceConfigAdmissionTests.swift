@@ -5,9 +5,9 @@ import XCTest
 final class ServiceConfigAdmissionTests: XCTestCase {
     func testDefaultsWarnOnCriticalFailOpenWithinEightHundredMilliseconds() {
         let a = ServiceConfig.default.admission
-        XCTAssertEqual(a.mode, "warn")
-        XCTAssertEqual(a.denySeverities, ["critical"])
-        XCTAssertEqual(a.failurePolicy, "fail-open")
+        XCTAssertEqual(a.mode, .warn)
+        XCTAssertEqual(a.denySeverities, [.critical])
+        XCTAssertEqual(a.failurePolicy, .failOpen)
         XCTAssertEqual(a.timeoutMs, 800)
     }
 
@@ -19,9 +19,9 @@ final class ServiceConfigAdmissionTests: XCTestCase {
               failure_policy: fail-closed
               timeout_ms: 300
             """)
-        XCTAssertEqual(c.admission.mode, "enforce")
-        XCTAssertEqual(c.admission.denySeverities, ["critical", "high"])
-        XCTAssertEqual(c.admission.failurePolicy, "fail-closed")
+        XCTAssertEqual(c.admission.mode, .enforce)
+        XCTAssertEqual(c.admission.denySeverities, [.critical, .high])
+        XCTAssertEqual(c.admission.failurePolicy, .failClosed)
         XCTAssertEqual(c.admission.timeoutMs, 300)
     }
 

@@ -21,7 +21,7 @@ final class ServiceConfigIntegrationsTests: XCTestCase {
         let am = try XCTUnwrap(c.alerts.alertmanager)
         XCTAssertEqual(am.urls, ["http://am1:9093", "https://am2:9093/prefix"])
         XCTAssertEqual(am.bearerTokenFile, "/etc/virtaudit/am.token")
-        XCTAssertEqual(am.severities, ["critical"])
+        XCTAssertEqual(am.severities, [.critical])
         XCTAssertEqual(am.resendSeconds, 30)
         XCTAssertEqual(am.timeoutSeconds, 3)
         XCTAssertEqual(am.dashboardURL, "https://hv1:8470/")

@@ -58,14 +58,14 @@ final class ServiceConfigTableTests: XCTestCase {
     func testEnumeratedAndBooleanOptionsAcceptTheirValuesOnly() throws {
         for (key, option) in ServiceConfig.options {
             switch option {
-            case .oneOf(let path, let allowed):
-                for v in allowed { XCTAssertEqual(try ServiceConfig.parse(yaml(key, v))[keyPath: path], v, key) }
+            case .oneOf(let allowed, let get, _):
+                for v in allowed { XCTAssertEqual(get(try ServiceConfig.parse(yaml(key, v))), v, key) }
                 XCTAssertThrowsError(try ServiceConfig.parse(yaml(key, "other")), key)
             case .bool(let path):
                 XCTAssertEqual(try ServiceConfig.parse(yaml(key, "false"))[keyPath: path], false, key)
                 XCTAssertThrowsError(try ServiceConfig.parse(yaml(key, "maybe")), key)
             case .severities(let path):
-                XCTAssertEqual(try ServiceConfig.parse(yaml(key, "[low, info]"))[keyPath: path], ["low", "info"], key)
+                XCTAssertEqual(try ServiceConfig.parse(yaml(key, "[low, info]"))[keyPath: path], [.low, .info], key)
                 XCTAssertThrowsError(try ServiceConfig.parse(yaml(key, "[urgent]")), key)
             default: continue
             }
