@@ -274,6 +274,9 @@ public final class Auditor: Sendable {
             stats: ScanStats(stagesMs: clock.laps.merging(["libvirt": libvirtMs.rounded3]) { a, _ in a },
                              filesRead: FileReader.readCount.load(ordering: .relaxed) - readsBefore,
                              domains: records.count, runningDomains: records.filter(\.isActive).count))
+        // The report's findings arrays are the only references left: ids are assigned in place,
+        // not into copies of every domain's findings.
+        reports = []
         FindingID.assign(&report, hostId: FindingID.hostID(root: root, hostname: hostname))
         return report
     }
