@@ -298,12 +298,8 @@ public enum ResultsJSON {
     private static func writeHostFields(_ h: HostReport, listing: FindingsListing, facts: [UInt8]? = nil,
                                         into s: inout JSONStream) {
         s.field("hostname", h.hostname)
-        s.field("score", h.score)
-        s.field("grade", h.grade)
-        s.key("layers"); writeLayers(h.layers, into: &s)
-        s.field("layersStanding", h.layersStanding)
-        s.field("layersTotal", h.layersTotal)
-        s.key("failing"); writeFailing(h.failing, into: &s)
+        writeScore(h.score, grade: h.grade, layers: h.layers, standing: h.layersStanding, total: h.layersTotal,
+                   failing: h.failing, into: &s)
         s.key("facts"); writeFacts(h.facts, encoded: facts, into: &s)
         s.key("findings"); writeFindings(h.findings, listing: listing, into: &s)
     }
@@ -315,13 +311,20 @@ public enum ResultsJSON {
         s.field("state", d.state)
         s.field("id", d.id)
         s.field("profile", d.profile)
-        s.field("score", d.score)
-        s.field("grade", d.grade)
-        s.key("layers"); writeLayers(d.layers, into: &s)
-        s.field("layersStanding", d.layersStanding)
-        s.field("layersTotal", d.layersTotal)
-        s.key("failing"); writeFailing(d.failing, into: &s)
+        writeScore(d.score, grade: d.grade, layers: d.layers, standing: d.layersStanding, total: d.layersTotal,
+                   failing: d.failing, into: &s)
         s.key("management"); s.value(d.management)
+    }
+
+    /// The score fields a host and a domain share.
+    private static func writeScore(_ score: Int, grade: String, layers: [String: LayerScore], standing: Int?, total: Int?,
+                                   failing: [Severity: Int], into s: inout JSONStream) {
+        s.field("score", score)
+        s.field("grade", grade)
+        s.key("layers"); writeLayers(layers, into: &s)
+        s.field("layersStanding", standing)
+        s.field("layersTotal", total)
+        s.key("failing"); writeFailing(failing, into: &s)
     }
 
     public static func writeLayers(_ layers: [String: LayerScore], into s: inout JSONStream) {

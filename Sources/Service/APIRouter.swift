@@ -2,6 +2,7 @@ import Core
 import Foundation
 import HTTPServer
 import Logging
+import Synchronization
 
 /// The service's HTTP front: one route table (`routes`: the result endpoints here, history,
 /// alerts and metrics in `ServiceRoutes`), one access check before any handler, one error
@@ -13,7 +14,7 @@ public struct APIRouter: NonBlockingHTTPHandler {
     let store: ResultStore
     let trigger: (any ScanTrigger)?
     let auth: Authenticator
-    let policies: @Sendable () -> JSONValue
+    let policies: OnceBody
     let openAPI: OpenAPIDocument
     let staticFiles: (any HTTPHandler)?
     let maxBodyBytes: Int
@@ -40,7 +41,7 @@ public struct APIRouter: NonBlockingHTTPHandler {
         self.store = store
         self.trigger = trigger
         self.auth = Authenticator(tokens: tokens, logger: logger, allowedHosts: allowedHosts, port: port)
-        self.policies = policies
+        self.policies = OnceBody { JSONWriter.bytes(policies()) }
         self.openAPI = openAPI
         self.staticFiles = staticFiles
         self.maxBodyBytes = maxBodyBytes
@@ -57,7 +58,7 @@ public struct APIRouter: NonBlockingHTTPHandler {
         Route("GET", "/api/v1/domains/{id}/facts", .encoded, .read) { r, q in try r.domainFacts(q) },
         Route("GET", "/api/v1/host", .encoded, .read) { r, q in try r.host(q) },
         Route("GET", "/api/v1/findings", .encoded, .read) { r, q in try r.findings(q) },
-        Route("GET", "/api/v1/policies", .inline, .read) { r, _ in r.stored(EncodedBody(r.policies())) },
+        Route("GET", "/api/v1/policies", .inline, .read) { r, _ in r.stored(r.policies.body) },
         Route("GET", "/api/v1/scans", .inline, .read) { r, q in try r.scans(q) },
         Route("POST", "/api/v1/scans", .inline, .admin(action: "start scans")) { r, _ in r.startScan() },
         Route("GET", "/api/v1/scans/{id}", .inline, .read) { r, q in try r.scan(q.id) },
@@ -72,23 +73,25 @@ public struct APIRouter: NonBlockingHTTPHandler {
     /// Routes placed on the worker pool, the dashboard's files, and result bodies not encoded
     /// yet are left to `handle` there.
     public func handleInline(_ request: HTTPRequest) -> HTTPResponse? {
-        switch table.placement(of: request) {
+        let match = table.match(request)
+        switch RouteTable.placement(of: match) {
         case .worker: return nil
-        case .inline: return handle(request, mayEncode: true)
-        case .encoded: return handle(request, mayEncode: false)
+        case .inline: return respond(request, match, mayEncode: true)
+        case .encoded: return respond(request, match, mayEncode: false)
         }
     }
 
     public func handle(_ request: HTTPRequest) -> HTTPResponse {
-        handle(request, mayEncode: true) ?? APIError.internalError().response
+        respond(request, table.match(request), mayEncode: true) ?? APIError.internalError().response
     }
 
     /// Thrown by a result route asked not to encode when its body is not held.
     private struct NotEncoded: Error {}
 
-    /// The response; nil when `mayEncode` is false and the body would have to be encoded.
-    private func handle(_ request: HTTPRequest, mayEncode: Bool) -> HTTPResponse? {
-        switch table.match(request) {
+    /// The response to `request`, which `match` routed; nil when `mayEncode` is false and the
+    /// body would have to be encoded.
+    private func respond(_ request: HTTPRequest, _ match: RouteTable.Match, mayEncode: Bool) -> HTTPResponse? {
+        switch match {
         case .page:
             if let refusal = auth.check(request, .page) { return refusal.error.response }
             return staticFiles?.handle(request) ?? APIError.notFound("no such path: \(request.path)").response
@@ -311,5 +314,23 @@ public struct APIRouter: NonBlockingHTTPHandler {
         HTTPResponse(status: status, headers: HTTPHeaders([("Content-Type", "application/json"), ("Cache-Control", cache),
                                                            ("X-Content-Type-Options", "nosniff")]),
                      body: JSONWriter.bytes(value))
+    }
+}
+
+/// A body that never changes while the service runs (the loaded policies), encoded and tagged on
+/// first use instead of on every request.
+final class OnceBody: Sendable {
+    private let make: @Sendable () -> [UInt8]
+    private let encoded = Mutex<EncodedBody?>(nil)
+
+    init(_ make: @escaping @Sendable () -> [UInt8]) { self.make = make }
+
+    var body: EncodedBody {
+        encoded.withLock { held in
+            if let held { return held }
+            let fresh = EncodedBody(bytes: make())
+            held = fresh
+            return fresh
+        }
     }
 }

@@ -187,19 +187,6 @@ public final class ResultSnapshot: Sendable {
         return r
     }
 
-    /// One domain with its facts.
-    func domain(_ index: Int) -> DomainReport {
-        var d = summaryReport.domains[index]
-        d.facts = Self.decode(facts.domains[index])
-        return d
-    }
-
-    var host: HostReport {
-        var h = summaryReport.host
-        h.facts = Self.decode(facts.host)
-        return h
-    }
-
     static func decode(_ bytes: [UInt8]) -> JSONValue {
         (try? JSONValue(parsing: Data(bytes))) ?? .object([:])
     }

@@ -132,8 +132,10 @@ struct RouteTable: Sendable {
     }
 
     /// Where a request is answered: a route's placement; the dashboard's files read the disk.
-    func placement(of request: HTTPRequest) -> Placement {
-        switch match(request) {
+    func placement(of request: HTTPRequest) -> Placement { Self.placement(of: match(request)) }
+
+    static func placement(of match: Match) -> Placement {
+        switch match {
         case .route(let route, _): return route.placement
         case .methodNotAllowed, .unknownAPIPath: return .inline
         case .page: return .worker

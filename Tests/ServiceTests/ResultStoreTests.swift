@@ -45,7 +45,8 @@ final class ResultStoreTests: XCTestCase {
         func host() -> EncodedBody? {
             store.body(.host(listing: .problems)) { snapshot, _ in
                 calls.withLock { $0 += 1 }
-                return ResultsJSON.host(snapshot.host, rules: snapshot.summaryReport.rules)
+                return ResultsJSON.host(snapshot.summaryReport.host, rules: snapshot.summaryReport.rules,
+                                        facts: snapshot.facts.host)
             }
         }
         let first = try XCTUnwrap(host())
