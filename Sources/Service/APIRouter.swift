@@ -52,14 +52,15 @@ public struct APIRouter: NonBlockingHTTPHandler {
     static let routes: [Route] = [
         Route("GET", "/healthz", .inline, .open) { r, _ in r.health() },
         Route("GET", "/api/v1/summary", .encoded, .read) { r, q in try r.summary(q) },
-        Route("GET", "/api/v1/report", .encoded, .read) { r, q in try r.report(q) },
-        Route("GET", "/api/v1/domains", .encoded, .read) { r, q in try r.domains(q) },
-        Route("GET", "/api/v1/domains/{id}", .encoded, .read) { r, q in try r.domain(q) },
+        Route("GET", "/api/v1/report", .encoded, .read, query: ["findings"]) { r, q in try r.report(q) },
+        Route("GET", "/api/v1/domains", .encoded, .read, query: ["grade", "state", "layer", "q", "sort"]) { r, q in try r.domains(q) },
+        Route("GET", "/api/v1/domains/{id}", .encoded, .read, query: ["findings"]) { r, q in try r.domain(q) },
         Route("GET", "/api/v1/domains/{id}/facts", .encoded, .read) { r, q in try r.domainFacts(q) },
-        Route("GET", "/api/v1/host", .encoded, .read) { r, q in try r.host(q) },
-        Route("GET", "/api/v1/findings", .encoded, .read) { r, q in try r.findings(q) },
+        Route("GET", "/api/v1/host", .encoded, .read, query: ["findings"]) { r, q in try r.host(q) },
+        Route("GET", "/api/v1/findings", .encoded, .read,
+              query: ["severity", "layer", "status", "target", "rule", "domain"]) { r, q in try r.findings(q) },
         Route("GET", "/api/v1/policies", .inline, .read) { r, _ in r.stored(r.policies.body) },
-        Route("GET", "/api/v1/scans", .inline, .read) { r, q in try r.scans(q) },
+        Route("GET", "/api/v1/scans", .inline, .read, query: ["limit"]) { r, q in try r.scans(q) },
         Route("POST", "/api/v1/scans", .inline, .admin(action: "start scans")) { r, _ in r.startScan() },
         Route("GET", "/api/v1/scans/{id}", .inline, .read) { r, q in try r.scan(q.id) },
         Route("GET", "/api/v1/openapi.yaml", .inline, .read) { r, _ in
@@ -103,6 +104,9 @@ public struct APIRouter: NonBlockingHTTPHandler {
             return APIError.methodNotAllowed(allow).response
         case .route(let route, let routeRequest):
             if let refusal = auth.check(request, route.access) { return refusal.error.response }
+            // A parameter the route does not know is a mistake (`grades=F` would list every
+            // domain): refused, not ignored.
+            if let unknown = route.unknownParameter(in: request.query) { return unknown.response }
             if request.method != "GET" && request.method != "HEAD" && request.body.count > maxBodyBytes {
                 return APIError(status: 413, code: "content_too_large",
                                 message: "request body larger than \(maxBodyBytes) bytes").response

@@ -3,7 +3,8 @@ import HTTPServer
 
 /// The one reader of query parameters. Each accessor returns nil (or the default) when the
 /// parameter is absent, its typed value when accepted, and throws a 400 `APIError` whose
-/// `parameter` names it otherwise. Unknown parameters are ignored.
+/// `parameter` names it otherwise. Parameters a route does not take are refused before its
+/// handler runs (`Route.query`).
 struct QueryParser: Sendable {
     let values: [String: String]
 

@@ -83,16 +83,28 @@ struct Route: Sendable {
     let pattern: PathPattern
     let placement: Placement
     let access: Access
+    /// The query parameters the route takes (as documented in `Docs/openapi.yaml`); any other
+    /// is a 400 before the handler runs.
+    let query: Set<String>
     /// Errors thrown as `APIError` become their response; any other error a 500.
     let handler: @Sendable (APIRouter, RouteRequest) throws -> HTTPResponse
 
-    init(_ method: String, _ pattern: String, _ placement: Placement, _ access: Access,
+    init(_ method: String, _ pattern: String, _ placement: Placement, _ access: Access, query: Set<String> = [],
          _ handler: @escaping @Sendable (APIRouter, RouteRequest) throws -> HTTPResponse) {
         self.method = method
         self.pattern = PathPattern(pattern)
         self.placement = placement
         self.access = access
+        self.query = query
         self.handler = handler
+    }
+
+    /// A 400 naming the first query parameter the route does not take, nil when all are known.
+    func unknownParameter(in query: [String: String]) -> APIError? {
+        guard let name = query.keys.sorted().first(where: { !self.query.contains($0) }) else { return nil }
+        let allowed = self.query.isEmpty ? "this path takes no query parameters"
+            : "allowed: " + self.query.sorted().joined(separator: ", ")
+        return .badParameter(name, "unknown query parameter '\(name)'; \(allowed)")
     }
 }
 

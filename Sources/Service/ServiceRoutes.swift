@@ -10,10 +10,10 @@ import Policy
 enum ServiceRoutes {
     static let routes: [Route] = [
         Route("GET", "/metrics", .worker, .read) { r, _ in try r.service().metricsPage() },
-        Route("GET", "/api/v1/history", .worker, .read) { r, q in try r.service().historyPage(q.query) },
-        Route("GET", "/api/v1/diff", .worker, .read) { r, q in try r.service().diffPage(q.query) },
-        Route("GET", "/api/v1/alerts", .worker, .read) { r, q in try r.service().alertsPage(q.query) },
-        Route("GET", "/api/v1/admissions", .worker, .read) { r, q in try r.service().admissionsPage(q.query) },
+        Route("GET", "/api/v1/history", .worker, .read, query: ["target", "limit"]) { r, q in try r.service().historyPage(q.query) },
+        Route("GET", "/api/v1/diff", .worker, .read, query: ["from", "to"]) { r, q in try r.service().diffPage(q.query) },
+        Route("GET", "/api/v1/alerts", .worker, .read, query: ["state", "limit"]) { r, q in try r.service().alertsPage(q.query) },
+        Route("GET", "/api/v1/admissions", .worker, .read, query: ["domain", "decision", "limit"]) { r, q in try r.service().admissionsPage(q.query) },
     ]
 
     /// A history identifier: a domain UUID or name, or `host`.

@@ -20,6 +20,38 @@ final class RouteTableTests: XCTestCase {
         XCTAssertEqual(table.paths.count, 18)
     }
 
+    func testEachRouteTakesExactlyTheDocumentedQueryParameters() throws {
+        let document = OpenAPIDocument.bundled.value
+        let shared = document["components"]?["parameters"]?.objectValue ?? [:]
+        for route in table.routes {
+            let operation = try XCTUnwrap(document["paths"]?[route.pattern.description]?[route.method.lowercased()],
+                                          "\(route.method) \(route.pattern)")
+            let parameters = (operation["parameters"]?.arrayValue ?? []).map { p -> JSONValue in
+                guard let ref = p["$ref"]?.stringValue else { return p }
+                return shared[String(ref.split(separator: "/").last ?? "")] ?? .null
+            }
+            let documented = Set(parameters.filter { $0["in"] == "query" }.compactMap { $0["name"]?.stringValue })
+            XCTAssertEqual(route.query, documented, "\(route.method) \(route.pattern)")
+        }
+    }
+
+    func testAParameterTheRouteDoesNotTakeIsRefusedNotIgnored() throws {
+        let store = ResultStore()
+        store.publish(Sample.report())
+        let router = APIRouter(store: store, trigger: nil, tokens: TokenStore(), logger: LogCapture().logger)
+        let typo = router.handle(.get("/api/v1/domains?grades=F"))
+        XCTAssertEqual(typo.status, 400)
+        let error = try XCTUnwrap(try JSONValue(parsing: Data(typo.body))["error"])
+        XCTAssertEqual(error["parameter"], "grades")
+        XCTAssertEqual(error["message"], "unknown query parameter 'grades'; allowed: grade, layer, q, sort, state")
+        XCTAssertEqual(router.handle(.get("/api/v1/summary?x=1")).status, 400)
+        XCTAssertEqual(router.handleInline(.get("/healthz?probe=1"))?.status, 400, "also on the event loop")
+        XCTAssertEqual(router.handle(.get("/api/v1/domains?grade=F")).status, 200, "documented parameters pass")
+        let anonymous = HTTPRequest.get("/api/v1/summary?x=1", remote: "192.0.2.1")
+        XCTAssertEqual(APIRouter(store: store, trigger: nil, tokens: TokenStore(), logger: LogCapture().logger)
+            .handle(anonymous).status, 403, "access is checked first")
+    }
+
     func testEachPathAndMethodIsRoutedOnce() {
         var seen: Set<String> = []
         for route in table.routes {
